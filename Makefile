@@ -1,0 +1,34 @@
+# tudi — `make run` serves the sample district; `make test` runs every test.
+GO ?= go
+BIN := bin/tudi
+
+.PHONY: all run test build deps test-deps webmap lint bench-import bench-tiles clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+test-deps:
+	@bash scripts/install-deps.sh --test
+
+webmap:
+	@$(MAKE) -s -C webmap
+
+build: webmap
+	$(GO) build -o $(BIN) ./cmd/tudi
+
+run: deps build
+	./$(BIN) serve
+
+test: test-deps build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 40m ./...
+
+lint:
+	gofmt -l . | (! grep .)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest ./...
+
+clean:
+	rm -rf bin

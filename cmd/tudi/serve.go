@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"tudi/land"
+	"tudi/postgis"
+	"tudi/server"
+)
+
+// ServeConfig configures tudi serve.
+type ServeConfig struct {
+	DB               DBConfig
+	Addr             string
+	PublicURL        string
+	Token            string
+	StatementTimeout time.Duration
+	Sample           bool
+}
+
+func (c ServeConfig) logAttrs() []any {
+	return []any{"addr", c.Addr, "db", postgis.Redact(c.DB.URL), "data_dir", c.DB.DataDir,
+		"public_url", c.PublicURL, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample}
+}
+
+func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	var cfg ServeConfig
+	addDBFlags(fs, &cfg.DB, env)
+	fs.StringVar(&cfg.Addr, "addr", envOr(env, "TUDI_ADDR", ":8080"), "listen address (env TUDI_ADDR)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env.Getenv("TUDI_PUBLIC_URL"), "absolute URL clients reach tudi at, when behind a proxy (env TUDI_PUBLIC_URL)")
+	fs.StringVar(&cfg.Token, "token", env.Getenv("TUDI_TOKEN"), "bearer token for writes (env TUDI_TOKEN); default: generated and stored in DATA_DIR/token")
+	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", 30*time.Second, "limit of one SQL statement of a request")
+	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	if fs.NArg() > 0 {
+		return land.Errorf(land.Invalid, "serve takes no arguments, got %q", fs.Args())
+	}
+	// Listen first: a port already taken fails at once, before any database work.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return land.Errorf(land.Unavailable, "cannot listen on %s (is another server using the port? choose one with --addr): %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	log.Info("starting tudi serve", cfg.logAttrs()...)
+
+	st, err := openStore(ctx, cfg.DB, postgis.Options{StatementTimeout: cfg.StatementTimeout, AppName: "tudi serve"}, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	if st.Embedded && cfg.Sample {
+		if err := loadSampleIfEmpty(ctx, st.DB, cfg.DB.DataDir, log); err != nil {
+			return err
+		}
+	}
+	if cfg.Token == "" {
+		if cfg.Token, err = ensureToken(cfg.DB.DataDir, st.Embedded); err != nil {
+			return err
+		}
+		if st.Embedded {
+			log.Info("write token stored (send it as Authorization: Bearer TOKEN)", "file", filepath.Join(cfg.DB.DataDir, "token"))
+		} else {
+			log.Warn("no --token / TUDI_TOKEN given: generated one for this run only", "token", cfg.Token)
+		}
+	}
+	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token}, st.DB, log)
+	if err != nil {
+		return err
+	}
+	log.Info("serving", "url", "http://"+displayAddr(ln.Addr()))
+	if env.Ready != nil {
+		env.Ready(ln.Addr().String())
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Run(gctx) })
+	g.Go(func() error { return srv.Serve(gctx, ln) })
+	err = g.Wait()
+	log.Info("stopped")
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func displayAddr(a net.Addr) string {
+	s := a.String()
+	if strings.HasPrefix(s, "[::]:") {
+		return "localhost:" + strings.TrimPrefix(s, "[::]:")
+	}
+	if strings.HasPrefix(s, "0.0.0.0:") {
+		return "localhost:" + strings.TrimPrefix(s, "0.0.0.0:")
+	}
+	return s
+}
+
+// ensureToken reads DATA_DIR/token, or creates it with a random token; with
+// an external database it only generates one.
+func ensureToken(dataDir string, persist bool) (string, error) {
+	path := filepath.Join(dataDir, "token")
+	if persist {
+		if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+			return strings.TrimSpace(string(b)), nil
+		}
+	}
+	buf := make([]byte, 24)
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("generate token: %w", err)
+	}
+	tok := hex.EncodeToString(buf)
+	if persist {
+		if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("write token file: %w", err)
+		}
+	}
+	return tok, nil
+}

@@ -1,0 +1,226 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"tudi/importers"
+	"tudi/land"
+	"tudi/ogc"
+	"tudi/postgis"
+	"tudi/reports"
+	"tudi/tiles"
+	"tudi/webmap"
+)
+
+// Config configures the server.
+type Config struct {
+	PublicURL      string        // absolute URL clients use, when behind a proxy; else from the request
+	Token          string        // bearer token required for every write
+	RequestTimeout time.Duration // deadline of a request's context (default 60 s)
+	MaxUploadBytes int64         // limit of an import upload (default 2 GiB)
+}
+
+// Server is the HTTP side of tudi.
+type Server struct {
+	cfg      Config
+	db       *postgis.DB
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	tiles    *tiles.Service
+	ogc      *ogc.Service
+	reports  *reports.Service
+	importer *importers.Importer
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	router   chi.Router
+}
+
+// New builds the server and its services on db.
+func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 60 * time.Second
+	}
+	if cfg.MaxUploadBytes == 0 {
+		cfg.MaxUploadBytes = 2 << 30
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := &Server{cfg: cfg, db: db, log: log, reg: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tudi_http_requests_total", Help: "HTTP requests by route pattern, method and status.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tudi_http_request_duration_seconds", Help: "HTTP request durations by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
+	}
+	reg.MustRegister(s.requests, s.duration)
+	var err error
+	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL}, reg, log); err != nil {
+		return nil, err
+	}
+	s.ogc = ogc.New(db, ogc.Config{PublicURL: cfg.PublicURL}, log)
+	s.reports = reports.New(db, log)
+	s.importer = importers.New(db, log)
+	s.router = s.routes()
+	return s, nil
+}
+
+// Tiles returns the tile service (for its change listener and tests).
+func (s *Server) Tiles() *tiles.Service { return s.tiles }
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Run starts background work (the tile cache's change listener) until ctx
+// is done.
+func (s *Server) Run(ctx context.Context) error { return s.tiles.Run(ctx) }
+
+// Serve serves HTTP on ln until ctx is done, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.router,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.accessLog, s.recoverer, cors, s.timeout)
+	r.Use(middleware.Compress(5, "application/json", "application/geo+json", "text/html", "text/css",
+		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json"))
+	r.Get("/healthz", s.handle(s.healthz))
+	r.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.tiles.Mount(r, s.handle)
+	s.ogc.Mount(r, s.handle)
+	s.reports.Mount(r, s.handle)
+	r.Get("/api/identify", s.handle(s.identify))
+	r.Post("/api/query", s.handle(s.query))
+	r.Route("/api/imports", func(r chi.Router) {
+		r.Get("/", s.handle(s.listImports))
+		r.Get("/{id}", s.handle(s.getImport))
+		r.With(s.requireToken).Post("/", s.handle(s.postImport))
+	})
+	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ogc") ||
+			strings.HasPrefix(r.URL.Path, "/tiles") || strings.HasPrefix(r.URL.Path, "/styles") {
+			return land.Errorf(land.NotFound, "no such resource %q", r.URL.Path)
+		}
+		webmap.Handler().ServeHTTP(w, r)
+		return nil
+	}))
+	return r
+}
+
+// Handler is the shape of every tudi handler: it returns an error instead of
+// writing one, and handle turns errors into JSON responses.
+type Handler = func(http.ResponseWriter, *http.Request) error
+
+// handle adapts a Handler: the one place where error kinds become statuses.
+func (s *Server) handle(h Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// Status returns the HTTP status of an error's kind.
+func Status(err error) int {
+	switch land.KindOf(err) {
+	case land.Invalid:
+		return http.StatusBadRequest
+	case land.NotFound:
+		return http.StatusNotFound
+	case land.Conflict:
+		return http.StatusConflict
+	case land.Unauthorized:
+		return http.StatusUnauthorized
+	case land.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case land.Timeout:
+		return http.StatusGatewayTimeout
+	case land.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	err = postgis.Err(err)
+	status := Status(err)
+	attrs := []any{"request_id", middleware.GetReqID(r.Context()), "status", status, "path", r.URL.Path, "error", err.Error()}
+	if status >= 500 {
+		s.log.Error("request failed", attrs...)
+	} else {
+		s.log.Info("request refused", attrs...)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tudi"`)
+	}
+	writeJSON(w, status, map[string]any{"error": land.MessageOf(err), "detail": land.DetailOf(err)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		return land.Wrap(land.Unavailable, err, "database unavailable")
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// requireToken refuses a request without the configured bearer token.
+func (s *Server) requireToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || s.cfg.Token == "" || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.Token)) != 1 {
+			s.writeError(w, r, land.Errorf(land.Unauthorized, "a valid token is required: send Authorization: Bearer TOKEN"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
