@@ -33,8 +33,8 @@ const (
 // about 20 parcels and idle land covers about 2 % of the parcels.
 const (
 	supplyRate  = 0.15
-	renewalRate = 0.16
-	idleRate    = 0.2
+	renewalRate = 0.45
+	idleRate    = 0.35
 	patchRate   = 0.85
 	occupyRate  = 0.3
 	dupPatchGap = 150 // every 150th farmland patch is digitised twice

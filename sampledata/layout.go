@@ -155,12 +155,12 @@ func newLayout(t *tables, opt Options) *layout {
 	side := math.Min(l.W, l.H)
 	l.centres = append(l.centres, townCentre{
 		P: orb.Point{l.W * (0.42 + 0.12*rng.Float64()), l.H * (0.45 + 0.12*rng.Float64())},
-		R: 0.36 * side, Weight: 1,
+		R: 0.44 * side, Weight: 1,
 	})
 	for _, s := range l.subs {
-		r, w := 0.15*side, 0.8
+		r, w := 0.18*side, 0.8
 		if s.Level == "镇" {
-			r, w = 0.12*side, 0.75
+			r, w = 0.15*side, 0.75
 		}
 		l.centres = append(l.centres, townCentre{P: s.centre, R: r, Weight: w})
 	}
