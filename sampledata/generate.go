@@ -213,12 +213,12 @@ func (g *generator) extend(p orb.Point) {
 }
 
 // writeStations lays metro lines along arterials through the district, one
-// per ~3.5 km of width or height, with a station every 1–1.5 km and at
+// per ~3.5 km of width or height (at most 10 each way), with a station every 1–1.5 km and at
 // every crossing with another line (an interchange keeps one name).
 func (g *generator) writeStations() error {
 	l := g.l
 	pickGaps := func(art []bool, lines []float64, extent float64) []int {
-		n := max(1, int(math.Round(extent/3500)))
+		n := min(10, max(1, int(math.Round(extent/3500))))
 		var out []int
 		for k := range n {
 			target := (float64(k) + 0.5) / float64(n) * extent
@@ -242,10 +242,18 @@ func (g *generator) writeStations() error {
 		if s, ok := names[[2]int{c, r}]; ok {
 			return s
 		}
+		// Two-syllable names run out after 900, so later tries add a
+		// third part, and the last resort a number: the loop always ends.
 		h := hash(g.opt.Seed, 7, uint64(c), uint64(r))
+		tails := []string{"", "东", "西", "南", "北", "公园", "广场", "路", "桥", "中心", "新村", "大道"}
 		s := g.t.placeName(h) + "站"
 		for k := uint64(1); used[s]; k++ {
-			s = g.t.placeName(h+k*7919) + "站"
+			h = hash(h, k)
+			tail := tails[min(k/8, uint64(len(tails)-1))]
+			if k > 200 {
+				tail += strconv.FormatUint(k, 10)
+			}
+			s = g.t.placeName(h) + tail + "站"
 		}
 		used[s] = true
 		names[[2]int{c, r}] = s
@@ -465,7 +473,7 @@ func (g *generator) writeParcel(s *subDistrict, p *parcel) error {
 		g.flaws = append(g.flaws, Flaw{rec, code, "bowtie"})
 	case duplicatePoints:
 		r := poly[0]
-		poly[0] = append(r[:2:2], append(orb.Ring{r[1], r[1]}, r[2:]...)...)
+		poly[0] = append(r[:2:2], append(orb.Ring{r[1]}, r[2:]...)...)
 		g.flaws = append(g.flaws, Flaw{rec, code, "duplicate_points"})
 	case nullShape:
 		poly = nil

@@ -12,6 +12,11 @@ import (
 	"tudi/land"
 )
 
+// MaxScale is the largest Options.Scale. The district grows with the square
+// root of the scale, and beyond this its west edge would leave Gauss-Krüger
+// zone 38 (112.5°E), in which the shapefiles are written.
+const MaxScale = 600
+
 // Options choose the size and the randomness of the sample.
 type Options struct {
 	// Scale multiplies the area: 1 is about 2 500 parcels, 400 about a
@@ -74,8 +79,8 @@ func Write(ctx context.Context, dir string, opt Options, progress func(layer str
 	if opt.Scale < 1 {
 		return nil, land.Errorf(land.Invalid, "sample scale must be at least 1, not %d", opt.Scale)
 	}
-	if opt.Scale > 4000 {
-		return nil, land.Errorf(land.Invalid, "sample scale %d is too large (at most 4000)", opt.Scale)
+	if opt.Scale > MaxScale {
+		return nil, land.Errorf(land.Invalid, "sample scale %d is too large (at most %d)", opt.Scale, MaxScale)
 	}
 	if progress == nil {
 		progress = func(string, int) {}
