@@ -65,6 +65,7 @@ type generator struct {
 	hasIdle    []bool
 	flaws      []Flaw
 	bbox       orb.Bound
+	hasBBox    bool
 	patchCount int
 }
 
@@ -204,9 +205,10 @@ func (g *generator) writeBoundaries() error {
 	return nil
 }
 
+// extend grows the district's lon/lat bounding box to hold p.
 func (g *generator) extend(p orb.Point) {
-	if g.bbox.IsEmpty() && g.bbox.Min == (orb.Point{}) {
-		g.bbox = orb.Bound{Min: p, Max: p}
+	if !g.hasBBox {
+		g.bbox, g.hasBBox = orb.Bound{Min: p, Max: p}, true
 		return
 	}
 	g.bbox = g.bbox.Extend(p)
@@ -641,8 +643,8 @@ func (g *generator) writeRenewal(rng *rand.Rand, s *subDistrict, b *block, ps []
 	default:
 		suffix, dir = "商圈", "商改商"
 	}
-	stage := pick([]weighted{{"0", 22}, {"1", 22}, {"2", 15}, {"3", 12}, {"4", 17}, {"5", 12}}, rng.Float64())
-	si := int(stage[0] - '0')
+	// Stage index into land.RenewalStages, fewer units the further along.
+	si := pickIndex([]int{22, 22, 15, 12, 17, 12}, rng.Float64())
 	lo := time.Date(2016+si, 1, 1, 0, 0, 0, 0, time.UTC)
 	end := time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC)
 	days := min(3*365, int(end.Sub(lo).Hours()/24))
@@ -704,8 +706,8 @@ func (g *generator) writeIdle(ctx context.Context, rng *rand.Rand, s *subDistric
 				digested = "否"
 			}
 			d := identified.AddDate(0, 0, 60+rng.IntN(840))
-			if d.After(time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC)) {
-				d = time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC)
+			if last := time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC); d.After(last) {
+				d = last
 			}
 			disposed = d.Format("2006-01-02")
 		} else {

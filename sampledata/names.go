@@ -150,3 +150,20 @@ func pick(ws []weighted, r float64) string {
 	}
 	return ws[len(ws)-1].Value
 }
+
+// pickIndex returns an index of weights chosen with probability
+// proportional to its weight, using r in [0, 1).
+func pickIndex(weights []int, r float64) int {
+	total := 0
+	for _, w := range weights {
+		total += w
+	}
+	x := int(r * float64(total))
+	for i, w := range weights {
+		if x < w {
+			return i
+		}
+		x -= w
+	}
+	return len(weights) - 1
+}

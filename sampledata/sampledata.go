@@ -166,8 +166,7 @@ func (g *generator) manifest() *Manifest {
 	for _, c := range idleColumns() {
 		idle = append(idle, c.Name)
 	}
-	var parcelFlaws []Flaw
-	parcelFlaws = append(parcelFlaws, g.flaws...)
+	parcelFlaws := g.flaws
 	m := &Manifest{
 		District: districtName,
 		Code:     districtCode,
