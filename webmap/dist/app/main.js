@@ -1,0 +1,449 @@
+// The tudi web map: layers and legend, identify, search, overlay analysis,
+// reports and imports, all from the tudi server the page came from.
+
+import * as maplibregl from '../vendor/maplibre-gl.mjs';
+import { getJSON, escapeHTML, bboxOf } from './api.js';
+import {
+  t, pick, value, setLang, onLangChange, initialLang, applyI18n, loadFieldTitles,
+  kindTitle, fieldsOf, fieldTitle, fmtNum, fmtAreas, landuseClassName, currentLang,
+} from './i18n.js';
+import { loadStyle, sortLayers, dataLayerOf, legendOf } from './style.js';
+import { initQuery } from './query.js';
+import { initReports } from './reports.js';
+import { initImports } from './imports.js';
+
+const started = performance.now();
+const $ = (sel, root = document) => root.querySelector(sel);
+let map; // the maplibregl.Map, also window.map for tests
+
+// state is what the URL hash keeps (view and visible layers) plus the
+// catalog of layers the server has.
+const state = {
+  catalog: [],
+  hidden: new Set(),
+  style: null,
+  mode: 'identify', // or 'draw' / 'pick', set by the analysis panel
+};
+
+function readHash() {
+  const h = new URLSearchParams(location.hash.slice(1));
+  const out = {};
+  const m = (h.get('map') || '').split('/').map(Number);
+  if (m.length === 3 && m.every(Number.isFinite)) out.view = { zoom: m[0], center: [m[2], m[1]] };
+  if (h.has('hide')) out.hidden = h.get('hide').split(',').filter(Boolean);
+  if (h.has('tab')) out.tab = h.get('tab');
+  return out;
+}
+
+let hashTimer = 0;
+function writeHash() {
+  clearTimeout(hashTimer);
+  hashTimer = setTimeout(() => {
+    if (!map) return;
+    const c = map.getCenter();
+    const h = new URLSearchParams();
+    h.set('map', `${map.getZoom().toFixed(2)}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`);
+    if (state.hidden.size) h.set('hide', [...state.hidden].join(','));
+    if (currentLang() === 'en') h.set('lang', 'en');
+    const tab = document.querySelector('.tabs [aria-selected="true"]');
+    if (tab && tab.dataset.tab !== 'layers') h.set('tab', tab.dataset.tab);
+    history.replaceState(null, '', '#' + h.toString().replaceAll('%2F', '/').replaceAll('%2C', ','));
+  }, 150);
+}
+
+export function toast(msg, kind = 'info') {
+  const el = $('#toast');
+  el.textContent = msg;
+  el.className = `toast ${kind}`;
+  el.hidden = false;
+  clearTimeout(el._timer);
+  el._timer = setTimeout(() => { el.hidden = true; }, 5000);
+}
+
+// ---- map ------------------------------------------------------------------
+
+function unionBounds(catalog) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const l of catalog) {
+    if (!l.bounds || l.bounds.length !== 4) continue;
+    b[0] = Math.min(b[0], l.bounds[0]); b[1] = Math.min(b[1], l.bounds[1]);
+    b[2] = Math.max(b[2], l.bounds[2]); b[3] = Math.max(b[3], l.bounds[3]);
+  }
+  return Number.isFinite(b[0]) ? b : null;
+}
+
+function addBasemap(style) {
+  const url = localStorage.getItem('tudi.basemap');
+  if (!url) return;
+  style.sources.basemap = { type: 'raster', tiles: [url], tileSize: 256, attribution: localStorage.getItem('tudi.basemapAttr') || '' };
+  const i = style.layers.findIndex((l) => l.type === 'background');
+  style.layers.splice(i + 1, 0, { id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.9 } });
+}
+
+// Overlay sources of the page itself: the identify highlight, the clicked
+// point, the drawn query area and its result.
+function addOverlays() {
+  const empty = { type: 'FeatureCollection', features: [] };
+  for (const id of ['tudi-highlight', 'tudi-click']) map.addSource(id, { type: 'geojson', data: empty });
+  map.addLayer({ id: 'tudi-highlight-fill', type: 'fill', source: 'tudi-highlight', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#00e5ff', 'fill-opacity': 0.18 } });
+  map.addLayer({ id: 'tudi-highlight-line', type: 'line', source: 'tudi-highlight', paint: { 'line-color': '#00b8d4', 'line-width': 3 } });
+  map.addLayer({ id: 'tudi-click', type: 'circle', source: 'tudi-click', paint: { 'circle-radius': 5, 'circle-color': '#ff3d00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+}
+
+export function highlight(features) {
+  const fc = { type: 'FeatureCollection', features: features.filter((f) => f && f.geometry).map((f) => ({ type: 'Feature', properties: {}, geometry: f.geometry })) };
+  map.getSource('tudi-highlight')?.setData(fc);
+}
+
+function markClick(lngLat) {
+  map.getSource('tudi-click')?.setData(lngLat
+    ? { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [lngLat.lng, lngLat.lat] } }
+    : { type: 'FeatureCollection', features: [] });
+}
+
+// ---- layers panel -----------------------------------------------------------
+
+function styleLayersOf(name) {
+  return map.getStyle().layers.filter((l) => dataLayerOf(l) === name);
+}
+
+function setLayerVisible(name, visible) {
+  if (visible) state.hidden.delete(name); else state.hidden.add(name);
+  for (const l of styleLayersOf(name)) map.setLayoutProperty(l.id, 'visibility', visible ? 'visible' : 'none');
+  writeHash();
+}
+
+export function visibleLayers() {
+  return state.catalog.map((l) => l.name).filter((n) => !state.hidden.has(n));
+}
+
+export function catalog() { return state.catalog; }
+
+function swatch(e) {
+  const border = e.outline ? `border-color:${e.outline}` : '';
+  if (e.type === 'line') return `<span class="sw line" style="background:${e.color}"></span>`;
+  if (e.type === 'circle') return `<span class="sw dot" style="background:${e.color}"></span>`;
+  return `<span class="sw" style="background:${e.color};${border}"></span>`;
+}
+
+function legendText(e, layer) {
+  if (!e.label) return kindTitle(layer.kind) === layer.kind ? layer.title || layer.name : (layer.title || kindTitle(layer.kind));
+  if (e.label.landuse) return `${e.label.landuse} ${landuseClassName(e.label.landuse)}`;
+  if (e.label.text) return pick(e.label.text, e.label.text_en);
+  return value(e.label.value);
+}
+
+function layerTitle(l) {
+  if (currentLang() === 'en' && l.kind && l.kind !== 'generic') return kindTitle(l.kind);
+  return l.title || (l.kind !== 'generic' ? kindTitle(l.kind) : l.name);
+}
+
+function renderLayers() {
+  const box = $('#layer-list');
+  if (!state.catalog.length) {
+    box.innerHTML = `<p class="empty">${t('layers.empty')}</p>`;
+    return;
+  }
+  const style = map.getStyle();
+  box.innerHTML = '';
+  for (const l of [...sortLayers(state.catalog)].reverse()) {
+    const div = document.createElement('div');
+    div.className = 'layer';
+    div.dataset.layer = l.name;
+    const legend = legendOf(style, l.name);
+    div.innerHTML = `
+      <div class="layer-head">
+        <label><input type="checkbox" ${state.hidden.has(l.name) ? '' : 'checked'}>
+        <span class="layer-name">${escapeHTML(layerTitle(l))}</span></label>
+        <span class="count" title="${escapeHTML(l.name)}">${fmtNum(l.feature_count, 0)}</span>
+        <button type="button" class="zoom ghost" title="${t('layers.zoomto')}">⤢</button>
+      </div>
+      <ul class="legend">${legend.map((e) => `<li>${swatch(e)}<span>${escapeHTML(legendText(e, l))}</span></li>`).join('')}</ul>`;
+    $('input', div).addEventListener('change', (ev) => setLayerVisible(l.name, ev.target.checked));
+    $('.zoom', div).addEventListener('click', () => { if (l.bounds) map.fitBounds(l.bounds, { padding: 40 }); });
+    box.appendChild(div);
+  }
+}
+
+// ---- identify ---------------------------------------------------------------
+
+// normalizeIdentify accepts the identify answer as a list of layers, each
+// with its features, and returns [{layer, kind, title, features:[{id,
+// attrs, props, areas, geometry}]}].
+function normalizeIdentify(body) {
+  const list = Array.isArray(body) ? body : (body.layers || body.results || []);
+  return list.map((r) => ({
+    layer: r.layer || r.name,
+    kind: r.kind || (state.catalog.find((c) => c.name === (r.layer || r.name)) || {}).kind || 'generic',
+    title: r.title,
+    features: (r.features || []).map((f) => ({
+      id: f.id,
+      attrs: f.fields || f.attributes || f.properties || {},
+      props: f.props || (f.properties && f.properties.props) || null,
+      areas: f.areas || f.area || (f.area_m2 !== undefined ? { m2: f.area_m2 } : null),
+      geometry: f.geometry || null,
+    })),
+  })).filter((r) => r.features.length);
+}
+
+function attrRows(kind, attrs) {
+  const rows = [];
+  const seen = new Set(['props', 'geom', 'geometry', 'area_m2', 'area', 'areas', 'id']);
+  for (const f of fieldsOf(kind)) {
+    if (!(f.name in attrs)) continue;
+    seen.add(f.name);
+    rows.push([fieldTitle(kind, f.name), f.name === 'landuse_code' && attrs[f.name] ? `${attrs[f.name]}` : value(attrs[f.name])]);
+  }
+  for (const [k, v] of Object.entries(attrs)) {
+    if (seen.has(k) || (v !== null && typeof v === 'object')) continue;
+    rows.push([k, value(v)]);
+  }
+  return rows;
+}
+
+function featureCard(kind, f) {
+  const rows = attrRows(kind, f.attrs);
+  const propRows = f.props && typeof f.props === 'object' ? Object.entries(f.props) : [];
+  const heading = f.attrs.code || f.attrs.name || (f.id !== undefined ? `#${f.id}` : '');
+  return `<article class="feature">
+    <h4>${escapeHTML(heading)}</h4>
+    <table class="attrs">${rows.map(([k, v]) => `<tr><th>${escapeHTML(k)}</th><td>${escapeHTML(v)}</td></tr>`).join('')}
+    ${f.areas ? `<tr class="area"><th>${t('identify.area')}</th><td>${escapeHTML(fmtAreas(f.areas))}</td></tr>` : ''}</table>
+    ${propRows.length ? `<details><summary>${t('identify.props')}（${propRows.length}）</summary><table class="attrs props">${propRows.map(([k, v]) => `<tr><th>${escapeHTML(k)}</th><td>${escapeHTML(value(v))}</td></tr>`).join('')}</table></details>` : ''}
+  </article>`;
+}
+
+// showFeatures renders identify results in the panel.
+export function showFeatures(results, where) {
+  const panel = $('#identify');
+  panel.hidden = false;
+  $('.where', panel).textContent = where || '';
+  const body = $('.body', panel);
+  if (!results.length) {
+    body.innerHTML = `<p class="empty">${t('identify.nothing')}</p>`;
+    return;
+  }
+  body.innerHTML = results.map((r) => {
+    const cat = state.catalog.find((c) => c.name === r.layer) || { name: r.layer, kind: r.kind };
+    return `<section class="id-layer" data-layer="${escapeHTML(r.layer)}">
+      <h3>${escapeHTML(layerTitle({ ...cat, title: r.title || cat.title }))}<span class="count">${r.features.length}</span></h3>
+      ${r.features.map((f) => featureCard(r.kind, f)).join('')}
+    </section>`;
+  }).join('');
+}
+
+let identifySeq = 0;
+async function identify(lngLat) {
+  const seq = ++identifySeq;
+  markClick(lngLat);
+  const panel = $('#identify');
+  panel.hidden = false;
+  const where = `${lngLat.lng.toFixed(6)}, ${lngLat.lat.toFixed(6)}`;
+  $('.where', panel).textContent = where;
+  $('.body', panel).innerHTML = `<p class="loading">${t('identify.loading')}</p>`;
+  const layers = visibleLayers();
+  let results;
+  try {
+    const q = new URLSearchParams({ lon: lngLat.lng.toFixed(7), lat: lngLat.lat.toFixed(7) });
+    if (layers.length && layers.length < state.catalog.length) q.set('layers', layers.join(','));
+    results = normalizeIdentify(await getJSON(`api/identify?${q}`));
+  } catch (err) {
+    if (seq !== identifySeq) return;
+    $('.body', panel).innerHTML = `<p class="error">${t('identify.failed')}：${escapeHTML(err.message)}</p>`;
+    return;
+  }
+  if (seq !== identifySeq) return;
+  showFeatures(results, where);
+  const geoms = results.flatMap((r) => r.features.filter((f) => f.geometry));
+  if (geoms.length) {
+    highlight(geoms);
+  } else {
+    // No geometry in the answer: outline what is drawn under the click.
+    const pt = map.project(lngLat);
+    const drawn = map.queryRenderedFeatures(pt).filter((f) => f.sourceLayer && !state.hidden.has(f.sourceLayer) && f.geometry.type !== 'Point');
+    highlight(drawn.map((f) => ({ geometry: f.geometry })));
+  }
+}
+
+// ---- search -----------------------------------------------------------------
+
+const SEARCH_FIELDS = {
+  parcels: ['code'], farmland: ['code'], idle_land: ['code'],
+  renewal_units: ['code', 'name'], boundaries: ['name', 'code'], generic: ['name'],
+};
+
+function cqlString(s) { return `'${s.replaceAll("'", "''")}'`; }
+
+async function searchLayer(l, q, signal) {
+  const fields = SEARCH_FIELDS[l.kind] || SEARCH_FIELDS.generic;
+  const like = q.replaceAll('%', '').replaceAll('_', '');
+  const filter = fields.map((f) => (f === 'code' ? `${f} LIKE ${cqlString(like + '%')}` : `${f} LIKE ${cqlString('%' + like + '%')}`)).join(' OR ');
+  const p = new URLSearchParams({ limit: '6', filter, 'filter-lang': 'cql2-text' });
+  const body = await getJSON(`ogc/collections/${encodeURIComponent(l.name)}/items?${p}`, { signal, headers: { Accept: 'application/geo+json' } });
+  return (body.features || []).map((f) => ({ layer: l, feature: f }));
+}
+
+function initSearch() {
+  const input = $('#search');
+  const list = $('#search-results');
+  let ctl = null;
+  let timer = 0;
+  let hits = [];
+  const close = () => { list.hidden = true; };
+  const choose = (h) => {
+    close();
+    const f = h.feature;
+    if (f.geometry) {
+      const b = bboxOf(f.geometry);
+      map.fitBounds(b, { padding: 80, maxZoom: 17, duration: 900 });
+      highlight([f]);
+    }
+    const attrs = { ...(f.properties || {}) };
+    const props = attrs.props;
+    delete attrs.props;
+    showFeatures([{ layer: h.layer.name, kind: h.layer.kind, features: [{ id: f.id, attrs, props, areas: attrs.area_m2 !== undefined ? { m2: attrs.area_m2 } : null }] }], '');
+  };
+  const run = async () => {
+    const q = input.value.trim();
+    if (ctl) ctl.abort();
+    if (!q) { close(); return; }
+    ctl = new AbortController();
+    list.hidden = false;
+    list.innerHTML = `<li class="muted">${t('search.searching')}</li>`;
+    const layers = state.catalog.filter((l) => /polygon|point|line/i.test(l.geom_type || 'polygon'));
+    const settled = await Promise.allSettled(layers.map((l) => searchLayer(l, q, ctl.signal)));
+    hits = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : [])).slice(0, 12);
+    if (!hits.length) { list.innerHTML = `<li class="muted">${t('search.none')}</li>`; return; }
+    list.innerHTML = hits.map((h, i) => {
+      const p = h.feature.properties || {};
+      const main = p.code && p.name ? `${p.code} ${p.name}` : (p.code || p.name || `#${h.feature.id}`);
+      const sub = [layerTitle(h.layer), p.street, p.landuse_name, p.stage].filter(Boolean).join(' · ');
+      return `<li data-i="${i}" tabindex="-1"><b>${escapeHTML(main)}</b><small>${escapeHTML(sub)}</small></li>`;
+    }).join('');
+  };
+  input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(run, 250); });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { clearTimeout(timer); if (hits.length && !list.hidden) choose(hits[0]); else run(); }
+    if (e.key === 'Escape') close();
+  });
+  list.addEventListener('mousedown', (e) => {
+    const li = e.target.closest('li[data-i]');
+    if (li) { e.preventDefault(); choose(hits[Number(li.dataset.i)]); }
+  });
+  input.addEventListener('blur', () => setTimeout(close, 150));
+}
+
+// ---- chrome -----------------------------------------------------------------
+
+function selectTab(name) {
+  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
+  for (const p of document.querySelectorAll('.panel')) p.hidden = p.dataset.panel !== name;
+  document.dispatchEvent(new CustomEvent('tudi:tab', { detail: name }));
+  writeHash();
+}
+
+function initChrome() {
+  for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => selectTab(b.dataset.tab));
+  for (const b of document.querySelectorAll('.lang button')) b.addEventListener('click', () => setLang(b.dataset.lang));
+  $('#identify .close').addEventListener('click', () => { $('#identify').hidden = true; highlight([]); markClick(null); });
+  const dlg = $('#settings');
+  $('#btn-settings').addEventListener('click', () => {
+    $('#basemap-url').value = localStorage.getItem('tudi.basemap') || '';
+    $('#basemap-attr').value = localStorage.getItem('tudi.basemapAttr') || '';
+    dlg.showModal();
+  });
+  dlg.addEventListener('close', () => {
+    if (dlg.returnValue !== 'ok') return;
+    const url = $('#basemap-url').value.trim();
+    if (url) localStorage.setItem('tudi.basemap', url); else localStorage.removeItem('tudi.basemap');
+    localStorage.setItem('tudi.basemapAttr', $('#basemap-attr').value.trim());
+    location.reload();
+  });
+}
+
+function markLang() {
+  for (const b of document.querySelectorAll('.lang button')) b.classList.toggle('on', b.dataset.lang === currentLang());
+}
+
+// refreshCatalog re-reads the layer list (after an import) and reloads the
+// style so new layers and new data show.
+export async function refreshCatalog() {
+  const { style, catalog } = await loadStyle();
+  state.catalog = catalog;
+  addBasemap(style);
+  map.setStyle(style, { diff: false });
+  map.once('styledata', () => {
+    addOverlays();
+    for (const n of state.hidden) for (const l of styleLayersOf(n)) map.setLayoutProperty(l.id, 'visibility', 'none');
+    renderLayers();
+  });
+}
+
+async function main() {
+  const lang = initialLang();
+  const fromHash = readHash();
+  await loadFieldTitles();
+  setLang(lang);
+  markLang();
+  initChrome();
+  let loaded;
+  try {
+    loaded = await loadStyle();
+  } catch (err) {
+    toast(`${t('layers.loadfailed')}: ${err.message}`, 'error');
+    loaded = { style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } }] }, catalog: [] };
+  }
+  state.catalog = loaded.catalog;
+  state.style = loaded.style;
+  for (const n of fromHash.hidden || []) state.hidden.add(n);
+  addBasemap(loaded.style);
+  for (const l of loaded.style.layers) {
+    if (state.hidden.has(dataLayerOf(l))) l.layout = { ...(l.layout || {}), visibility: 'none' };
+  }
+  const bounds = unionBounds(state.catalog);
+  const opts = {
+    container: 'map',
+    style: loaded.style,
+    attributionControl: { compact: true },
+    hash: false,
+    maxPitch: 0,
+    dragRotate: false,
+    localIdeographFontFamily: '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif',
+  };
+  if (fromHash.view) Object.assign(opts, fromHash.view);
+  else if (bounds) opts.bounds = bounds, opts.fitBoundsOptions = { padding: 30 };
+  else Object.assign(opts, { center: [105, 35], zoom: 3.5 });
+  map = new maplibregl.Map(opts);
+  window.map = map;
+  map.touchZoomRotate.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ maxWidth: 140, unit: 'metric' }), 'bottom-left');
+  map.addControl(new maplibregl.FullscreenControl(), 'top-right');
+  map.on('load', () => {
+    addOverlays();
+    renderLayers();
+  });
+  map.once('idle', () => {
+    window.tudiTiming = { firstIdleMs: Math.round(performance.now() - started) };
+    document.body.dataset.ready = 'true';
+  });
+  map.on('moveend', writeHash);
+  map.on('mousemove', (e) => {
+    $('#coords').textContent = `${e.lngLat.lng.toFixed(6)}°E  ${e.lngLat.lat.toFixed(6)}°N  z${map.getZoom().toFixed(1)}`;
+  });
+  map.on('click', (e) => { if (state.mode === 'identify') identify(e.lngLat); });
+  initSearch();
+  const app = {
+    map, state, toast, highlight, showFeatures, visibleLayers, catalog, refreshCatalog,
+    setMode: (m) => { state.mode = m; map.getCanvas().style.cursor = m === 'identify' ? '' : 'crosshair'; },
+    layerTitle,
+  };
+  initQuery(app);
+  initReports(app);
+  initImports(app);
+  onLangChange(() => { markLang(); renderLayers(); writeHash(); });
+  if (fromHash.tab) selectTab(fromHash.tab); else selectTab('layers');
+  applyI18n(document);
+}
+
+main();

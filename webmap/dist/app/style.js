@@ -1,0 +1,195 @@
+// The map style: tudi's own /styles/default.json when the server has it,
+// else one built here from the /tiles catalog. Either way nothing in it may
+// point off the machine: no glyphs or sprite URL on another host (MapLibre 6
+// draws label glyphs from local system fonts when the style has no glyphs
+// URL, which is what a closed network needs).
+
+import { getJSON } from './api.js';
+import { LANDUSE_CLASSES } from './i18n.js';
+
+// Land-use first-level class colours after the land survey's convention
+// (三调 工作分类 / GB/T 21010 map colours), used when the server has no style.
+export const LANDUSE_COLORS = {
+  '01': '#f5e769', '02': '#c8dc8c', '03': '#5fa35a', '04': '#b9dc78',
+  '05': '#e8625a', '06': '#b48c6e', '07': '#f2b66d', '08': '#e08bc7',
+  '09': '#7fa592', '10': '#a7a7a7', '11': '#8ec3ea', '12': '#d8cfbd', '00': '#7cc6b4',
+};
+export const STAGE_COLORS = ['#b3cde3', '#8c96c6', '#8c6bb1', '#88419d', '#6e016b', '#3f007d'];
+export const STAGES = ['计划立项', '规划批准', '实施主体确认', '土地出让', '建设', '竣工'];
+export const DISPOSAL_COLORS = { '未处置': '#e4572e', '已处置': '#2e9e5b' };
+
+const KIND_ORDER = ['boundaries', 'farmland', 'parcels', 'idle_land', 'renewal_units', 'generic'];
+
+function sameOrigin(url) {
+  try { return new URL(url, location.href).origin === location.origin; } catch { return false; }
+}
+
+function isOnMachine(url) {
+  return url.includes('{') ? sameOrigin(url.replace(/\{[^}]*\}/g, 'x')) : sameOrigin(url);
+}
+
+// loadStyle returns {style, catalog}: the server's style (made safe for a
+// closed network) or a fallback built from the catalog.
+export async function loadStyle() {
+  const catalog = (await getJSON('tiles')).layers || [];
+  let style = null;
+  try {
+    style = await getJSON('styles/default.json');
+  } catch {
+    style = null;
+  }
+  if (!style || !Array.isArray(style.layers) || !style.sources) style = fallbackStyle(catalog);
+  if (style.glyphs && !isOnMachine(style.glyphs)) delete style.glyphs;
+  if (style.sprite && typeof style.sprite === 'string' && !isOnMachine(style.sprite)) delete style.sprite;
+  for (const [id, src] of Object.entries(style.sources)) {
+    const urls = [src.url, ...(src.tiles || [])].filter(Boolean);
+    if (urls.some((u) => !isOnMachine(u))) delete style.sources[id];
+  }
+  style.layers = style.layers.filter((l) => !l.source || style.sources[l.source]);
+  if (!style.layers.some((l) => l.type === 'background')) {
+    style.layers.unshift({ id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } });
+  }
+  return { style, catalog };
+}
+
+function kindRank(k) {
+  const i = KIND_ORDER.indexOf(k);
+  return i < 0 ? KIND_ORDER.length : i;
+}
+
+// sortLayers orders catalog layers the way they stack on the map, bottom
+// first: boundaries under everything, points on top.
+export function sortLayers(catalog) {
+  return [...catalog].sort((a, b) => {
+    const pa = /point/i.test(a.geom_type) ? 1 : 0;
+    const pb = /point/i.test(b.geom_type) ? 1 : 0;
+    return pa - pb || kindRank(a.kind) - kindRank(b.kind) || a.name.localeCompare(b.name);
+  });
+}
+
+const matchLanduse = (fallback) => {
+  const m = ['match', ['slice', ['to-string', ['coalesce', ['get', 'landuse_code'], '']], 0, 2]];
+  for (const [k, c] of Object.entries(LANDUSE_COLORS)) m.push(k, c);
+  m.push(fallback);
+  return m;
+};
+
+const matchStage = () => {
+  const m = ['match', ['get', 'stage']];
+  STAGES.forEach((s, i) => m.push(s, STAGE_COLORS[i]));
+  m.push('#9e9ac8');
+  return m;
+};
+
+const matchDisposal = () => ['match', ['get', 'disposal_status'], '未处置', DISPOSAL_COLORS['未处置'], '已处置', DISPOSAL_COLORS['已处置'], '#f0a202'];
+
+const labelFont = ['Noto Sans Regular'];
+
+// fallbackStyle builds a style for every catalog layer from one composite
+// tile source (one request per tile for all layers).
+export function fallbackStyle(catalog) {
+  const layers = sortLayers(catalog);
+  const style = {
+    version: 8,
+    name: 'tudi',
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } }],
+  };
+  if (!layers.length) return style;
+  style.sources.tudi = { type: 'vector', url: `tiles/${layers.map((l) => l.name).join(',')}.json` };
+  const labels = [];
+  for (const l of layers) {
+    const base = { source: 'tudi', 'source-layer': l.name, metadata: { 'tudi:layer': l.name } };
+    const id = (s) => `${l.name}-${s}`;
+    const poly = /polygon/i.test(l.geom_type || 'polygon');
+    const line = /line/i.test(l.geom_type || '');
+    switch (l.kind) {
+      case 'boundaries':
+        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.35 } });
+        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': '#5b5b73', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 1, 15, 2.2], 'line-dasharray': [4, 2] } });
+        labels.push({ ...base, id: id('label'), type: 'symbol', minzoom: 10, maxzoom: 15,
+          layout: { 'text-field': ['coalesce', ['get', 'name'], ''], 'text-font': labelFont, 'text-size': 14, 'text-letter-spacing': 0.2 },
+          paint: { 'text-color': '#3a3a55', 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } });
+        break;
+      case 'parcels':
+        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': matchLanduse('#d9d9d9'), 'fill-opacity': 0.82 } });
+        style.layers.push({ ...base, id: id('line'), type: 'line', minzoom: 13, paint: { 'line-color': '#6b6b6b', 'line-opacity': 0.55, 'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.2, 17, 1] } });
+        labels.push({ ...base, id: id('label'), type: 'symbol', minzoom: 16,
+          layout: { 'text-field': ['coalesce', ['get', 'code'], ''], 'text-font': labelFont, 'text-size': 11 },
+          paint: { 'text-color': '#333', 'text-halo-color': '#fff', 'text-halo-width': 1 } });
+        break;
+      case 'farmland':
+        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': '#f6e58d', 'fill-opacity': 0.35 } });
+        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': '#d7191c', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 0.6, 16, 2] } });
+        break;
+      case 'renewal_units':
+        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': matchStage(), 'fill-opacity': 0.38 } });
+        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': matchStage(), 'line-width': 1.6 } });
+        labels.push({ ...base, id: id('label'), type: 'symbol', minzoom: 14,
+          layout: { 'text-field': ['coalesce', ['get', 'name'], ['get', 'code'], ''], 'text-font': labelFont, 'text-size': 12 },
+          paint: { 'text-color': '#4a1486', 'text-halo-color': '#fff', 'text-halo-width': 1.4 } });
+        break;
+      case 'idle_land':
+        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': matchDisposal(), 'fill-opacity': 0.45 } });
+        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': matchDisposal(), 'line-width': 1.4, 'line-dasharray': [2, 1] } });
+        break;
+      default:
+        if (poly && !line) {
+          style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': '#7f8fa6', 'fill-opacity': 0.3 } });
+          style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': '#485460', 'line-width': 1 } });
+        } else if (line) {
+          style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': '#2f3640', 'line-width': 1.5 } });
+        } else {
+          style.layers.push({ ...base, id: id('circle'), type: 'circle', paint: { 'circle-color': '#0c5da5', 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 3, 16, 7], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
+          labels.push({ ...base, id: id('label'), type: 'symbol', minzoom: 12,
+            layout: { 'text-field': ['coalesce', ['get', 'name'], ''], 'text-font': labelFont, 'text-size': 12, 'text-offset': [0, 1.2], 'text-anchor': 'top' },
+            paint: { 'text-color': '#0c5da5', 'text-halo-color': '#fff', 'text-halo-width': 1.4 } });
+        }
+    }
+  }
+  style.layers.push(...labels);
+  return style;
+}
+
+// dataLayerOf names the tudi layer a style layer draws.
+export function dataLayerOf(styleLayer) {
+  return (styleLayer.metadata && styleLayer.metadata['tudi:layer']) || styleLayer['source-layer'] || null;
+}
+
+function colorOf(l) {
+  const p = l.paint || {};
+  return p['fill-color'] ?? p['line-color'] ?? p['circle-color'] ?? p['fill-extrusion-color'] ?? null;
+}
+
+function legendLabel(input, v) {
+  const s = JSON.stringify(input);
+  if (s.includes('landuse_code') && LANDUSE_CLASSES[String(v).slice(0, 2)]) return { landuse: String(v) };
+  return { value: v };
+}
+
+// legendOf returns the legend entries of one tudi layer from the style:
+// [{color, type, label: {landuse}|{value}|null}]. An explicit legend in the
+// style's metadata (tudi:legend) wins.
+export function legendOf(style, layerName) {
+  const layers = style.layers.filter((l) => dataLayerOf(l) === layerName && l.type !== 'symbol');
+  for (const l of layers) {
+    const md = l.metadata && l.metadata['tudi:legend'];
+    if (Array.isArray(md)) return md.map((e) => ({ color: e.color, type: l.type, label: { text: e.label, text_en: e.label_en } }));
+  }
+  const fill = layers.find((l) => l.type === 'fill') || layers.find((l) => l.type === 'circle') || layers[0];
+  if (!fill) return [];
+  const c = colorOf(fill);
+  const line = layers.find((l) => l.type === 'line');
+  const outline = line && typeof colorOf(line) === 'string' ? colorOf(line) : null;
+  if (Array.isArray(c) && c[0] === 'match') {
+    const out = [];
+    for (let i = 2; i + 1 < c.length; i += 2) {
+      const vals = Array.isArray(c[i]) ? c[i] : [c[i]];
+      for (const v of vals) out.push({ color: c[i + 1], outline, type: fill.type, label: legendLabel(c[1], v) });
+      if (out.length > 16) break;
+    }
+    return out;
+  }
+  if (typeof c === 'string') return [{ color: c, outline, type: fill.type, label: null }];
+  return [];
+}

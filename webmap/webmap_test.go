@@ -1,0 +1,108 @@
+package webmap_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"tudi/land"
+	"tudi/webmap"
+)
+
+var update = flag.Bool("update", false, "rewrite dist/app/fields.json from land's kinds")
+
+// fieldTitles is the shape of dist/app/fields.json: per kind, its titles and
+// its canonical fields in order, with their Chinese and English titles.
+type fieldTitles map[land.Kind]struct {
+	Title   string                       `json:"title"`
+	TitleEN string                       `json:"title_en"`
+	Fields  []fieldTitle `json:"fields"`
+}
+
+type fieldTitle struct {
+	Name string `json:"name"`
+	ZH   string `json:"zh"`
+	EN   string `json:"en"`
+	Unit string `json:"unit,omitempty"`
+	Type string `json:"type"`
+}
+
+// The page labels attributes with the kinds' field titles; it reads them
+// from a JSON file beside it, which must say what land says.
+func TestFieldTitlesMirrorTheKinds(t *testing.T) {
+	want := fieldTitles{}
+	for _, k := range land.Kinds {
+		zh, en := k.Title()
+		e := want[k]
+		e.Title, e.TitleEN = zh, en
+		for _, f := range k.Fields() {
+			e.Fields = append(e.Fields, fieldTitle{Name: f.Name, ZH: f.Title, EN: f.TitleEN, Unit: f.Unit, Type: string(f.Type)})
+		}
+		want[k] = e
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(want); err != nil {
+		t.Fatal(err)
+	}
+	const file = "dist/app/fields.json"
+	if *update {
+		if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, b.Bytes()) {
+		t.Fatalf("%s differs from land's kinds; run go test ./webmap -update", file)
+	}
+}
+
+func TestHandlerServesThePage(t *testing.T) {
+	h := webmap.Handler()
+	cases := []struct {
+		name, path string
+		status     int
+		typ        string
+	}{
+		{"the root is the page", "/", 200, "text/html"},
+		{"the page's module is JavaScript", "/app/main.js", 200, "text/javascript"},
+		{"the field titles are JSON", "/app/fields.json", 200, "application/json"},
+		{"an unknown file is not found", "/no-such-file.js", 404, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", c.path, nil))
+			if rec.Code != c.status {
+				t.Fatalf("GET %s: status %d, want %d", c.path, rec.Code, c.status)
+			}
+			if c.status != 200 {
+				return
+			}
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, c.typ) {
+				t.Errorf("GET %s: Content-Type %q, want %s", c.path, ct, c.typ)
+			}
+			tag := rec.Header().Get("ETag")
+			if tag == "" {
+				t.Fatalf("GET %s: no ETag", c.path)
+			}
+			req := httptest.NewRequest("GET", c.path, nil)
+			req.Header.Set("If-None-Match", tag)
+			rec = httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusNotModified {
+				t.Errorf("GET %s with If-None-Match %s: status %d, want 304", c.path, tag, rec.Code)
+			}
+		})
+	}
+}
