@@ -1,11 +1,17 @@
 package ogc
 
 import (
+	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 
+	"tudi/land"
 	"tudi/postgis"
 )
 
@@ -14,18 +20,153 @@ type Config struct {
 	PublicURL string // absolute base URL for links, when behind a proxy
 }
 
+// Limits of the items resource. The OpenAPI document declares exactly
+// these, and QGIS sizes its pages from them.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 10000
+)
+
+// Media types.
+const (
+	mediaJSON    = "application/json"
+	mediaGeoJSON = "application/geo+json"
+	mediaHTML    = "text/html"
+	mediaOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
+	mediaSchema  = "application/schema+json"
+)
+
 // Service serves /ogc.
 type Service struct {
 	db  *postgis.DB
 	cfg Config
 	log *slog.Logger
+
+	mu       sync.Mutex
+	temporal map[string]temporalExtent // by layer name, valid for one registry version
+}
+
+// temporalExtent caches a layer's date range: computing it scans the table,
+// so it is kept until the layer's registry version changes.
+type temporalExtent struct {
+	version    int64
+	start, end *string // ISO dates; nil: open or unknown
+	ok         bool    // the layer has dates at all
 }
 
 // New returns the OGC API Features service.
 func New(db *postgis.DB, cfg Config, log *slog.Logger) *Service {
-	return &Service{db: db, cfg: cfg, log: log}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, cfg: cfg, log: log, temporal: map[string]temporalExtent{}}
 }
 
 // Mount registers the /ogc routes on r; wrap adapts error-returning handlers.
 func (s *Service) Mount(r chi.Router, wrap func(func(http.ResponseWriter, *http.Request) error) http.HandlerFunc) {
+	r.Route("/ogc", func(r chi.Router) {
+		r.Get("/", wrap(s.landing))
+		r.Get("/conformance", wrap(s.conformance))
+		r.Get("/api", wrap(s.api))
+		r.Get("/collections", wrap(s.collections))
+		r.Get("/collections/{layer}", wrap(s.collection))
+		r.Get("/collections/{layer}/queryables", wrap(s.queryables))
+		r.Get("/collections/{layer}/items", wrap(s.items))
+		r.Get("/collections/{layer}/items/{id}", wrap(s.item))
+	})
 }
+
+// link is an OGC API link.
+type link struct {
+	Href  string `json:"href"`
+	Rel   string `json:"rel"`
+	Type  string `json:"type,omitempty"`
+	Title string `json:"title,omitempty"`
+}
+
+// wantsHTML decides the representation: f=html|json|geojson, else the
+// Accept header (HTML only when a browser asks for it before any JSON).
+// Returns an Invalid error for an unknown f.
+func wantsHTML(r *http.Request) (bool, error) {
+	switch f := r.URL.Query().Get("f"); f {
+	case "html":
+		return true, nil
+	case "json", "geojson", "jsonschema", "openapi":
+		return false, nil
+	case "":
+	default:
+		return false, land.Errorf(land.Invalid, "f: unknown format %q (use json or html)", f)
+	}
+	acc := r.Header.Get("Accept")
+	h := strings.Index(acc, "text/html")
+	if h < 0 {
+		return false, nil
+	}
+	j := strings.Index(acc, "json")
+	return j < 0 || h < j, nil
+}
+
+// checkParams refuses query parameters that the API definition does not
+// declare (OGC API Features Part 1, /req/core/query-param-unknown).
+func checkParams(r *http.Request, allowed ...string) error {
+	for k := range r.URL.Query() {
+		ok := false
+		for _, a := range allowed {
+			if k == a {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return land.Errorf(land.Invalid, "unknown query parameter %q (allowed here: %s)", k, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+// base returns the absolute URL of /ogc as the client reached it.
+func (s *Service) base(r *http.Request) string {
+	return land.BaseURL(r, s.cfg.PublicURL) + "/ogc"
+}
+
+// selfLinks returns self and alternate links of the requested resource.
+func (s *Service) selfLinks(r *http.Request, isHTML bool, jsonType string) []link {
+	u := land.BaseURL(r, s.cfg.PublicURL) + r.URL.Path
+	q := r.URL.Query()
+	with := func(f string) string {
+		q.Set("f", f)
+		return u + "?" + q.Encode()
+	}
+	self := link{Href: with("json"), Rel: "self", Type: jsonType}
+	alt := link{Href: with("html"), Rel: "alternate", Type: mediaHTML, Title: "this document as HTML"}
+	if isHTML {
+		self, alt = link{Href: alt.Href, Rel: "self", Type: mediaHTML}, link{Href: self.Href, Rel: "alternate", Type: jsonType, Title: "this document as JSON"}
+	}
+	return []link{self, alt}
+}
+
+func writeJSON(w http.ResponseWriter, mediaType string, v any) error {
+	w.Header().Set("Content-Type", mediaType)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// layer finds the {layer} of the route.
+func (s *Service) layer(ctx context.Context, r *http.Request) (*land.Layer, error) {
+	name := chi.URLParam(r, "layer")
+	if err := land.ValidateLayerName(name); err != nil {
+		return nil, land.Errorf(land.NotFound, "collection %q not found", name)
+	}
+	l, err := s.db.FindLayer(ctx, name)
+	if land.KindOf(err) == land.NotFound {
+		return nil, land.Errorf(land.NotFound, "collection %q not found", name)
+	}
+	return l, err
+}
+
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// allLayers selects every layer. Names is an empty, non-nil slice: a nil
+// one reaches SQL as NULL, and cardinality(NULL) = 0 is not true.
+func allLayers() land.LayerFilter { return land.LayerFilter{Names: []string{}} }

@@ -1,0 +1,412 @@
+package ogc
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"tudi/land"
+	"tudi/postgis"
+)
+
+// property is a queryable property of a collection.
+type property struct {
+	Name  string
+	Type  land.FieldType
+	Col   string // SQL expression over the table alias t
+	Title string
+}
+
+// schema is what a layer's features look like to OGC clients: the kind's
+// canonical fields in order, then area_m2; id and the geometry are
+// queryable too. Source attributes travel as the nested object "props".
+type schema struct {
+	layer *land.Layer
+	props []property          // feature properties, in output order (without props)
+	by    map[string]property // every queryable, by name (id and geometry included)
+	dates []property          // the kind's date fields: its temporal extent
+}
+
+func newSchema(l *land.Layer) *schema {
+	s := &schema{layer: l, by: map[string]property{}}
+	for _, f := range l.Kind.Fields() {
+		p := property{Name: f.Name, Type: f.Type, Col: "t." + postgis.Ident(f.Name), Title: f.Title}
+		if f.Unit != "" {
+			p.Title += " (" + f.Unit + ")"
+		}
+		s.props = append(s.props, p)
+		if f.Type == land.Date {
+			s.dates = append(s.dates, p)
+		}
+	}
+	s.props = append(s.props, property{Name: "area_m2", Type: land.Float, Col: "t.area_m2", Title: "面积 (m², 椭球面)"})
+	for _, p := range s.props {
+		s.by[p.Name] = p
+	}
+	s.by["id"] = property{Name: "id", Type: land.Int, Col: "t.id", Title: "id"}
+	return s
+}
+
+// names lists the feature property names, for error messages.
+func (s *schema) names() string {
+	var n []string
+	for _, p := range s.props {
+		n = append(n, p.Name)
+	}
+	return strings.Join(append(n, "props"), ", ")
+}
+
+// temporal returns the SQL start and end of a feature's time: the kind's
+// first date field, or the interval from the first to the second (an open
+// end while the second is null, as for idle land not yet disposed of).
+func (s *schema) temporal() (start, end string, ok bool) {
+	switch len(s.dates) {
+	case 0:
+		return "", "", false
+	case 1:
+		e := s.dates[0].Col + "::timestamp"
+		return e, e, true
+	}
+	return s.dates[0].Col + "::timestamp",
+		"coalesce(" + s.dates[1].Col + "::timestamp, 'infinity'::timestamp)", true
+}
+
+// args collects bind parameters: every value from a request reaches SQL as
+// $n, never as text.
+type args struct{ v []any }
+
+func (a *args) bind(v any) string {
+	a.v = append(a.v, v)
+	return "$" + strconv.Itoa(len(a.v))
+}
+
+type ctype int
+
+const (
+	tBool ctype = iota
+	tText
+	tNum
+	tTime
+	tInterval
+	tGeom
+	tList
+)
+
+func (t ctype) String() string {
+	return [...]string{"boolean", "text", "number", "temporal instant", "interval", "geometry", "list"}[t]
+}
+
+type compiled struct {
+	sql        string
+	t          ctype
+	start, end string // temporal bounds of tTime and tInterval
+	items      []compiled
+}
+
+// compiler translates a CQL2 tree into a SQL boolean expression over the
+// table alias t.
+type compiler struct {
+	s   *schema
+	crs crs // filter-crs: the CRS of geometry literals
+	a   *args
+}
+
+func compileFilter(s *schema, n node, c crs, a *args) (string, error) {
+	cp := &compiler{s: s, crs: c, a: a}
+	r, err := cp.expr(n)
+	if err != nil {
+		return "", err
+	}
+	if r.t != tBool {
+		return "", fmt.Errorf("the filter is a %s, not a condition", r.t)
+	}
+	return r.sql, nil
+}
+
+func typeOf(t land.FieldType) ctype {
+	switch t {
+	case land.Int, land.Float:
+		return tNum
+	case land.Date:
+		return tTime
+	case land.Bool:
+		return tBool
+	}
+	return tText
+}
+
+var spatialFns = map[string]string{
+	"s_intersects": "ST_Intersects", "s_within": "ST_Within", "s_contains": "ST_Contains",
+	"s_disjoint": "ST_Disjoint", "s_equals": "ST_Equals", "s_touches": "ST_Touches",
+	"s_crosses": "ST_Crosses", "s_overlaps": "ST_Overlaps",
+}
+
+// temporalFns are the CQL2 temporal relations (Allen's interval algebra) on
+// [start, end] bounds; an instant has start = end.
+var temporalFns = map[string]string{
+	"t_after":        "(%[1]s > %[4]s)",
+	"t_before":       "(%[2]s < %[3]s)",
+	"t_contains":     "(%[1]s < %[3]s AND %[2]s > %[4]s)",
+	"t_disjoint":     "(%[2]s < %[3]s OR %[1]s > %[4]s)",
+	"t_during":       "(%[1]s > %[3]s AND %[2]s < %[4]s)",
+	"t_equals":       "(%[1]s = %[3]s AND %[2]s = %[4]s)",
+	"t_finishedby":   "(%[1]s < %[3]s AND %[2]s = %[4]s)",
+	"t_finishes":     "(%[1]s > %[3]s AND %[2]s = %[4]s)",
+	"t_intersects":   "(%[1]s <= %[4]s AND %[2]s >= %[3]s)",
+	"t_meets":        "(%[2]s = %[3]s)",
+	"t_metby":        "(%[1]s = %[4]s)",
+	"t_overlappedby": "(%[1]s > %[3]s AND %[1]s < %[4]s AND %[2]s > %[4]s)",
+	"t_overlaps":     "(%[1]s < %[3]s AND %[2]s > %[3]s AND %[2]s < %[4]s)",
+	"t_startedby":    "(%[1]s = %[3]s AND %[2]s > %[4]s)",
+	"t_starts":       "(%[1]s = %[3]s AND %[2]s < %[4]s)",
+}
+
+func (c *compiler) expr(n node) (compiled, error) {
+	switch n := n.(type) {
+	case *strNode:
+		return compiled{sql: c.a.bind(n.V) + "::text", t: tText}, nil
+	case *numNode:
+		return compiled{sql: c.a.bind(n.V) + "::double precision", t: tNum}, nil
+	case *boolNode:
+		return compiled{sql: c.a.bind(n.V) + "::boolean", t: tBool}, nil
+	case *timeNode:
+		return c.time(n, "'-infinity'::timestamp")
+	case *intervalNode:
+		a, err := c.intervalEnd(n.Start, "'-infinity'::timestamp")
+		if err != nil {
+			return compiled{}, err
+		}
+		b, err := c.intervalEnd(n.End, "'infinity'::timestamp")
+		if err != nil {
+			return compiled{}, err
+		}
+		return compiled{t: tInterval, start: a.start, end: b.end}, nil
+	case *geomNode:
+		b, err := wkb.Marshal(n.G)
+		if err != nil {
+			return compiled{}, fmt.Errorf("geometry literal: %v", err)
+		}
+		return compiled{sql: c.crs.geomIn(c.a.bind(b)), t: tGeom}, nil
+	case *listNode:
+		out := compiled{t: tList}
+		for _, it := range n.Items {
+			r, err := c.expr(it)
+			if err != nil {
+				return compiled{}, err
+			}
+			out.items = append(out.items, r)
+		}
+		return out, nil
+	case *propNode:
+		if n.Name == "geometry" || n.Name == "geom" {
+			return compiled{sql: "t.geom", t: tGeom}, nil
+		}
+		p, ok := c.s.by[n.Name]
+		if !ok {
+			return compiled{}, fmt.Errorf("unknown property %q (queryables: id, geometry, %s)", n.Name, strings.TrimSuffix(c.s.names(), ", props"))
+		}
+		t := typeOf(p.Type)
+		if t == tTime {
+			e := p.Col + "::timestamp"
+			return compiled{sql: e, t: tTime, start: e, end: e}, nil
+		}
+		return compiled{sql: p.Col, t: t}, nil
+	case *opNode:
+		return c.op(n)
+	}
+	return compiled{}, fmt.Errorf("unsupported expression %T", n)
+}
+
+func (c *compiler) time(n *timeNode, open string) (compiled, error) {
+	if n.Open {
+		return compiled{sql: open, t: tTime, start: open, end: open}, nil
+	}
+	var t time.Time
+	var err error
+	if n.Date {
+		t, err = time.Parse(time.DateOnly, n.V)
+	} else {
+		t, err = time.Parse(time.RFC3339Nano, n.V)
+	}
+	if err != nil {
+		return compiled{}, fmt.Errorf("bad date or timestamp %q (use 2023-06-30 or 2023-06-30T12:00:00Z)", n.V)
+	}
+	e := c.a.bind(t.UTC().Format("2006-01-02 15:04:05.999999")) + "::timestamp"
+	return compiled{sql: e, t: tTime, start: e, end: e}, nil
+}
+
+func (c *compiler) intervalEnd(n node, open string) (compiled, error) {
+	if t, ok := n.(*timeNode); ok {
+		return c.time(t, open)
+	}
+	r, err := c.expr(n)
+	if err != nil {
+		return compiled{}, err
+	}
+	if r.t != tTime {
+		return compiled{}, fmt.Errorf("an interval end must be a date, a timestamp, \"..\" or a date property, not a %s", r.t)
+	}
+	return r, nil
+}
+
+func (c *compiler) operands(n *opNode, want int) ([]compiled, error) {
+	if want >= 0 && len(n.Args) != want {
+		return nil, fmt.Errorf("%s takes %d arguments, got %d", n.Op, want, len(n.Args))
+	}
+	out := make([]compiled, len(n.Args))
+	for i, a := range n.Args {
+		r, err := c.expr(a)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+func comparable(t ctype) bool { return t == tText || t == tNum || t == tBool || t == tTime }
+
+func (c *compiler) op(n *opNode) (compiled, error) {
+	switch n.Op {
+	case "and", "or":
+		if len(n.Args) < 2 {
+			return compiled{}, fmt.Errorf("%s needs at least two arguments", n.Op)
+		}
+		rs, err := c.operands(n, -1)
+		if err != nil {
+			return compiled{}, err
+		}
+		parts := make([]string, len(rs))
+		for i, r := range rs {
+			if r.t != tBool {
+				return compiled{}, fmt.Errorf("%s: argument %d is a %s, not a condition", strings.ToUpper(n.Op), i+1, r.t)
+			}
+			parts[i] = r.sql
+		}
+		return compiled{sql: "(" + strings.Join(parts, " "+strings.ToUpper(n.Op)+" ") + ")", t: tBool}, nil
+	case "not":
+		rs, err := c.operands(n, 1)
+		if err != nil {
+			return compiled{}, err
+		}
+		if rs[0].t != tBool {
+			return compiled{}, fmt.Errorf("NOT needs a condition, not a %s", rs[0].t)
+		}
+		return compiled{sql: "(NOT " + rs[0].sql + ")", t: tBool}, nil
+	case "=", "<>", "<", ">", "<=", ">=":
+		rs, err := c.operands(n, 2)
+		if err != nil {
+			return compiled{}, err
+		}
+		if !comparable(rs[0].t) || rs[0].t != rs[1].t {
+			return compiled{}, fmt.Errorf("cannot compare a %s with a %s using %s", rs[0].t, rs[1].t, n.Op)
+		}
+		return compiled{sql: "(" + rs[0].sql + " " + n.Op + " " + rs[1].sql + ")", t: tBool}, nil
+	case "like":
+		rs, err := c.operands(n, 2)
+		if err != nil {
+			return compiled{}, err
+		}
+		if rs[0].t != tText || rs[1].t != tText {
+			return compiled{}, fmt.Errorf("LIKE compares text, not a %s with a %s", rs[0].t, rs[1].t)
+		}
+		return compiled{sql: "(" + rs[0].sql + " LIKE " + rs[1].sql + ")", t: tBool}, nil
+	case "between":
+		rs, err := c.operands(n, 3)
+		if err != nil {
+			return compiled{}, err
+		}
+		if !comparable(rs[0].t) || rs[0].t == tBool || rs[1].t != rs[0].t || rs[2].t != rs[0].t {
+			return compiled{}, fmt.Errorf("BETWEEN needs three numbers, texts or dates, not %s, %s and %s", rs[0].t, rs[1].t, rs[2].t)
+		}
+		return compiled{sql: "(" + rs[0].sql + " BETWEEN " + rs[1].sql + " AND " + rs[2].sql + ")", t: tBool}, nil
+	case "in":
+		rs, err := c.operands(n, 2)
+		if err != nil {
+			return compiled{}, err
+		}
+		if rs[1].t != tList || len(rs[1].items) == 0 {
+			return compiled{}, fmt.Errorf("IN needs a non-empty list")
+		}
+		if !comparable(rs[0].t) {
+			return compiled{}, fmt.Errorf("IN cannot test a %s", rs[0].t)
+		}
+		parts := make([]string, len(rs[1].items))
+		for i, it := range rs[1].items {
+			if it.t != rs[0].t {
+				return compiled{}, fmt.Errorf("IN: list item %d is a %s, not a %s", i+1, it.t, rs[0].t)
+			}
+			parts[i] = it.sql
+		}
+		return compiled{sql: "(" + rs[0].sql + " IN (" + strings.Join(parts, ", ") + "))", t: tBool}, nil
+	case "isNull":
+		rs, err := c.operands(n, 1)
+		if err != nil {
+			return compiled{}, err
+		}
+		if _, ok := n.Args[0].(*propNode); !ok {
+			return compiled{}, fmt.Errorf("IS NULL tests a property")
+		}
+		return compiled{sql: "(" + rs[0].sql + " IS NULL)", t: tBool}, nil
+	case "s_dwithin":
+		return c.dwithin(n)
+	}
+	if fn, ok := spatialFns[n.Op]; ok {
+		rs, err := c.operands(n, 2)
+		if err != nil {
+			return compiled{}, err
+		}
+		if rs[0].t != tGeom || rs[1].t != tGeom {
+			return compiled{}, fmt.Errorf("%s needs two geometries, not a %s and a %s", strings.ToUpper(n.Op), rs[0].t, rs[1].t)
+		}
+		return compiled{sql: fn + "(" + rs[0].sql + ", " + rs[1].sql + ")", t: tBool}, nil
+	}
+	if f, ok := temporalFns[n.Op]; ok {
+		rs, err := c.operands(n, 2)
+		if err != nil {
+			return compiled{}, err
+		}
+		for _, r := range rs {
+			if r.t != tTime && r.t != tInterval {
+				return compiled{}, fmt.Errorf("%s needs dates, timestamps or intervals, not a %s", strings.ToUpper(n.Op), r.t)
+			}
+		}
+		return compiled{sql: fmt.Sprintf(f, rs[0].start, rs[0].end, rs[1].start, rs[1].end), t: tBool}, nil
+	}
+	return compiled{}, fmt.Errorf("unsupported operator or function %q", n.Op)
+}
+
+// dwithin is S_DWITHIN(a, b, distance[, units]) with the distance in metres
+// (a tudi extension; CQL2 1.0 has no distance operator). The exact test is
+// on the ellipsoid (geography); the planar ST_DWithin in degrees before it
+// only lets the GiST index on geom prune: distance/55 660 m per degree
+// over-covers every latitude up to 60°, so it never drops a true match in
+// China (at most 53.6°N).
+func (c *compiler) dwithin(n *opNode) (compiled, error) {
+	if len(n.Args) != 3 && len(n.Args) != 4 {
+		return compiled{}, fmt.Errorf("S_DWITHIN takes (geometry, geometry, distance[, 'meters'])")
+	}
+	d, ok := n.Args[2].(*numNode)
+	if !ok || d.V < 0 || d.V > 100000 {
+		return compiled{}, fmt.Errorf("S_DWITHIN: the distance must be a number of metres from 0 to 100000")
+	}
+	if len(n.Args) == 4 {
+		u, ok := n.Args[3].(*strNode)
+		if !ok || !(u.V == "meters" || u.V == "metres" || u.V == "m") {
+			return compiled{}, fmt.Errorf("S_DWITHIN: distances are in metres ('meters')")
+		}
+	}
+	rs, err := c.operands(&opNode{n.Op, n.Args[:2]}, 2)
+	if err != nil {
+		return compiled{}, err
+	}
+	if rs[0].t != tGeom || rs[1].t != tGeom {
+		return compiled{}, fmt.Errorf("S_DWITHIN needs two geometries")
+	}
+	m := c.a.bind(d.V)
+	return compiled{t: tBool, sql: fmt.Sprintf("(ST_DWithin(%[1]s, %[2]s, %[3]s::double precision / 55660.0) AND ST_DWithin(%[1]s::geography, %[2]s::geography, %[3]s::double precision))",
+		rs[0].sql, rs[1].sql, m)}, nil
+}
