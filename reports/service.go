@@ -1,25 +1,97 @@
 package reports
 
 import (
+	"bytes"
 	"log/slog"
+	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
+	"tudi/land"
 	"tudi/postgis"
 )
 
 // Service runs reports for the CLI and the HTTP API.
 type Service struct {
-	db  *postgis.DB
-	log *slog.Logger
+	db    *postgis.DB
+	log   *slog.Logger
+	specs []*spec
 }
 
 // New returns the report service.
 func New(db *postgis.DB, log *slog.Logger) *Service {
-	return &Service{db: db, log: log}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, log: log, specs: specs()}
 }
 
 // Mount registers /api/reports routes on r; wrap adapts error-returning handlers.
+//
+//	GET /api/reports         the reports, their parameters and groupings
+//	GET /api/reports/{name}  ?format=json|csv|xlsx|table&group=a,b&year=Y&layer.KIND=NAME
 func (s *Service) Mount(r chi.Router, wrap func(func(http.ResponseWriter, *http.Request) error) http.HandlerFunc) {
+	r.Get("/api/reports", wrap(s.list))
+	r.Get("/api/reports/{name}", wrap(s.report))
+}
+
+// list answers GET /api/reports.
+func (s *Service) list(w http.ResponseWriter, r *http.Request) error {
+	var buf bytes.Buffer
+	if err := encodeJSON(&buf, &struct {
+		Reports []land.Report `json:"reports"`
+		Formats []string      `json:"formats"`
+	}{s.Reports(), Formats()}); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ContentType(FormatJSON))
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// report answers GET /api/reports/{name}.
+func (s *Service) report(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	opt := Options{Layers: map[string]string{}}
+	format := FormatJSON
+	for key, vals := range q {
+		v := vals[len(vals)-1]
+		switch {
+		case key == "format":
+			format = v
+		case key == "group":
+			opt.Group = ParseGroup(v)
+		case key == "year":
+			y, err := ParseYear(v)
+			if err != nil {
+				return err
+			}
+			opt.Year = y
+		case strings.HasPrefix(key, "layer."):
+			if err := ParseLayer(opt.Layers, strings.TrimPrefix(key, "layer.")+"="+v); err != nil {
+				return err
+			}
+		default:
+			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, layer.KIND)", key)
+		}
+	}
+	if err := CheckFormat(format); err != nil {
+		return err
+	}
+	res, err := s.Run(r.Context(), chi.URLParam(r, "name"), opt)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, res, format); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ContentType(format))
+	if format == FormatCSV || format == FormatXLSX {
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": FileName(res, format)}))
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
 }

@@ -1,0 +1,70 @@
+package land
+
+// Report describes one of the bureau's reports: its contract name, titles,
+// the layers it reads and the parameters it takes. The reports package holds
+// the specs and their SQL; this is what the API lists and the CLI prints.
+type Report struct {
+	Name        string        `json:"name"` // contract name, e.g. "land-supply"
+	Title       string        `json:"title"`
+	TitleEN     string        `json:"title_en"`
+	Description string        `json:"description"`
+	Layers      []ReportLayer `json:"layers"`
+	Groups      []ReportGroup `json:"groups"`        // dimensions the rows can be grouped by
+	Group       []string      `json:"default_group"` // the grouping when none is asked for
+	Year        string        `json:"year"`          // what --year filters on (empty: no year filter)
+}
+
+// ReportLayer is a layer a report reads, chosen by kind; Name is the default
+// layer name, which `--layer KIND=NAME` (CLI) or `layer.KIND=NAME` (API)
+// overrides.
+type ReportLayer struct {
+	Kind     string `json:"kind"` // a Kind, or "stations" (any point layer)
+	Name     string `json:"name"`
+	Optional bool   `json:"optional"` // the report runs without it, with a note
+}
+
+// ReportGroup is a dimension a report can be grouped by.
+type ReportGroup struct {
+	Key     string `json:"key"`
+	Title   string `json:"title"`
+	TitleEN string `json:"title_en"`
+}
+
+// Column types of a report's columns.
+const (
+	ColumnText    = "text"
+	ColumnInteger = "integer"
+	ColumnNumber  = "number"  // a decimal quantity (area, price)
+	ColumnPercent = "percent" // a rate in percent, two decimals (95.61 means 95.61 %)
+)
+
+// Column is a column of a report's result.
+type Column struct {
+	Key      string `json:"key"`
+	Title    string `json:"title"`
+	TitleEN  string `json:"title_en"`
+	Unit     string `json:"unit,omitempty"`
+	Type     string `json:"type"`               // ColumnText, ColumnInteger, ColumnNumber or ColumnPercent
+	Decimals int    `json:"decimals,omitempty"` // digits after the point of a number
+}
+
+// ReportResult is a computed report. Rows hold one value per column key
+// (string, int64, float64 or nil); Totals holds the figures of all rows
+// together (the key columns are absent there).
+type ReportResult struct {
+	Report  string           `json:"report"`
+	Title   string           `json:"title"`
+	TitleEN string           `json:"title_en"`
+	Params  ReportParams     `json:"params"`
+	Columns []Column         `json:"columns"`
+	Rows    []map[string]any `json:"rows"`
+	Totals  map[string]any   `json:"totals"`
+	Notes   []string         `json:"notes,omitempty"` // e.g. an optional layer that was missing
+}
+
+// ReportParams are the parameters a report ran with.
+type ReportParams struct {
+	Group  []string          `json:"group"`
+	Year   *int              `json:"year"`
+	Layers map[string]string `json:"layers"` // kind → layer name
+}

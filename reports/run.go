@@ -1,0 +1,340 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"tudi/land"
+	"tudi/postgis"
+)
+
+// Options are the parameters of one run of a report.
+type Options struct {
+	Group  []string          // grouping dimensions; empty: the report's default
+	Year   int               // only this year (what it filters on depends on the report); 0: every year
+	Layers map[string]string // kind → layer name, overriding the defaults
+}
+
+// Years a report accepts: wide enough for any land record, narrow enough to
+// catch a typo such as 20233.
+const minYear, maxYear = 1900, 2200
+
+// ParseGroup splits a comma-separated grouping such as "street,year".
+func ParseGroup(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ParseYear parses a year parameter; "" is 0 (every year). Returns Invalid
+// for anything but a year between 1900 and 2200.
+func ParseYear(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	y, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || y < minYear || y > maxYear {
+		return 0, land.Errorf(land.Invalid, "invalid year %q: give a year such as 2024 (%d–%d)", s, minYear, maxYear)
+	}
+	return y, nil
+}
+
+// ParseLayer parses a layer choice "KIND=NAME" into m.
+func ParseLayer(m map[string]string, s string) error {
+	kind, name, ok := strings.Cut(s, "=")
+	kind, name = strings.TrimSpace(kind), strings.TrimSpace(name)
+	if !ok || kind == "" || name == "" {
+		return land.Errorf(land.Invalid, "invalid layer choice %q: use KIND=NAME, e.g. parcels=parcels_2024", s)
+	}
+	m[kind] = name
+	return nil
+}
+
+// Reports returns the reports the service runs, in their listing order.
+func (s *Service) Reports() []land.Report {
+	out := make([]land.Report, len(s.specs))
+	for i, sp := range s.specs {
+		out[i] = sp.Report
+	}
+	return out
+}
+
+func (s *Service) find(name string) (*spec, error) {
+	for _, sp := range s.specs {
+		if sp.Name == name {
+			return sp, nil
+		}
+	}
+	names := make([]string, len(s.specs))
+	for i, sp := range s.specs {
+		names[i] = sp.Name
+	}
+	return nil, land.Errorf(land.Invalid, "unknown report %q (allowed: %s)", name, strings.Join(names, ", ")).WithDetail(map[string]any{"allowed": names})
+}
+
+// validate checks opt against the report and returns the grouping to use and
+// the layer of each kind the report reads.
+func (sp *spec) validate(opt Options) (group []string, layers map[string]string, err error) {
+	group = opt.Group
+	if len(group) == 0 {
+		group = sp.Group
+	}
+	keys := make([]string, len(sp.dims))
+	for i, d := range sp.dims {
+		keys[i] = d.key
+	}
+	for i, g := range group {
+		if !slices.Contains(keys, g) {
+			return nil, nil, land.Errorf(land.Invalid, "report %q cannot be grouped by %q (allowed: %s, comma-separated)",
+				sp.Name, g, strings.Join(keys, ", ")).WithDetail(map[string]any{"allowed": keys})
+		}
+		if slices.Contains(group[:i], g) {
+			return nil, nil, land.Errorf(land.Invalid, "group %q is given twice", g)
+		}
+	}
+	if opt.Year != 0 {
+		if sp.Year == "" {
+			return nil, nil, land.Errorf(land.Invalid, "report %q takes no year", sp.Name)
+		}
+		if opt.Year < minYear || opt.Year > maxYear {
+			return nil, nil, land.Errorf(land.Invalid, "invalid year %d: give a year such as 2024 (%d–%d)", opt.Year, minYear, maxYear)
+		}
+	}
+	layers = map[string]string{}
+	kinds := make([]string, len(sp.Layers))
+	for i, l := range sp.Layers {
+		layers[l.Kind] = l.Name
+		kinds[i] = l.Kind
+	}
+	for kind, name := range opt.Layers {
+		if !slices.Contains(kinds, kind) {
+			return nil, nil, land.Errorf(land.Invalid, "report %q reads no %q layer (it reads: %s)", sp.Name, kind, strings.Join(kinds, ", "))
+		}
+		if err := land.ValidateLayerName(name); err != nil {
+			return nil, nil, err
+		}
+		layers[kind] = name
+	}
+	return group, layers, nil
+}
+
+// Run computes the report named name. Unknown reports, groupings, years and
+// layer kinds are Invalid, listing what is allowed; a missing or empty layer
+// that the report needs is NotFound, naming the layer.
+func (s *Service) Run(ctx context.Context, name string, opt Options) (*land.ReportResult, error) {
+	sp, err := s.find(name)
+	if err != nil {
+		return nil, err
+	}
+	group, layers, err := sp.validate(opt)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	res := &land.ReportResult{
+		Report: sp.Name, Title: sp.Title, TitleEN: sp.TitleEN,
+		Params:  land.ReportParams{Group: group, Layers: layers},
+		Columns: sp.columns(group),
+		Rows:    []map[string]any{},
+	}
+	if opt.Year != 0 {
+		y := opt.Year
+		res.Params.Year = &y
+	}
+	// The transaction is always rolled back: it only holds the temporary
+	// views that map the report's plain layer names onto the chosen layers.
+	tx, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	for _, l := range sp.Layers {
+		note, err := s.mapLayer(ctx, tx, sp, l, layers[l.Kind], slices.Contains(group, "street"))
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			res.Notes = append(res.Notes, note)
+		}
+	}
+	args := []any{group}
+	if sp.Year != "" {
+		var year any // NULL: every year
+		if opt.Year != 0 {
+			year = opt.Year
+		}
+		args = append(args, year)
+	}
+	rows, err := tx.Query(ctx, sp.sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
+	}
+	if err := scan(ctx, rows, res, sp.dimColumns()); err != nil {
+		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
+	}
+	s.log.Info("report computed", "report", sp.Name, "group", strings.Join(group, ","), "year", opt.Year,
+		"rows", len(res.Rows), "duration_ms", time.Since(start).Milliseconds())
+	return res, nil
+}
+
+// columns returns the columns of the result under a grouping: the columns
+// of the chosen dimensions, then the figures that apply.
+func (sp *spec) columns(group []string) []land.Column {
+	var cols []land.Column
+	for _, d := range sp.dims {
+		if slices.Contains(group, d.key) {
+			cols = append(cols, d.columns...)
+		}
+	}
+	for _, m := range sp.measures {
+		if m.needs == "" || slices.Contains(group, m.needs) {
+			cols = append(cols, m.Column)
+		}
+	}
+	return cols
+}
+
+// dimColumns returns the keys of every dimension's columns.
+func (sp *spec) dimColumns() map[string]bool {
+	m := map[string]bool{}
+	for _, d := range sp.dims {
+		for _, c := range d.columns {
+			m[c.Key] = true
+		}
+	}
+	return m
+}
+
+// mapLayer creates the temporary view named after the kind (pg_temp comes
+// first in the search path, so the report's SQL reads it as plain
+// `parcels`, `farmland`, …) over the chosen layer, after checking that the
+// layer exists, is of the right kind and has features. A layer the report
+// can do without (an optional one, or boundaries when not grouped by street)
+// becomes an empty view instead; the returned note says so when it matters.
+func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.ReportLayer, name string, byStreet bool) (note string, err error) {
+	needed := !rl.Optional && (rl.Kind != string(land.Boundaries) || byStreet)
+	view := postgis.Ident(rl.Kind)
+	l, err := s.db.FindLayer(ctx, name)
+	if land.KindOf(err) == land.NotFound {
+		if needed {
+			return "", land.Errorf(land.NotFound, "report %q needs a %s layer, and layer %q does not exist: import it, or choose another with --layer %s=NAME (API: layer.%s=NAME)",
+				sp.Name, rl.Kind, name, rl.Kind, rl.Kind)
+		}
+		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS "+emptySelect(rl.Kind)); err != nil {
+			return "", fmt.Errorf("report %q: empty %s view: %w", sp.Name, rl.Kind, postgis.Err(err))
+		}
+		if rl.Optional {
+			return fmt.Sprintf("layer %q (%s) does not exist: its figures are zero", name, rl.Kind), nil
+		}
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if land.Kind(rl.Kind) != land.Kind(stationsKind) && l.Kind != land.Kind(rl.Kind) {
+		return "", land.Errorf(land.Invalid, "layer %q is a %s layer, but report %q needs a %s layer there", name, l.Kind, sp.Name, rl.Kind)
+	}
+	var hasRows bool
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+postgis.Table(name)+")").Scan(&hasRows); err != nil {
+		return "", fmt.Errorf("report %q: layer %q: %w", sp.Name, name, postgis.Err(err))
+	}
+	if !hasRows {
+		switch {
+		case rl.Optional:
+			note = fmt.Sprintf("layer %q (%s) is empty: its figures are zero", name, rl.Kind)
+		case rl.Kind == string(land.Boundaries) && byStreet:
+			note = fmt.Sprintf("layer %q (boundaries) is empty: every feature is 未划分 (unassigned)", name)
+		case needed:
+			return "", land.Errorf(land.NotFound, "report %q: layer %q (%s) has no features: import some first", sp.Name, name, rl.Kind)
+		}
+	}
+	if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS SELECT * FROM "+postgis.Table(name)); err != nil {
+		return "", fmt.Errorf("report %q: view of layer %q: %w", sp.Name, name, postgis.Err(err))
+	}
+	return note, nil
+}
+
+// emptySelect returns a SELECT with the columns of a layer of the kind and
+// no rows, standing in for a layer the report can do without.
+func emptySelect(kind string) string {
+	k := land.Kind(kind)
+	if kind == stationsKind {
+		k = land.Generic
+	}
+	var b strings.Builder
+	b.WriteString("SELECT NULL::bigint AS id")
+	for _, f := range k.Fields() {
+		fmt.Fprintf(&b, ", NULL::%s AS %s", f.Type.SQLType(), postgis.Ident(f.Name))
+	}
+	b.WriteString(", NULL::jsonb AS props, NULL::geometry(Geometry, 4490) AS geom, NULL::double precision AS area_m2 WHERE false")
+	return b.String()
+}
+
+// scan reads the report's rows into res: the row marked is_total becomes
+// Totals (figures only), every other row a map of the result's columns.
+func scan(ctx context.Context, rows pgx.Rows, res *land.ReportResult, dimCols map[string]bool) error {
+	defer rows.Close()
+	fields := rows.FieldDescriptions()
+	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		vals, err := rows.Values()
+		if err != nil {
+			return err
+		}
+		byName := make(map[string]any, len(vals))
+		for i, v := range vals {
+			byName[fields[i].Name] = normalise(v)
+		}
+		total, _ := byName["is_total"].(bool)
+		row := make(map[string]any, len(res.Columns))
+		for _, c := range res.Columns {
+			if total && dimCols[c.Key] {
+				continue
+			}
+			v, ok := byName[c.Key]
+			if !ok {
+				return fmt.Errorf("the SQL returns no column %q", c.Key)
+			}
+			row[c.Key] = v
+		}
+		if total {
+			res.Totals = row
+		} else {
+			res.Rows = append(res.Rows, row)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if res.Totals == nil {
+		return errors.New("the SQL returned no total row")
+	}
+	return nil
+}
+
+// normalise turns database values into the few types results hold.
+func normalise(v any) any {
+	switch x := v.(type) {
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	}
+	return v
+}

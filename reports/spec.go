@@ -1,0 +1,194 @@
+package reports
+
+import (
+	"embed"
+	"fmt"
+
+	"tudi/land"
+)
+
+// The SQL of every report, one file each, so that an analyst can read them
+// and run them in psql (SET search_path = layers, public; then PREPARE with
+// the parameters each file documents).
+//
+//go:embed sql/*.sql
+var sqlFiles embed.FS
+
+// spec is a report: what the API lists (land.Report), its SQL, the columns
+// each grouping dimension adds and the figures it computes.
+type spec struct {
+	land.Report
+	sql      string
+	dims     []dim
+	measures []measure
+}
+
+// dim is a grouping dimension: the SQL returns its columns in every row
+// (NULL unless grouped by it); the result shows them only when grouped.
+type dim struct {
+	key     string
+	title   string
+	titleEN string
+	columns []land.Column
+}
+
+// measure is a figure of each row. Measures with a needs only make sense
+// when the rows are grouped by that dimension.
+type measure struct {
+	land.Column
+	needs string
+}
+
+// Stations are not a canonical kind: any point layer will do.
+const stationsKind = "stations"
+
+func text(key, title, titleEN string) land.Column {
+	return land.Column{Key: key, Title: title, TitleEN: titleEN, Type: land.ColumnText}
+}
+
+func integer(key, title, titleEN string) land.Column {
+	return land.Column{Key: key, Title: title, TitleEN: titleEN, Type: land.ColumnInteger}
+}
+
+func count(key, title, titleEN, unit string) measure {
+	return measure{Column: land.Column{Key: key, Title: title, TitleEN: titleEN, Unit: unit, Type: land.ColumnInteger}}
+}
+
+func number(key, title, titleEN, unit string, decimals int) measure {
+	return measure{Column: land.Column{Key: key, Title: title, TitleEN: titleEN, Unit: unit, Type: land.ColumnNumber, Decimals: decimals}}
+}
+
+func percent(key, title, titleEN string) measure {
+	return measure{Column: land.Column{Key: key, Title: title, TitleEN: titleEN, Unit: "%", Type: land.ColumnPercent, Decimals: 2}}
+}
+
+// streetDim, classDim and codeDim are dimensions shared by several reports.
+func streetDim() dim {
+	return dim{key: "street", title: "街道/镇", titleEN: "Sub-district",
+		columns: []land.Column{text("street", "街道/镇", "Sub-district")}}
+}
+
+func classDim() dim {
+	return dim{key: "class", title: "地类(一级类)", titleEN: "Land-use class", columns: []land.Column{
+		text("class_code", "一级类编码", "Class code"), text("class_name", "一级类名称", "Class name")}}
+}
+
+func codeDim() dim {
+	return dim{key: "code", title: "地类编码", titleEN: "Land-use code", columns: []land.Column{
+		text("landuse_code", "地类编码", "Land-use code"), text("landuse_name", "地类名称", "Land-use name")}}
+}
+
+func areaMeasures(m2 bool) []measure {
+	var ms []measure
+	if m2 {
+		ms = append(ms, number("area_m2", "面积", "Area", "m²", 2))
+	}
+	return append(ms, number("area_ha", "面积", "Area", "公顷", 4), number("area_mu", "面积", "Area", "亩", 2))
+}
+
+func layer(kind, name string) land.ReportLayer { return land.ReportLayer{Kind: kind, Name: name} }
+
+// specs returns the five reports, in the order the API lists them. It
+// panics if a report's .sql file is not embedded: a build mistake, which
+// every test run catches.
+func specs() []*spec {
+	all := []*spec{
+		{
+			Report: land.Report{
+				Name: "land-supply", Title: "土地供应情况", TitleEN: "Land supply",
+				Description: "Parcels with a supply method (招拍挂/协议/划拨): count, area and price, by supply method, supply year and sub-district.",
+				Layers:      []land.ReportLayer{layer(string(land.Parcels), "parcels"), layer(string(land.Boundaries), "boundaries")},
+				Group:       []string{"year", "method"},
+				Year:        "supply year (parcels.supply_date)",
+			},
+			dims: []dim{
+				{key: "method", title: "供应方式", titleEN: "Supply method", columns: []land.Column{text("method", "供应方式", "Supply method")}},
+				{key: "year", title: "供应年度", titleEN: "Supply year", columns: []land.Column{integer("year", "供应年度", "Supply year")}},
+				streetDim(),
+			},
+			measures: append(append([]measure{count("parcels", "宗数", "Parcels", "宗")}, areaMeasures(true)...),
+				number("price_wan", "成交价", "Price", "万元", 2), number("price_yi", "成交价", "Price", "亿元", 4)),
+		},
+		{
+			Report: land.Report{
+				Name: "farmland-occupation", Title: "建设占用永久基本农田", TitleEN: "Farmland occupied by construction",
+				Description: "Area where construction parcels (land-use classes 05–10) overlap permanent basic farmland, overlapping patches counted once; parcels and patches touched.",
+				Layers: []land.ReportLayer{layer(string(land.Parcels), "parcels"), layer(string(land.Farmland), "farmland"),
+					layer(string(land.Boundaries), "boundaries")},
+				Group: []string{"street", "class"},
+				Year:  "supply year of the parcels (parcels.supply_date)",
+			},
+			dims: []dim{streetDim(), classDim(), codeDim()},
+			measures: append([]measure{count("parcels", "占用地块数", "Parcels", "宗"), count("patches", "涉及图斑数", "Farmland patches", "块")},
+				areaMeasures(true)...),
+		},
+		{
+			Report: land.Report{
+				Name: "idle-land", Title: "闲置土地处置情况", TitleEN: "Idle land disposal",
+				Description: "Idle (闲置) and approved-but-unsupplied (批而未供) land: count, area, disposed area and disposal rate, digested area and digestion rate.",
+				Layers:      []land.ReportLayer{layer(string(land.IdleLand), "idle_land"), layer(string(land.Boundaries), "boundaries")},
+				Group:       []string{"kind"},
+				Year:        "identified year (idle_land.identified_date)",
+			},
+			dims: []dim{
+				{key: "kind", title: "类型", titleEN: "Kind", columns: []land.Column{text("kind", "类型", "Kind")}},
+				{key: "cause", title: "闲置原因", titleEN: "Cause", columns: []land.Column{text("cause", "闲置原因", "Cause")}},
+				{key: "method", title: "处置方式", titleEN: "Disposal method", columns: []land.Column{text("method", "处置方式", "Disposal method")}},
+				streetDim(),
+				{key: "year", title: "认定年度", titleEN: "Identified year", columns: []land.Column{integer("year", "认定年度", "Identified year")}},
+			},
+			measures: append(append([]measure{count("items", "宗数", "Items", "宗")}, areaMeasures(true)...),
+				number("disposed_mu", "已处置面积", "Disposed area", "亩", 2), percent("disposal_rate", "处置率", "Disposal rate"),
+				number("digested_mu", "已消化面积", "Digested area", "亩", 2), percent("digestion_rate", "消化率", "Digestion rate")),
+		},
+		{
+			Report: land.Report{
+				Name: "renewal-progress", Title: "城市更新推进情况", TitleEN: "Urban-renewal progress",
+				Description: "Renewal units and area by stage and at or past each stage, implementation rate (at or past 土地出让), land contribution rate, units within 500 m of a station (TOD).",
+				Layers: []land.ReportLayer{layer(string(land.RenewalUnits), "renewal_units"), layer(string(land.Boundaries), "boundaries"),
+					{Kind: stationsKind, Name: "stations", Optional: true}},
+				Group: []string{"stage"},
+				Year:  "approval year (renewal_units.approved_date)",
+			},
+			dims: []dim{
+				{key: "stage", title: "阶段", titleEN: "Stage", columns: []land.Column{text("stage", "阶段", "Stage")}},
+				{key: "category", title: "更新类别", titleEN: "Category", columns: []land.Column{text("category", "更新类别", "Category")}},
+				{key: "direction", title: "更新方向", titleEN: "Direction", columns: []land.Column{text("direction", "更新方向", "Direction")}},
+				streetDim(),
+			},
+			measures: append(append([]measure{count("units", "单元数", "Units", "个")}, areaMeasures(false)...),
+				measure{Column: count("at_or_past_units", "达到该阶段及以后单元数", "Units at or past the stage", "个").Column, needs: "stage"},
+				measure{Column: number("at_or_past_ha", "达到该阶段及以后面积", "Area at or past the stage", "公顷", 4).Column, needs: "stage"},
+				count("approved_units", "规划已批单元数", "Plans approved", "个"),
+				count("confirmed_units", "实施主体已确认单元数", "Implementing entity confirmed", "个"),
+				count("transferred_units", "已出让单元数", "Land transferred", "个"),
+				percent("implementation_rate", "实施率", "Implementation rate"),
+				number("contributed_m2", "贡献用地面积", "Contributed land", "m²", 2),
+				percent("contribution_rate", "用地贡献率", "Land contribution rate"),
+				count("tod_units", "TOD单元数(站点500米内)", "TOD units (within 500 m of a station)", "个"),
+				number("tod_ha", "TOD单元面积", "TOD unit area", "公顷", 4)),
+		},
+		{
+			Report: land.Report{
+				Name: "land-use-summary", Title: "地类面积汇总", TitleEN: "Land-use summary",
+				Description: "Parcel count and area per land-use first-level class and code, by sub-district; the total is the layer's total area.",
+				Layers:      []land.ReportLayer{layer(string(land.Parcels), "parcels"), layer(string(land.Boundaries), "boundaries")},
+				Group:       []string{"class"},
+			},
+			dims: []dim{classDim(), codeDim(), streetDim()},
+			measures: append(append([]measure{count("parcels", "宗数", "Parcels", "宗")}, areaMeasures(true)...),
+				percent("share", "占比", "Share")),
+		},
+	}
+	for _, s := range all {
+		b, err := sqlFiles.ReadFile("sql/" + s.Name + ".sql")
+		if err != nil {
+			panic(fmt.Sprintf("report %q: %v", s.Name, err))
+		}
+		s.sql = string(b)
+		for _, d := range s.dims {
+			s.Groups = append(s.Groups, land.ReportGroup{Key: d.key, Title: d.title, TitleEN: d.titleEN})
+		}
+	}
+	return all
+}

@@ -1,0 +1,69 @@
+-- 建设占用永久基本农田 farmland occupied by construction: the area where
+-- construction parcels (GB/T 21010-2017 first-level classes 05–10) overlap
+-- permanent basic farmland patches, the number of such parcels and of the
+-- patches they touch, grouped by any of sub-district, land-use class and
+-- land-use code.
+--
+-- Overlapping farmland patches count once: the occupied part of a parcel is
+-- the union of its intersections with every patch, never their sum. Parcels
+-- are taken not to overlap one another (a cadastral layer), so areas add up
+-- over parcels. A patch touched by parcels of two groups counts in each, and
+-- once in the total.
+--
+-- Parameters:
+--   $1 text[]   the grouping, a subset of {street, class, code}
+--   $2 integer  only parcels supplied in this year (NULL: every parcel)
+-- Layers: parcels, farmland, boundaries.
+WITH classes (class_code, class_name) AS (VALUES
+    ('05', '商业服务业用地'), ('06', '工矿仓储用地'), ('07', '住宅用地'),
+    ('08', '公共管理与公共服务用地'), ('09', '特殊用地'), ('10', '交通运输用地')
+),
+construction AS (
+    SELECT p.id, p.geom, p.landuse_code, p.landuse_name
+    FROM parcels p
+    WHERE left(p.landuse_code, 2) IN (SELECT class_code FROM classes)
+      AND ($2::integer IS NULL OR extract(year FROM p.supply_date) = $2::integer)
+),
+-- Each pair of a construction parcel and a farmland patch that meet: the
+-- join condition uses the GiST index of farmland (ST_Intersects implies &&),
+-- and only the areal part of the intersection is kept, so patches that
+-- merely share an edge with the parcel do not count as touched.
+pairs AS (
+    SELECT c.id, f.id AS patch, ST_CollectionExtract(ST_Intersection(c.geom, f.geom), 3) AS g
+    FROM construction c
+    JOIN farmland f ON ST_Intersects(c.geom, f.geom)
+),
+occupied AS (
+    SELECT id, ST_Area(ST_Union(g)::geography) AS area_m2, array_agg(DISTINCT patch) AS patches
+    FROM pairs
+    WHERE NOT ST_IsEmpty(g)
+    GROUP BY id
+),
+-- Sub-district by point on surface; only the (few) occupying parcels are
+-- looked up, through the GiST index of boundaries, and only when grouped by street.
+keyed AS (
+    SELECT CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
+               SELECT b.name FROM boundaries b
+               WHERE ST_Contains(b.geom, ST_PointOnSurface(c.geom))
+               ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
+           CASE WHEN 'class' = ANY($1::text[]) THEN left(c.landuse_code, 2) END AS class_code,
+           CASE WHEN 'code' = ANY($1::text[]) THEN c.landuse_code END AS landuse_code,
+           c.landuse_name, o.area_m2, o.patches
+    FROM occupied o
+    JOIN parcels c ON c.id = o.id
+)
+SELECT k.street, k.class_code,
+       (SELECT class_name FROM classes WHERE classes.class_code = k.class_code) AS class_name,
+       k.landuse_code, CASE WHEN k.landuse_code IS NOT NULL THEN max(k.landuse_name) END AS landuse_name,
+       GROUPING(k.street, k.class_code, k.landuse_code) <> 0 AS is_total,
+       count(*) FILTER (WHERE u.n = 1) AS parcels,
+       count(DISTINCT u.patch) AS patches,
+       round(coalesce(sum(k.area_m2) FILTER (WHERE u.n = 1), 0)::numeric, 2)::float8 AS area_m2,
+       round((coalesce(sum(k.area_m2) FILTER (WHERE u.n = 1), 0) / 10000)::numeric, 4)::float8 AS area_ha,
+       round((coalesce(sum(k.area_m2) FILTER (WHERE u.n = 1), 0) * 15 / 10000)::numeric, 2)::float8 AS area_mu
+-- One row per (parcel, patch) so that patches are counted distinct; the
+-- parcel's own figures are taken from its first row (n = 1) only.
+FROM keyed k
+CROSS JOIN LATERAL unnest(k.patches) WITH ORDINALITY AS u (patch, n)
+GROUP BY GROUPING SETS ((k.street, k.class_code, k.landuse_code), ())
+ORDER BY is_total, k.street, k.class_code, k.landuse_code;

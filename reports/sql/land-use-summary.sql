@@ -1,0 +1,50 @@
+-- 地类面积 land-use summary: parcel count and area per land-use first-level
+-- class (GB/T 21010-2017) and per land-use code, grouped by any of class,
+-- code and sub-district, with each group's share of the layer's area. The
+-- total is the layer's total area (Σ area_m2 of every parcel, on the ellipsoid).
+--
+-- Parameters:
+--   $1 text[]   the grouping, a subset of {class, code, street}
+-- Layers: parcels, boundaries.
+WITH classes (class_code, class_name) AS (VALUES
+    ('00', '湿地'), ('01', '耕地'), ('02', '种植园用地'), ('03', '林地'), ('04', '草地'),
+    ('05', '商业服务业用地'), ('06', '工矿仓储用地'), ('07', '住宅用地'),
+    ('08', '公共管理与公共服务用地'), ('09', '特殊用地'), ('10', '交通运输用地'),
+    ('11', '水域及水利设施用地'), ('12', '其他土地')
+),
+-- The sub-district of a parcel is the smallest boundaries polygon that holds
+-- its point on surface. The boundaries drive the loop, so that each (large)
+-- boundary polygon is read once and PostGIS keeps its prepared form, while
+-- parcels are found through their GiST index. Skipped unless grouped by street.
+street_of AS MATERIALIZED (
+    SELECT DISTINCT ON (p.id) p.id, b.name
+    FROM boundaries b
+    JOIN parcels p ON p.geom && b.geom AND ST_Contains(b.geom, ST_PointOnSurface(p.geom))
+    WHERE 'street' = ANY($1::text[])
+    ORDER BY p.id, b.area_m2
+),
+keyed AS (
+    SELECT CASE WHEN 'class' = ANY($1::text[]) THEN coalesce(left(nullif(p.landuse_code, ''), 2), '未填') END AS class_code,
+           CASE WHEN 'code' = ANY($1::text[]) THEN coalesce(nullif(p.landuse_code, ''), '未填') END AS landuse_code,
+           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(s.name, '未划分') END AS street,
+           p.landuse_name, p.area_m2
+    FROM parcels p
+    LEFT JOIN street_of s ON s.id = p.id
+),
+sums AS (
+    SELECT class_code, landuse_code, street,
+           CASE WHEN landuse_code IS NOT NULL THEN max(landuse_name) END AS landuse_name,
+           GROUPING(class_code, landuse_code, street) <> 0 AS is_total,
+           count(*) AS parcels,
+           coalesce(sum(area_m2), 0) AS area
+    FROM keyed
+    GROUP BY GROUPING SETS ((class_code, landuse_code, street), ())
+)
+SELECT s.class_code, c.class_name, s.landuse_code, s.landuse_name, s.street, s.is_total, s.parcels,
+       round(s.area::numeric, 2)::float8 AS area_m2,
+       round((s.area / 10000)::numeric, 4)::float8 AS area_ha,
+       round((s.area * 15 / 10000)::numeric, 2)::float8 AS area_mu,
+       round((100 * s.area / nullif(sum(s.area) OVER (PARTITION BY s.is_total), 0))::numeric, 2)::float8 AS share
+FROM sums s
+LEFT JOIN classes c ON c.class_code = s.class_code
+ORDER BY s.is_total, s.class_code, s.landuse_code, s.street;
