@@ -5,40 +5,394 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 
 	"tudi/land"
 	"tudi/postgis"
 )
 
+// Defaults of Config.
+const (
+	DefaultCacheBytes    = 256 << 20
+	DefaultGeneraliseMin = 50000
+	// DefaultMaxZoom is the maxzoom announced in TileJSON: beyond it clients
+	// overzoom, which for parcels looks the same and saves requests. Tiles
+	// are served up to geo.MaxZoom.
+	DefaultMaxZoom = 18
+	// GeneralisedMaxZoom is the deepest zoom served from generalised
+	// geometry for large polygon layers; per-feature attributes exist from
+	// the next zoom up.
+	GeneralisedMaxZoom = 11
+	// PrerenderMaxZoom is the deepest zoom pre-rendered after each import of
+	// a large layer.
+	PrerenderMaxZoom = 12
+)
+
+// MVTContentType is the media type of Mapbox Vector Tiles.
+const MVTContentType = "application/vnd.mapbox-vector-tile"
+
 // Config configures the tile service.
 type Config struct {
 	PublicURL string // absolute base URL for TileJSON, when behind a proxy
+	// CacheBytes bounds the in-memory tile cache (0: DefaultCacheBytes,
+	// negative: no memory cache).
+	CacheBytes int64
+	// CacheDir, when set, also keeps rendered tiles as files there.
+	CacheDir string
+	// GeneraliseMin is the feature count from which a polygon layer's low
+	// zooms come from generalised geometry (0: DefaultGeneraliseMin);
+	// smaller layers are always rendered live.
+	GeneraliseMin int64
+	// NoRebuild, when set, makes Run only listen for changes without
+	// building generalised geometry (for processes that only serve).
+	NoRebuild bool
 }
 
 // Service serves tiles, TileJSON, styles and the catalog.
 type Service struct {
-	db  *postgis.DB
-	cfg Config
-	log *slog.Logger
+	db      *postgis.DB
+	cfg     Config
+	log     *slog.Logger
+	cache   *lru
+	disk    *diskCache
+	changes *changeLog
+	flight  singleflight.Group
+	metrics metrics
+
+	rebuildMu sync.Mutex
+	rebuilds  map[string]bool // layers waiting for a rebuild
+	wake      chan struct{}
 }
 
-// New returns the tile service.
+type metrics struct {
+	hits, misses, revalidated, prerendered, stale prometheus.Counter
+	render                                        *prometheus.HistogramVec
+	rebuild                                       *prometheus.HistogramVec
+}
+
+// New returns the tile service; its metrics are registered on reg (when not
+// nil).
 func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Service, error) {
-	return &Service{db: db, cfg: cfg, log: log}, nil
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
+	if cfg.GeneraliseMin == 0 {
+		cfg.GeneraliseMin = DefaultGeneraliseMin
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{db: db, cfg: cfg, log: log, changes: newChangeLog(),
+		rebuilds: map[string]bool{}, wake: make(chan struct{}, 1)}
+	if cfg.CacheBytes > 0 {
+		s.cache = newLRU(cfg.CacheBytes)
+	}
+	if cfg.CacheDir != "" {
+		s.disk = &diskCache{dir: cfg.CacheDir}
+	}
+	s.metrics = metrics{
+		hits: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_cache_hits_total",
+			Help: "Tile requests answered from the memory or disk cache."}),
+		misses: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_cache_misses_total",
+			Help: "Tile requests that had to be rendered."}),
+		revalidated: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_cache_revalidated_total",
+			Help: "Cached tiles of an older layer version kept because every change since lies outside them."}),
+		prerendered: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_prerendered_total",
+			Help: "Tile layers read from the pre-rendered table."}),
+		stale: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_generalised_stale_total",
+			Help: "Low-zoom tile layers rendered live because their generalisation was not yet rebuilt."}),
+		render: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tudi_tile_render_seconds",
+			Help:    "Time to render a tile that was not cached, by zoom.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"z"}),
+		rebuild: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tudi_tile_generalise_seconds",
+			Help:    "Time to rebuild a layer's generalised low zooms and pre-rendered tiles.",
+			Buckets: []float64{.1, .5, 1, 5, 10, 30, 60, 120, 300, 600}}, []string{"layer"}),
+	}
+	if reg != nil {
+		cs := []prometheus.Collector{s.metrics.hits, s.metrics.misses, s.metrics.revalidated,
+			s.metrics.prerendered, s.metrics.stale, s.metrics.render, s.metrics.rebuild,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tudi_tile_cache_bytes",
+				Help: "Bytes held by the in-memory tile cache."}, func() float64 {
+				if s.cache == nil {
+					return 0
+				}
+				b, _ := s.cache.stats()
+				return float64(b)
+			}),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tudi_tile_cache_entries",
+				Help: "Tiles held by the in-memory tile cache."}, func() float64 {
+				if s.cache == nil {
+					return 0
+				}
+				_, n := s.cache.stats()
+				return float64(n)
+			}),
+		}
+		for _, c := range cs {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
 }
 
 // Mount registers the tile routes on r; wrap adapts error-returning handlers.
 func (s *Service) Mount(r chi.Router, wrap func(func(http.ResponseWriter, *http.Request) error) http.HandlerFunc) {
 	r.Get("/tiles", wrap(s.catalog))
+	r.Get("/tiles/{layers}.json", wrap(s.tileJSON))
+	tile := wrap(s.tile)
+	r.Get("/tiles/{layers}/{z}/{x}/{y}.mvt", tile)
+	r.Head("/tiles/{layers}/{z}/{x}/{y}.mvt", tile)
+	r.Get("/styles/legend.json", wrap(s.legend))
+	r.Get("/styles/{name}.json", wrap(s.style))
 }
 
-// Run listens for layer changes until ctx is done.
-func (s *Service) Run(ctx context.Context) error {
-	<-ctx.Done()
+// tile answers GET and HEAD /tiles/{layers}/{z}/{x}/{y}.mvt.
+func (s *Service) tile(w http.ResponseWriter, r *http.Request) error {
+	names, err := ParseLayers(chi.URLParam(r, "layers"))
+	if err != nil {
+		return err
+	}
+	t, err := ParseTile(chi.URLParam(r, "z"), chi.URLParam(r, "x"), chi.URLParam(r, "y"))
+	if err != nil {
+		return err
+	}
+	all := false
+	switch p := r.URL.Query().Get("props"); p {
+	case "":
+	case "all":
+		all = true
+	default:
+		return land.Errorf(land.Invalid, "parameter props=%q: the only value is \"all\"", p)
+	}
+	e, err := s.tileEntry(r.Context(), names, t, all)
+	if err != nil {
+		return err
+	}
+	writeTile(w, r, e)
 	return nil
+}
+
+// TileData is a rendered tile: the MVT bytes of all requested layers
+// (empty when no feature falls in the tile) and its ETag.
+type TileData struct{ e *entry }
+
+// Bytes returns the MVT bytes.
+func (d TileData) Bytes() []byte { return d.e.raw }
+
+// Tile returns tile t of the named layers (composite: one MVT layer per
+// name, in order), from the cache when the cached tile is still current;
+// all adds every source attribute. Returns NotFound for an unknown layer.
+func (s *Service) Tile(ctx context.Context, names []string, t Tile, all bool) (TileData, error) {
+	e, err := s.tileEntry(ctx, names, t, all)
+	if err != nil {
+		return TileData{}, err
+	}
+	return TileData{e}, nil
+}
+
+func (s *Service) tileEntry(ctx context.Context, names []string, t Tile, all bool) (*entry, error) {
+	refs, err := readLayers(ctx, s.db.Pool, names)
+	if err != nil {
+		return nil, err
+	}
+	key := strings.Join(names, ",") + "/" + t.String()
+	if all {
+		key += ".all"
+	}
+	versions := make([]int64, len(refs))
+	for i, l := range refs {
+		versions[i] = l.Version
+	}
+	if e := s.lookup(key, t, names, versions); e != nil {
+		s.metrics.hits.Inc()
+		return e, nil
+	}
+	if s.disk != nil {
+		if b, ok := s.disk.get(key, versions); ok {
+			s.metrics.hits.Inc()
+			e := newEntry(key, t, names, versions, b)
+			s.store(e)
+			return e, nil
+		}
+	}
+	s.metrics.misses.Inc()
+	// Concurrent requests for the same tile and versions render it once. The
+	// render gets its own deadline so one client going away does not fail the
+	// others waiting for the same tile.
+	v, err, _ := s.flight.Do(key+versionSuffix(versions), func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		start := time.Now()
+		b, err := s.render(rctx, refs, t, all)
+		if err != nil {
+			return nil, err
+		}
+		s.metrics.render.WithLabelValues(strconv.Itoa(t.Z)).Observe(time.Since(start).Seconds())
+		e := newEntry(key, t, names, versions, b)
+		s.store(e)
+		if s.disk != nil {
+			if err := s.disk.put(key, versions, b); err != nil {
+				s.log.Warn("tile disk cache write failed", "error", err, "dir", s.cfg.CacheDir)
+			}
+		}
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*entry), nil
+}
+
+func versionSuffix(vs []int64) string {
+	var b strings.Builder
+	for _, v := range vs {
+		b.WriteString("@" + strconv.FormatInt(v, 10))
+	}
+	return b.String()
+}
+
+func (s *Service) store(e *entry) {
+	if s.cache != nil {
+		s.cache.put(e)
+	}
+}
+
+// lookup returns the cached tile of key when it is current: rendered at the
+// versions just read from the registry, or at older versions whose every
+// later change is known (from notifications) to lie outside the tile.
+func (s *Service) lookup(key string, t Tile, names []string, versions []int64) *entry {
+	if s.cache == nil {
+		return nil
+	}
+	e := s.cache.get(key)
+	if e == nil {
+		return nil
+	}
+	same := true
+	for i, v := range versions {
+		if e.versions[i] != v {
+			same = false
+			if !s.changes.untouched(names[i], e.versions[i], v, t.boundsWithBuffer()) {
+				s.cache.remove(key, e)
+				return nil
+			}
+		}
+	}
+	if same {
+		return e
+	}
+	// Still valid at the new versions: store it under them (a new entry, as
+	// entries are shared read-only between requests).
+	ne := &entry{key: key, tile: t, layers: e.layers, versions: versions, raw: e.raw, etag: e.etag}
+	s.cache.put(ne)
+	s.metrics.revalidated.Inc()
+	return ne
+}
+
+// render renders every layer of a composite tile concurrently and joins
+// them. An MVT tile is a protobuf message whose layers are a repeated
+// field, so the concatenation of single-layer tiles is the composite tile.
+func (s *Service) render(ctx context.Context, refs []layerRef, t Tile, all bool) ([]byte, error) {
+	parts := make([][]byte, len(refs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, l := range refs {
+		g.Go(func() error {
+			b, err := s.renderLayer(gctx, l, t, all)
+			parts[i] = b
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out, nil
+}
+
+// writeTile writes a tile response: 204 when empty; else the bytes, gzip
+// compressed only when the client accepts gzip and then always with
+// Content-Encoding (QGIS draws nothing from gzip bytes without it), an ETag
+// per encoding, 304 on a matching If-None-Match, and Content-Length also on
+// HEAD (GDAL's /vsicurl/ needs it).
+func writeTile(w http.ResponseWriter, r *http.Request, e *entry) {
+	h := w.Header()
+	h.Set("Cache-Control", "public, no-cache")
+	h.Set("Vary", "Accept-Encoding")
+	if len(e.raw) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	etag, body := e.etag, e.raw
+	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	if gz {
+		etag = strings.TrimSuffix(e.etag, `"`) + `-gz"`
+	}
+	h.Set("ETag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), e.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if gz {
+		body = e.gzipped()
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Type", MVTContentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip (a
+// q=0 refuses it).
+func acceptsGzip(h string) bool {
+	for part := range strings.SplitSeq(h, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		if coding != "gzip" && coding != "*" {
+			continue
+		}
+		q := strings.ReplaceAll(strings.ToLower(params), " ", "")
+		if strings.HasPrefix(q, "q=0") && strings.Trim(strings.TrimPrefix(q, "q="), "0.") == "" {
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+// etagMatches reports whether an If-None-Match header names the tile's
+// ETag, in either encoding's form (weak comparison, as RFC 9110 asks).
+func etagMatches(inm, etag string) bool {
+	if inm == "" {
+		return false
+	}
+	base := strings.TrimSuffix(etag, `"`)
+	for tag := range strings.SplitSeq(inm, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == etag || tag == base+`-gz"` {
+			return true
+		}
+	}
+	return false
 }
 
 // CatalogEntry is one layer in the /tiles catalog.
@@ -48,9 +402,15 @@ type CatalogEntry struct {
 	Title        string    `json:"title"`
 	GeomType     string    `json:"geom_type"`
 	FeatureCount int64     `json:"feature_count"`
+	Version      int64     `json:"version"`
 	Bounds       []float64 `json:"bounds,omitempty"`
 	TileJSON     string    `json:"tilejson"`
 	Tiles        string    `json:"tiles"`
+	Style        string    `json:"style"`
+	// Generalised is true when the layer's zooms up to GeneralisedMaxZoom
+	// come from generalised geometry (per-class shapes, no per-feature
+	// attributes).
+	Generalised bool `json:"generalised"`
 }
 
 func (s *Service) catalog(w http.ResponseWriter, r *http.Request) error {
@@ -60,18 +420,49 @@ func (s *Service) catalog(w http.ResponseWriter, r *http.Request) error {
 	}
 	base := land.BaseURL(r, s.cfg.PublicURL)
 	out := struct {
-		Layers []CatalogEntry `json:"layers"`
-	}{Layers: []CatalogEntry{}}
+		Layers   []CatalogEntry `json:"layers"`
+		TileJSON string         `json:"tilejson"`
+		Style    string         `json:"style"`
+		Legend   string         `json:"legend"`
+	}{Layers: []CatalogEntry{}, Style: base + "/styles/default.json", Legend: base + "/styles/legend.json"}
+	var names []string
 	for _, l := range layers {
+		names = append(names, l.Name)
 		out.Layers = append(out.Layers, CatalogEntry{
 			Name: l.Name, Kind: l.Kind, Title: l.Title, GeomType: l.GeomType, FeatureCount: l.FeatureCount,
-			Bounds:   l.BBox(),
-			TileJSON: base + "/tiles/" + l.Name + ".json",
-			Tiles:    base + "/tiles/" + l.Name + "/{z}/{x}/{y}.mvt",
+			Version:     l.Version,
+			Bounds:      l.BBox(),
+			TileJSON:    base + "/tiles/" + l.Name + ".json",
+			Tiles:       base + "/tiles/" + l.Name + "/{z}/{x}/{y}.mvt",
+			Style:       base + "/styles/" + l.Name + ".json",
+			Generalised: s.generalised(l.FeatureCount, l.GeomType),
 		})
 	}
+	if len(names) > 0 {
+		out.TileJSON = base + "/tiles/" + strings.Join(orderLayers(layers), ",") + ".json"
+	}
+	return writeJSON(w, out)
+}
+
+// generalised reports whether a layer of n features of the given geometry
+// type has generalised low zooms.
+func (s *Service) generalised(n int64, geomType string) bool {
+	return n >= s.cfg.GeneraliseMin && isPolygonal(geomType)
+}
+
+// band returns the generalisation band of zoom z for layer l, if its low
+// zooms are generalised: z itself for z8–z11, 8 below.
+func (s *Service) band(l layerRef, z int) (int, bool) {
+	if !s.generalised(l.Features, l.GeomType) || z > GeneralisedMaxZoom {
+		return 0, false
+	}
+	return max(z, minBand), true
+}
+
+func writeJSON(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

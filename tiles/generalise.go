@@ -1,0 +1,320 @@
+package tiles
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"tudi/geo"
+	"tudi/postgis"
+)
+
+//go:embed generalise.sql
+var generaliseSQL string
+
+const (
+	tileSchema = "tiles"
+	genSuffix  = "__gen"
+	minBand    = 8
+)
+
+// bandCells are the majority-grid cell sizes (EPSG:3857 metres) of the
+// generalised bands. About 120–240 m: several parcels' points fall in each
+// cell, so the grid has no holes inside built-up land, and a cell is at most
+// ~1.6 screen pixels at its zoom (76 m/px at z11, 611 m/px at z8).
+var bandCells = map[int]float64{8: 240, 9: 240, 10: 150, 11: 120}
+
+// genStatements returns the named statements of generalise.sql.
+func genStatements() map[string]string {
+	out := map[string]string{}
+	for _, part := range strings.Split(generaliseSQL, "-- name: ")[1:] {
+		name, body, _ := strings.Cut(part, "\n")
+		out[strings.TrimSpace(name)] = body
+	}
+	return out
+}
+
+// Rebuild rebuilds the generalised low zooms and the pre-rendered tiles of a
+// layer from its current contents, when it is large enough to need them
+// (else it drops what an earlier, larger version left). The geometry is
+// built under a new name and swapped in by rename, with the pre-rendered
+// tiles, in one transaction, so readers see either the old complete set or
+// the new one. Everything is tagged with the layer version read before
+// building; should an import commit meanwhile, the result is tagged with an
+// older version than the layer's and never served (its own notification
+// triggers the next rebuild).
+func (s *Service) Rebuild(ctx context.Context, layer string) error {
+	start := time.Now()
+	refs, err := readLayers(ctx, s.db.Pool, []string{layer})
+	if err != nil {
+		return err
+	}
+	l := refs[0]
+	if !s.generalised(l.Features, l.GeomType) {
+		return s.dropGeneralised(ctx, layer)
+	}
+	// One builder per layer across all processes sharing the database.
+	conn, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild layer %q: %w", layer, postgis.Err(err))
+	}
+	defer conn.Release()
+	var got bool
+	lockKey := "tudi tiles rebuild " + layer
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext($1))`, lockKey).Scan(&got); err != nil {
+		return fmt.Errorf("rebuild layer %q: %w", layer, postgis.Err(err))
+	}
+	if !got {
+		s.log.Info("generalisation of layer already being rebuilt by another process", "layer", layer)
+		return nil
+	}
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext($1))`, lockKey)
+	}()
+
+	newName := layer + genSuffix + "_new"
+	newTable := pgx.Identifier{tileSchema, newName}.Sanitize()
+	class := "NULL::text"
+	if f := classField(l.Kind); f != "" {
+		class = "t." + postgis.Ident(f)
+	}
+	repl := strings.NewReplacer("{{layer}}", postgis.Table(layer), "{{new}}", newTable, "{{class}}", class)
+	st := genStatements()
+	var rows int64
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		// Building reads the whole layer: no request-sized statement timeout.
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+newTable); err != nil {
+			return err
+		}
+		for _, name := range []string{"create", "points"} {
+			if _, err := tx.Exec(ctx, repl.Replace(st[name])); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		for band := minBand; band <= GeneralisedMaxZoom; band++ {
+			cell := bandCells[band]
+			block := 2 * geo.WebMercatorHalf / float64(int(1)<<band)
+			px := block / 256 // one screen pixel at this zoom
+			tag, err := tx.Exec(ctx, repl.Replace(st["band"]), band, cell, block, px, 4*px*px)
+			if err != nil {
+				return fmt.Errorf("band %d: %w", band, err)
+			}
+			rows += tag.RowsAffected()
+		}
+		for _, name := range []string{"index", "analyze"} {
+			if _, err := tx.Exec(ctx, repl.Replace(st[name])); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("generalise layer %q: %w", layer, postgis.Err(err))
+	}
+
+	// Pre-render z0–z12 over the layer's extent: the generalised zooms from
+	// the new table, z12 live (it is per feature, but too slow to render on
+	// request over a dense district).
+	type pre struct {
+		t Tile
+		b []byte
+	}
+	var tiles []pre
+	if l.HasBBox {
+		b := extentBound(l.Extent)
+		for z := 0; z <= PrerenderMaxZoom; z++ {
+			x0, y0, x1, y1 := geo.TilesCovering(b, z)
+			for x := x0; x <= x1; x++ {
+				for y := y0; y <= y1; y++ {
+					t := Tile{z, x, y}
+					var mvt []byte
+					var err error
+					if band, ok := s.band(l, z); ok {
+						mvt, err = renderGeneralised(ctx, conn, newTable, l, t, band)
+					} else {
+						mvt, err = renderLive(ctx, conn, l, t, false)
+					}
+					if err != nil {
+						return err
+					}
+					tiles = append(tiles, pre{t, mvt})
+				}
+			}
+		}
+	}
+
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+genTable(layer)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+newTable+` RENAME TO `+postgis.Ident(layer+genSuffix)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO tiles.generalised (layer, version, features, rows, duration_ms)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (layer) DO UPDATE SET version = $2, features = $3, rows = $4, duration_ms = $5, built_at = now()`,
+			layer, l.Version, l.Features, rows, time.Since(start).Milliseconds()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM tiles.prerendered WHERE layer = $1 AND version <> $2`, layer, l.Version); err != nil {
+			return err
+		}
+		var batch pgx.Batch
+		for _, p := range tiles {
+			batch.Queue(`INSERT INTO tiles.prerendered (layer, z, x, y, version, mvt) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (layer, z, x, y) DO UPDATE SET version = $5, mvt = $6, built_at = now()`,
+				layer, p.t.Z, p.t.X, p.t.Y, l.Version, p.b)
+		}
+		return tx.SendBatch(ctx, &batch).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("swap generalised layer %q: %w", layer, postgis.Err(err))
+	}
+	d := time.Since(start)
+	s.metrics.rebuild.WithLabelValues(layer).Observe(d.Seconds())
+	s.log.Info("generalised low zooms rebuilt", "layer", layer, "version", l.Version, "features", l.Features,
+		"rows", rows, "tiles", len(tiles), "duration_ms", d.Milliseconds())
+	return nil
+}
+
+// dropGeneralised removes a layer's generalised table and pre-rendered
+// tiles of older versions (a small or deleted layer is always live).
+func (s *Service) dropGeneralised(ctx context.Context, layer string) error {
+	return s.db.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+genTable(layer)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM tiles.generalised WHERE layer = $1`, layer); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM tiles.prerendered WHERE layer = $1
+			AND version <> coalesce((SELECT version FROM tudi.layers WHERE name = $1), -1)`, layer)
+		return err
+	})
+}
+
+// Run listens for layer changes until ctx is done: each change is logged for
+// cache revalidation and, unless Config.NoRebuild, queues a rebuild of the
+// layer's generalised low zooms. At start (and after each reconnect, when
+// changes may have been missed) every layer whose generalisation is missing
+// or outdated is queued.
+func (s *Service) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	if !s.cfg.NoRebuild {
+		go func() {
+			defer close(done)
+			s.rebuilder(ctx)
+		}()
+	} else {
+		close(done)
+	}
+	err := s.db.ListenChanges(ctx, func(c Change) {
+		s.changes.record(c)
+		s.queue(c.Layer)
+	}, func() {
+		s.changes.reset()
+		go s.queueOutdated(ctx)
+	})
+	cancel()
+	<-done
+	return err
+}
+
+// Change is a layer change notification.
+type Change = postgis.Change
+
+func (s *Service) queue(layer string) {
+	if s.cfg.NoRebuild {
+		return
+	}
+	s.rebuildMu.Lock()
+	s.rebuilds[layer] = true
+	s.rebuildMu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// queueOutdated queues every layer whose generalised state does not match
+// its version (or that has one but should not).
+func (s *Service) queueOutdated(ctx context.Context) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT l.name FROM tudi.layers l
+		FULL JOIN tiles.generalised g ON g.layer = l.name
+		WHERE l.name IS NULL OR l.feature_count >= $1 OR g.layer IS NOT NULL
+		  AND (g.version IS DISTINCT FROM l.version)`, s.cfg.GeneraliseMin)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("cannot list layers to generalise", "error", err)
+		}
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+	if err != nil {
+		s.log.Warn("cannot list layers to generalise", "error", err)
+		return
+	}
+	for _, n := range names {
+		if n != nil {
+			s.queue(*n)
+		}
+	}
+}
+
+// rebuilder runs queued rebuilds one at a time (they are heavy), coalescing
+// a burst of changes of one layer into one rebuild.
+func (s *Service) rebuilder(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		}
+		for {
+			s.rebuildMu.Lock()
+			var layer string
+			for l := range s.rebuilds {
+				layer = l
+				break
+			}
+			delete(s.rebuilds, layer)
+			s.rebuildMu.Unlock()
+			if layer == "" {
+				break
+			}
+			if err := s.rebuildIfNeeded(ctx, layer); err != nil && ctx.Err() == nil {
+				s.log.Error("rebuilding generalised low zooms failed", "layer", layer, "error", err)
+			}
+		}
+	}
+}
+
+// rebuildIfNeeded rebuilds a layer unless its generalisation is current.
+func (s *Service) rebuildIfNeeded(ctx context.Context, layer string) error {
+	var current bool
+	err := s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tiles.generalised g JOIN tudi.layers l
+		ON l.name = g.layer AND l.version = g.version WHERE g.layer = $1)`, layer).Scan(&current)
+	if err != nil {
+		return postgis.Err(err)
+	}
+	if current {
+		return nil
+	}
+	var exists bool
+	if err := s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tudi.layers WHERE name = $1)`, layer).Scan(&exists); err != nil {
+		return postgis.Err(err)
+	}
+	if !exists {
+		return s.dropGeneralised(ctx, layer)
+	}
+	return s.Rebuild(ctx, layer)
+}

@@ -1,0 +1,62 @@
+-- Generalised low-zoom geometry of a large polygon layer, built after every
+-- import (see generalise.go). The statements run in order; each starts with
+-- a "-- name:" line. {{layer}} is the quoted layer table, {{new}} the quoted
+-- table being built (tiles."<layer>__gen_new"), {{class}} the quoted class
+-- column (or NULL::text when the kind has none).
+--
+-- Why a majority ("mode") grid rather than simplifying features: at z8 a
+-- parcel covers ~2 px², so per-feature simplification plus dropping small
+-- features erases most of the area, and dissolving fragmented classes is too
+-- slow below z11. Instead each grid cell of a band takes the class that
+-- covers most of it (area of the parcels whose point on surface lies in the
+-- cell), same-class cells are unioned within blocks aligned with that
+-- zoom's tile grid, simplified to about a screen pixel and parts under a few
+-- square pixels dropped. Total area stays honest; small classes disappear at
+-- low zooms, which the TileJSON and style say.
+
+-- name: create
+CREATE TABLE {{new}} (
+    band smallint NOT NULL,
+    cls  text,
+    geom geometry(Geometry, 3857) NOT NULL
+)
+
+-- name: points
+-- One point per feature; computed once and shared by all bands.
+CREATE TEMP TABLE tudi_gen_points ON COMMIT DROP AS
+SELECT {{class}} AS cls, t.area_m2 AS a, ST_X(p) AS x, ST_Y(p) AS y
+FROM {{layer}} t, LATERAL ST_PointOnSurface(t.geom_3857) p
+WHERE t.geom_3857 IS NOT NULL AND NOT ST_IsEmpty(t.geom_3857)
+
+-- name: band
+-- $1 band (zoom), $2 cell size, $3 block size (one tile of the band's zoom),
+-- $4 simplification tolerance, $5 smallest part kept (all in 3857 metres).
+-- 20037508.342789244 moves the origin to the tile grid's corner, so blocks
+-- are tiles and a block's union is never cut by more than the tile buffer.
+INSERT INTO {{new}} (band, cls, geom)
+SELECT $1::smallint, u.cls, d.geom
+FROM (
+    SELECT w.cls,
+           ST_Simplify(ST_Union(ST_MakeEnvelope(w.cx * $2::float8, w.cy * $2::float8,
+                                                (w.cx + 1) * $2::float8, (w.cy + 1) * $2::float8, 3857)),
+                       $4::float8) AS g
+    FROM (
+        SELECT DISTINCT ON (cx, cy) cx, cy, cls
+        FROM (
+            SELECT floor(x / $2::float8)::bigint AS cx, floor(y / $2::float8)::bigint AS cy, cls, sum(a) AS a
+            FROM tudi_gen_points
+            GROUP BY 1, 2, 3
+        ) s
+        ORDER BY cx, cy, a DESC, cls
+    ) w
+    GROUP BY w.cls,
+             floor((w.cx * $2::float8 + 20037508.342789244) / $3::float8),
+             floor((w.cy * $2::float8 + 20037508.342789244) / $3::float8)
+) u, LATERAL ST_Dump(u.g) d
+WHERE u.g IS NOT NULL AND ST_Area(d.geom) >= $5::float8
+
+-- name: index
+CREATE INDEX ON {{new}} USING gist (geom)
+
+-- name: analyze
+ANALYZE {{new}}

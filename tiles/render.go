@@ -1,0 +1,169 @@
+package tiles
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"tudi/land"
+	"tudi/postgis"
+)
+
+var (
+	//go:embed tile.sql
+	tileSQL string
+	//go:embed gen_tile.sql
+	genTileSQL string
+)
+
+// layerRef is what rendering needs of a registry entry, read per request.
+type layerRef struct {
+	Name     string
+	Kind     land.Kind
+	Version  int64
+	Features int64
+	GeomType string
+	Extent   [4]float64 // lon/lat; zero when empty
+	HasBBox  bool
+}
+
+// readLayers reads the registry entries of names, in that order, in one
+// cheap indexed query. It runs on every tile request, cache hit or not: the
+// versions it returns are part of the cache key, so a tile rendered before
+// an import can never be served once the import's transaction has committed
+// — even before its NOTIFY reaches this process. Returns NotFound naming the
+// first unknown layer.
+func readLayers(ctx context.Context, q postgis.Querier, names []string) ([]layerRef, error) {
+	rows, err := q.Query(ctx, `SELECT name, kind, version, feature_count, geom_type, minx, miny, maxx, maxy
+		FROM tudi.layers WHERE name = ANY($1)`, names)
+	if err != nil {
+		return nil, fmt.Errorf("read layers %q: %w", names, postgis.Err(err))
+	}
+	defer rows.Close()
+	byName := make(map[string]layerRef, len(names))
+	for rows.Next() {
+		var (
+			l                      layerRef
+			kind                   string
+			minx, miny, maxx, maxy *float64
+		)
+		if err := rows.Scan(&l.Name, &kind, &l.Version, &l.Features, &l.GeomType, &minx, &miny, &maxx, &maxy); err != nil {
+			return nil, fmt.Errorf("read layers %q: %w", names, err)
+		}
+		l.Kind = land.Kind(kind)
+		if minx != nil && miny != nil && maxx != nil && maxy != nil {
+			l.Extent, l.HasBBox = [4]float64{*minx, *miny, *maxx, *maxy}, true
+		}
+		byName[l.Name] = l
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read layers %q: %w", names, postgis.Err(err))
+	}
+	out := make([]layerRef, 0, len(names))
+	for _, n := range names {
+		l, ok := byName[n]
+		if !ok {
+			return nil, land.Errorf(land.NotFound, "layer %q not found", n)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// attributeColumns returns the select list of a layer's attributes after
+// id: the canonical fields (dates as ISO text, since MVT has no date type)
+// and, with all, the props jsonb, which ST_AsMVT expands into one attribute
+// per key. Identifiers come from the kind's canonical fields and are quoted.
+func attributeColumns(kind land.Kind, all bool) string {
+	var b strings.Builder
+	for _, f := range kind.Fields() {
+		col := "t." + postgis.Ident(f.Name)
+		if f.Type == land.Date {
+			fmt.Fprintf(&b, ", to_char(%s, 'YYYY-MM-DD') AS %s", col, postgis.Ident(f.Name))
+		} else {
+			b.WriteString(", " + col)
+		}
+	}
+	if all {
+		b.WriteString(", t.props")
+	}
+	return b.String()
+}
+
+// liveSQL returns the tile query of a layer table.
+func liveSQL(table string, kind land.Kind, all bool) string {
+	return strings.NewReplacer("{{table}}", table, "{{columns}}", attributeColumns(kind, all)).Replace(tileSQL)
+}
+
+// genTable returns the quoted name of a layer's generalised table.
+func genTable(layer string) string { return pgx.Identifier{tileSchema, layer + genSuffix}.Sanitize() }
+
+// genSQL returns the tile query of a generalised table.
+func genSQL(table string, kind land.Kind) string {
+	class := ""
+	if f := classField(kind); f != "" {
+		class = ", g.cls AS " + postgis.Ident(f)
+	}
+	return strings.NewReplacer("{{table}}", table, "{{class}}", class).Replace(genTileSQL)
+}
+
+// renderLive renders one MVT layer of a tile from the layer table.
+func renderLive(ctx context.Context, q postgis.Querier, l layerRef, t Tile, all bool) ([]byte, error) {
+	var b []byte
+	err := q.QueryRow(ctx, liveSQL(postgis.Table(l.Name), l.Kind, all), t.Z, t.X, t.Y, l.Name).Scan(&b)
+	if err != nil {
+		return nil, fmt.Errorf("render layer %q tile %s: %w", l.Name, t, postgis.Err(err))
+	}
+	return b, nil
+}
+
+// renderGeneralised renders one MVT layer of a low-zoom tile from the
+// generalised table of band.
+func renderGeneralised(ctx context.Context, q postgis.Querier, table string, l layerRef, t Tile, band int) ([]byte, error) {
+	var b []byte
+	err := q.QueryRow(ctx, genSQL(table, l.Kind), t.Z, t.X, t.Y, l.Name, band).Scan(&b)
+	if err != nil {
+		return nil, fmt.Errorf("render generalised layer %q tile %s: %w", l.Name, t, postgis.Err(err))
+	}
+	return b, nil
+}
+
+// renderLayer renders one MVT layer of tile t by the cheapest correct means:
+// a pre-rendered tile of the layer's current version, else (low zooms of a
+// large layer) its generalised geometry when it was built from the current
+// version, else live from the layer table. Rows of an older version are
+// never used, so a rebuild in progress costs speed, never freshness.
+func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool) ([]byte, error) {
+	if !all {
+		var (
+			v int64
+			b []byte
+		)
+		err := s.db.Pool.QueryRow(ctx, `SELECT version, mvt FROM tiles.prerendered
+			WHERE layer = $1 AND z = $2 AND x = $3 AND y = $4`, l.Name, t.Z, t.X, t.Y).Scan(&v, &b)
+		switch {
+		case err == nil && v == l.Version:
+			s.metrics.prerendered.Inc()
+			return b, nil
+		case err != nil && !errors.Is(err, pgx.ErrNoRows):
+			return nil, fmt.Errorf("read pre-rendered tile %s of layer %q: %w", t, l.Name, postgis.Err(err))
+		}
+	}
+	if band, ok := s.band(l, t.Z); ok {
+		var v int64
+		err := s.db.Pool.QueryRow(ctx, `SELECT version FROM tiles.generalised WHERE layer = $1`, l.Name).Scan(&v)
+		switch {
+		case err == nil && v == l.Version:
+			return renderGeneralised(ctx, s.db.Pool, genTable(l.Name), l, t, band)
+		case err != nil && !errors.Is(err, pgx.ErrNoRows):
+			return nil, fmt.Errorf("read generalisation state of layer %q: %w", l.Name, postgis.Err(err))
+		}
+		s.metrics.stale.Inc()
+	}
+	return renderLive(ctx, s.db.Pool, l, t, all)
+}
