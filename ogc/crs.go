@@ -117,6 +117,15 @@ func parseCRS(param, s string) (crs, error) {
 // contentCRS is the value of the Content-Crs header.
 func (c crs) contentCRS() string { return "<" + c.URI + ">" }
 
+// inputSRID is the SRID to give geometries read in c: CRS84 and EPSG:4326
+// are taken as the storage CRS (see crs84).
+func (c crs) inputSRID() int {
+	if !c.transformed() {
+		return geo.CGCS2000
+	}
+	return c.SRID
+}
+
 // geomOut returns the SQL expression of the stored geometry column col in c,
 // with axes swapped when c orders them north first (ST_FlipCoordinates, as
 // GeoJSON writers always write the first two ordinates in storage order).
@@ -135,11 +144,7 @@ func (c crs) geomOut(col string) string {
 // in parameter p, in c's axis order) into a storage geometry (EPSG:4490,
 // lon/lat).
 func (c crs) geomIn(p string) string {
-	srid := c.SRID
-	if !c.transformed() {
-		srid = geo.CGCS2000 // see crs84
-	}
-	e := fmt.Sprintf("ST_GeomFromWKB(%s, %d)", p, srid)
+	e := fmt.Sprintf("ST_GeomFromWKB(%s, %d)", p, c.inputSRID())
 	if c.NorthFirst {
 		e = "ST_FlipCoordinates(" + e + ")"
 	}

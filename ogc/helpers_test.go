@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -168,4 +169,44 @@ func newRequest(u string, headers map[string]string) (map[string]any, error) {
 	defer resp.Body.Close()
 	var m map[string]any
 	return m, json.NewDecoder(resp.Body).Decode(&m)
+}
+
+type response struct {
+	status int
+	doc    map[string]any
+}
+
+func httpGet(u string) (response, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return response{resp.StatusCode, m}, nil
+}
+
+func httpGetAccept(u, accept string) (string, error) {
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Accept", accept)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	return resp.Header.Get("Content-Type"), nil
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func fmtFloats(v ...float64) string {
+	var parts []string
+	for _, f := range v {
+		parts = append(parts, strconv.FormatFloat(f, 'f', -1, 64))
+	}
+	return strings.Join(parts, ",")
 }

@@ -260,7 +260,7 @@ func bboxCondition(v string, c crs, a *args) (string, error) {
 	if c.Degrees && (f[0] < -180 || f[2] > 180 || f[1] < -90 || f[3] > 90) {
 		return "", land.Errorf(land.Invalid, "bbox: %q is outside -180..180 / -90..90 degrees", v)
 	}
-	srid := c.SRID
+	srid := c.inputSRID()
 	env := fmt.Sprintf("ST_MakeEnvelope(%s, %s, %s, %s, %d)", a.bind(f[0]), a.bind(f[1]), a.bind(f[2]), a.bind(f[3]), srid)
 	if c.transformed() {
 		// Densify before transforming, so the box's edges stay true in 4490.
