@@ -2,11 +2,239 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
+	"golang.org/x/term"
+
+	"tudi/importers"
 	"tudi/land"
+	"tudi/postgis"
 )
 
+// ImportConfig is the configuration of `tudi import`.
+type ImportConfig struct {
+	DB      DBConfig
+	Request importers.Request
+	JSON    bool // print the summary as JSON
+}
+
+const importUsage = `Usage: tudi import --layer NAME [flags] FILE…
+
+Imports a shapefile (.shp with its .dbf/.shx/.prj/.cpg, or a .zip holding
+one), a GeoJSON file (.geojson/.json, also newline-delimited) or a
+GeoPackage (.gpkg) into a layer, all or nothing: on any error the layer stays
+as it was. Text encoding and coordinate system are detected (.cpg, the DBF
+language driver, .prj) unless given.
+
+Flags:
+`
+
 func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger) error {
-	return land.Errorf(land.Unavailable, "import is not available yet")
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), importUsage)
+		fs.PrintDefaults()
+	}
+	var cfg ImportConfig
+	r := &cfg.Request
+	r.Map = map[string]string{}
+	addDBFlags(fs, &cfg.DB, env)
+	fs.StringVar(&r.Layer, "layer", "", "target layer name (required): lower-case letters, digits and _")
+	kind := fs.String("kind", "", "kind of a new layer: parcels, farmland, renewal_units, idle_land, boundaries or generic (default: the existing layer's, else from the layer name, else generic)")
+	fs.StringVar(&r.Mode, "mode", "replace", "replace the layer's features, or append to them")
+	fs.StringVar(&r.Encoding, "encoding", "", "text encoding of the .dbf, e.g. GBK, GB18030, UTF-8, Big5 (default: .cpg, DBF language driver, else detected)")
+	fs.IntVar(&r.SRID, "srid", 0, "EPSG code of the source coordinates (default: from the .prj or the file, else guessed)")
+	fs.Func("map", "FIELD=SOURCE: read canonical FIELD from source field SOURCE (repeatable)", func(s string) error {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" || v == "" {
+			return fmt.Errorf("want FIELD=SOURCE, got %q", s)
+		}
+		r.Map[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		return nil
+	})
+	fs.StringVar(&r.SourceLayer, "source-layer", "", "the layer to read from a GeoPackage, or a zip holding several")
+	fs.StringVar(&r.User, "user", currentUser(env), "who imports, for the history (env TUDI_USER)")
+	fs.BoolVar(&cfg.JSON, "json", false, "print the summary as JSON")
+	// Files may come before, between or after the flags.
+	for {
+		if err := fs.Parse(args); err != nil {
+			return usageError(err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		r.Files = append(r.Files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	r.Kind = land.Kind(*kind)
+	if r.Layer == "" {
+		return land.Errorf(land.Invalid, "--layer is required")
+	}
+	if err := land.ValidateLayerName(r.Layer); err != nil {
+		return err
+	}
+	if len(r.Files) == 0 {
+		return land.Errorf(land.Invalid, "no file to import: give a .shp, .zip, .geojson, .json or .gpkg")
+	}
+	if *kind != "" {
+		if _, err := land.ParseKind(*kind); err != nil {
+			return err
+		}
+	}
+
+	st, err := openStore(ctx, cfg.DB, postgis.Options{AppName: "tudi import"}, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+
+	bar := newProgressBar(env.Stderr)
+	r.Progress = bar.update
+	imp, err := importers.New(st.DB, log).Import(ctx, *r)
+	bar.finish()
+	if err != nil {
+		if cfg.JSON && imp != nil {
+			writeImportJSON(env.Stdout, imp)
+		}
+		return err
+	}
+	if cfg.JSON {
+		return writeImportJSON(env.Stdout, imp)
+	}
+	printImport(env.Stdout, imp)
+	return nil
+}
+
+func currentUser(env Env) string {
+	if u := env.Getenv("TUDI_USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return env.Getenv("USER")
+}
+
+func writeImportJSON(w io.Writer, imp *land.Import) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(imp)
+}
+
+// printImport writes the human summary of an import.
+func printImport(w io.Writer, imp *land.Import) {
+	s := imp.Summary
+	fmt.Fprintf(w, "imported %s features into layer %q (%s) in %.1f s — import #%d\n",
+		group(s.Loaded), imp.Layer, imp.Kind, float64(imp.DurationMS)/1000, imp.ID)
+	fmt.Fprintf(w, "  read %s, loaded %s, repaired %s, rejected %s, null shapes %s, warnings %s\n",
+		group(s.Read), group(s.Loaded), group(s.Repaired), group(s.Rejected), group(s.NullShapes), group(s.Warnings))
+	fmt.Fprintf(w, "  text encoding %s (%s); coordinates EPSG:%d (%s), stored in EPSG:4490\n",
+		orDash(s.Encoding), orDash(s.EncodingSource), s.SRID, orDash(s.SRIDSource))
+	if m, ok := imp.Extra["mapping"].(map[string]string); ok && len(m) > 0 {
+		var parts []string
+		for _, f := range imp.Kind.Fields() {
+			if src, ok := m[f.Name]; ok {
+				parts = append(parts, f.Name+"←"+src)
+			}
+		}
+		fmt.Fprintf(w, "  fields: %s (all source attributes kept in props)\n", strings.Join(parts, ", "))
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	if len(s.Problems) > 0 {
+		fmt.Fprintf(w, "  problems (%d shown):\n", len(s.Problems))
+		for i, p := range s.Problems {
+			if i == 50 {
+				fmt.Fprintf(w, "    … %d more (see --json or GET /api/imports/%d)\n", len(s.Problems)-50, imp.ID)
+				break
+			}
+			field := ""
+			if p.Field != "" {
+				field = " field " + p.Field
+			}
+			fmt.Fprintf(w, "    %s record %d%s: %s: %s\n", p.File, p.Record, field, p.Action, p.Reason)
+		}
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// group writes n with thin groups of three digits: 1 000 000.
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[0] != '-' {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// progressBar draws "[####......]  45%  123 456 / 274 000  85 200 features/s"
+// on a terminal, at most five times a second; on anything else it draws
+// nothing.
+type progressBar struct {
+	mu    sync.Mutex
+	w     io.Writer
+	on    bool
+	start time.Time
+	last  time.Time
+	drawn bool
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	f, ok := w.(*os.File)
+	return &progressBar{w: w, on: ok && term.IsTerminal(int(f.Fd())), start: time.Now()}
+}
+
+func (p *progressBar) update(read, total int64) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if now.Sub(p.last) < 200*time.Millisecond && read != total {
+		return
+	}
+	p.last = now
+	rate := float64(read) / max(now.Sub(p.start).Seconds(), 0.001)
+	const width = 30
+	if total > 0 {
+		frac := min(float64(read)/float64(total), 1)
+		n := int(frac * width)
+		fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %s / %s  %s features/s ", strings.Repeat("#", n), strings.Repeat(".", width-n),
+			frac*100, group(read), group(total), group(int64(rate)))
+	} else {
+		fmt.Fprintf(p.w, "\r%s features  %s features/s ", group(read), group(int64(rate)))
+	}
+	p.drawn = true
+}
+
+func (p *progressBar) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
 }
