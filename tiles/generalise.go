@@ -22,11 +22,19 @@ const (
 	minBand    = 8
 )
 
-// bandCells are the majority-grid cell sizes (EPSG:3857 metres) of the
+// bandCell returns the majority-grid cell sizes (EPSG:3857 metres) of the
 // generalised bands. About 120–240 m: several parcels' points fall in each
 // cell, so the grid has no holes inside built-up land, and a cell is at most
 // ~1.6 screen pixels at its zoom (76 m/px at z11, 611 m/px at z8).
-var bandCells = map[int]float64{8: 240, 9: 240, 10: 150, 11: 120}
+func bandCell(band int) float64 {
+	switch band {
+	case 8, 9:
+		return 240
+	case 10:
+		return 150
+	}
+	return 120
+}
 
 // genStatements returns the named statements of generalise.sql.
 func genStatements() map[string]string {
@@ -99,9 +107,9 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 			}
 		}
 		for band := minBand; band <= GeneralisedMaxZoom; band++ {
-			cell := bandCells[band]
+			cell := bandCell(band)
 			block := 2 * geo.WebMercatorHalf / float64(int(1)<<band)
-			px := block / 256 // one screen pixel at this zoom
+			px := block / 4096 // one unit of the tile's 4096 grid at this zoom
 			tag, err := tx.Exec(ctx, repl.Replace(st["band"]), band, cell, block, px, 4*px*px)
 			if err != nil {
 				return fmt.Errorf("band %d: %w", band, err)

@@ -10,8 +10,8 @@
 -- slow below z11. Instead each grid cell of a band takes the class that
 -- covers most of it (area of the parcels whose point on surface lies in the
 -- cell), same-class cells are unioned within blocks aligned with that
--- zoom's tile grid, simplified to about a screen pixel and parts under a few
--- square pixels dropped. Total area stays honest; small classes disappear at
+-- zoom's tile grid, simplified to one unit of the tile's 4096 grid and
+-- parts under 4 square units dropped. Total area stays honest; small classes disappear at
 -- low zooms, which the TileJSON and style say.
 
 -- name: create

@@ -336,3 +336,5 @@ func metric(t *testing.T, e *env, name string) float64 {
 	t.Fatalf("no metric %s", name)
 	return 0
 }
+
+func itoa(n int) string { return fmt.Sprint(n) }

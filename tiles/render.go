@@ -137,8 +137,10 @@ func renderGeneralised(ctx context.Context, q postgis.Querier, table string, l l
 // a pre-rendered tile of the layer's current version, else (low zooms of a
 // large layer) its generalised geometry when it was built from the current
 // version, else live from the layer table. Rows of an older version are
-// never used, so a rebuild in progress costs speed, never freshness.
-func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool) ([]byte, error) {
+// never used, so a rebuild in progress costs speed, never freshness. It
+// reports whether the result may be cached: not a live stand-in for a
+// generalised tile, which the rebuild will replace at the same version.
+func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool) ([]byte, bool, error) {
 	if !all {
 		var (
 			v int64
@@ -149,9 +151,9 @@ func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool)
 		switch {
 		case err == nil && v == l.Version:
 			s.metrics.prerendered.Inc()
-			return b, nil
+			return b, true, nil
 		case err != nil && !errors.Is(err, pgx.ErrNoRows):
-			return nil, fmt.Errorf("read pre-rendered tile %s of layer %q: %w", t, l.Name, postgis.Err(err))
+			return nil, false, fmt.Errorf("read pre-rendered tile %s of layer %q: %w", t, l.Name, postgis.Err(err))
 		}
 	}
 	if band, ok := s.band(l, t.Z); ok {
@@ -159,11 +161,15 @@ func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool)
 		err := s.db.Pool.QueryRow(ctx, `SELECT version FROM tiles.generalised WHERE layer = $1`, l.Name).Scan(&v)
 		switch {
 		case err == nil && v == l.Version:
-			return renderGeneralised(ctx, s.db.Pool, genTable(l.Name), l, t, band)
+			b, err := renderGeneralised(ctx, s.db.Pool, genTable(l.Name), l, t, band)
+			return b, true, err
 		case err != nil && !errors.Is(err, pgx.ErrNoRows):
-			return nil, fmt.Errorf("read generalisation state of layer %q: %w", l.Name, postgis.Err(err))
+			return nil, false, fmt.Errorf("read generalisation state of layer %q: %w", l.Name, postgis.Err(err))
 		}
 		s.metrics.stale.Inc()
+		b, err := renderLive(ctx, s.db.Pool, l, t, all)
+		return b, false, err
 	}
-	return renderLive(ctx, s.db.Pool, l, t, all)
+	b, err := renderLive(ctx, s.db.Pool, l, t, all)
+	return b, true, err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -233,12 +234,15 @@ func (s *Service) tileEntry(ctx context.Context, names []string, t Tile, all boo
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
 		start := time.Now()
-		b, err := s.render(rctx, refs, t, all)
+		b, cacheable, err := s.render(rctx, refs, t, all)
 		if err != nil {
 			return nil, err
 		}
 		s.metrics.render.WithLabelValues(strconv.Itoa(t.Z)).Observe(time.Since(start).Seconds())
 		e := newEntry(key, t, names, versions, b)
+		if !cacheable {
+			return e, nil
+		}
 		s.store(e)
 		if s.disk != nil {
 			if err := s.disk.put(key, versions, b); err != nil {
@@ -302,18 +306,20 @@ func (s *Service) lookup(key string, t Tile, names []string, versions []int64) *
 // render renders every layer of a composite tile concurrently and joins
 // them. An MVT tile is a protobuf message whose layers are a repeated
 // field, so the concatenation of single-layer tiles is the composite tile.
-func (s *Service) render(ctx context.Context, refs []layerRef, t Tile, all bool) ([]byte, error) {
+// It reports whether every layer's part may be cached.
+func (s *Service) render(ctx context.Context, refs []layerRef, t Tile, all bool) ([]byte, bool, error) {
 	parts := make([][]byte, len(refs))
+	cacheable := make([]bool, len(refs))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, l := range refs {
 		g.Go(func() error {
-			b, err := s.renderLayer(gctx, l, t, all)
-			parts[i] = b
+			var err error
+			parts[i], cacheable[i], err = s.renderLayer(gctx, l, t, all)
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	n := 0
 	for _, p := range parts {
@@ -323,7 +329,7 @@ func (s *Service) render(ctx context.Context, refs []layerRef, t Tile, all bool)
 	for _, p := range parts {
 		out = append(out, p...)
 	}
-	return out, nil
+	return out, !slices.Contains(cacheable, false), nil
 }
 
 // writeTile writes a tile response: 204 when empty; else the bytes, gzip
@@ -414,7 +420,7 @@ type CatalogEntry struct {
 }
 
 func (s *Service) catalog(w http.ResponseWriter, r *http.Request) error {
-	layers, err := s.db.FindLayers(r.Context(), land.LayerFilter{})
+	layers, err := s.db.FindLayers(r.Context(), allLayers())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,184 @@
+package tiles_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"tudi/postgis"
+	"tudi/server"
+	"tudi/tiles"
+)
+
+func TestTileJSONAndStyle(t *testing.T) {
+	e := newEnv(t, tiles.Config{GeneraliseMin: 300})
+	e.mustCreateParcels("parcels", 20, 20)
+	e.mustCreateFarmland("farmland")
+
+	t.Run("TileJSON 3.0.0 has absolute tile URLs from X-Forwarded headers, the data's bounds and typed fields", func(t *testing.T) {
+		r := e.get("/tiles/parcels,farmland.json", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "gis.example.cn")
+		var tj tiles.TileJSON
+		if err := json.Unmarshal(r.body, &tj); err != nil {
+			t.Fatalf("%v: %s", err, r.body)
+		}
+		if tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 || tj.Tiles[0] != "https://gis.example.cn/tiles/parcels,farmland/{z}/{x}/{y}.mvt" {
+			t.Fatalf("tilejson %q tiles %v", tj.TileJSON, tj.Tiles)
+		}
+		p, err := e.db.FindLayer(context.Background(), "parcels")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := e.db.FindLayer(context.Background(), "farmland")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []float64{min(p.Extent.Min[0], f.Extent.Min[0]), min(p.Extent.Min[1], f.Extent.Min[1]),
+			max(p.Extent.Max[0], f.Extent.Max[0]), max(p.Extent.Max[1], f.Extent.Max[1])}
+		for i := range want {
+			if d := tj.Bounds[i] - want[i]; d > 1e-6 || d < -1e-6 {
+				t.Fatalf("bounds %v, want %v", tj.Bounds, want)
+			}
+		}
+		if tj.Center[0] <= tj.Bounds[0] || tj.Center[0] >= tj.Bounds[2] || tj.Center[2] < 10 {
+			t.Errorf("center %v", tj.Center)
+		}
+		if len(tj.VectorLayers) != 2 || tj.VectorLayers[0].ID != "parcels" || tj.VectorLayers[0].Fields["price_wan"] != "Number" ||
+			tj.VectorLayers[0].Fields["code"] != "String" || tj.VectorLayers[0].Fields["id"] != "Number" || tj.VectorLayers[1].Fields["grade"] != "Number" {
+			t.Fatalf("vector_layers %+v", tj.VectorLayers)
+		}
+		if !strings.Contains(tj.Description, "zooms 0–11 generalised") || !strings.Contains(tj.VectorLayers[0].Description, "from zoom 12") ||
+			strings.Contains(tj.VectorLayers[1].Description, "generalised") {
+			t.Errorf("descriptions do not say which zooms are generalised: %q / %q", tj.Description, tj.VectorLayers[1].Description)
+		}
+	})
+
+	t.Run("the default style draws every layer from tudi alone, land use below farmland redlines", func(t *testing.T) {
+		r := e.get("/styles/default.json")
+		body := string(r.body)
+		if strings.Count(body, "http") != strings.Count(body, e.srv.URL) {
+			t.Fatalf("the style references another host: %s", body)
+		}
+		if strings.Contains(body, "glyphs") || strings.Contains(body, "sprite") || strings.Contains(body, `"symbol"`) {
+			t.Fatalf("the style needs glyphs or sprites")
+		}
+		var st tiles.Style
+		if err := json.Unmarshal(r.body, &st); err != nil {
+			t.Fatal(err)
+		}
+		src := st.Sources[tiles.SourceID]
+		if st.Version != 8 || len(src.Tiles) != 1 || len(src.Bounds) != 4 {
+			t.Fatalf("style version %d source %+v", st.Version, src)
+		}
+		ids := map[string]bool{}
+		var order []string
+		for _, l := range st.Layers {
+			id := l["id"].(string)
+			if ids[id] {
+				t.Fatalf("layer id %q twice", id)
+			}
+			ids[id] = true
+			if sl, ok := l["source-layer"].(string); ok && (sl == "parcels" || sl == "farmland") && (len(order) == 0 || order[len(order)-1] != sl) {
+				order = append(order, sl)
+			}
+		}
+		if strings.Join(order, ",") != "parcels,farmland" {
+			t.Fatalf("drawing order %v", order)
+		}
+		if !strings.Contains(body, `"#e60000"`) || !strings.Contains(body, `"0101"`) {
+			t.Fatalf("no red farmland outline or land-use colours")
+		}
+	})
+
+	t.Run("a style of a layer list keeps the given order; the legend names classes in Chinese and English", func(t *testing.T) {
+		var st tiles.Style
+		if err := json.Unmarshal(e.get("/styles/farmland,parcels.json").body, &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Layers[1]["source-layer"] != "farmland" {
+			t.Fatalf("first data layer %v", st.Layers[1])
+		}
+		var lg struct{ Kinds []tiles.KindLegend }
+		if err := json.Unmarshal(e.get("/styles/legend.json").body, &lg); err != nil {
+			t.Fatal(err)
+		}
+		if lg.Kinds[0].Kind != "parcels" || lg.Kinds[0].Classes[1].Value != "01" || lg.Kinds[0].Classes[1].Name != "耕地" ||
+			lg.Kinds[0].Classes[1].NameEN != "Cropland" {
+			t.Fatalf("legend %+v", lg.Kinds[0])
+		}
+	})
+
+	t.Run("the catalog links TileJSON, tiles and style of every layer", func(t *testing.T) {
+		var c struct {
+			Layers   []tiles.CatalogEntry
+			TileJSON string
+		}
+		if err := json.Unmarshal(e.get("/tiles").body, &c); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Layers) != 2 || c.Layers[1].Name != "parcels" || !c.Layers[1].Generalised || c.Layers[0].Generalised ||
+			c.TileJSON != e.srv.URL+"/tiles/parcels,farmland.json" || c.Layers[1].Style != e.srv.URL+"/styles/parcels.json" {
+			t.Fatalf("catalog %+v", c)
+		}
+	})
+}
+
+// TestThroughTheServer checks what the real server adds: CORS for any
+// origin, and its compression middleware leaving tiles alone.
+func TestThroughTheServer(t *testing.T) {
+	e := newEnv(t, tiles.Config{})
+	e.mustCreateParcels("parcels", 10, 10)
+	srv, err := server.New(server.Config{}, e.db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	e.srv = hs
+	tile := tileAt(originLon+0.002, originLat+0.002, 15)
+	r := e.get(tilePath("parcels", tile), "Origin", "http://other.example", "Accept-Encoding", "gzip")
+	if r.status != 200 || r.header.Get("Access-Control-Allow-Origin") != "*" || r.header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("status %d, CORS %q, Content-Encoding %q", r.status, r.header.Get("Access-Control-Allow-Origin"), r.header.Get("Content-Encoding"))
+	}
+	if len(decode(t, tile, r)[0].Features) == 0 {
+		t.Fatal("no features through the server")
+	}
+	head := e.do("HEAD", tilePath("parcels", tile))
+	if head.status != 200 || head.header.Get("Content-Length") == "" {
+		t.Fatalf("HEAD through the server: %d, Content-Length %q", head.status, head.header.Get("Content-Length"))
+	}
+	if r := e.get("/tiles/parcels/99/0/0.mvt"); r.status != 400 || !strings.Contains(string(r.body), `"error"`) {
+		t.Fatalf("bad zoom through the server: %d %s", r.status, r.body)
+	}
+}
+
+// TestGDALReadsATile runs GDAL's MVT driver on a tile URL, as
+// `ogrinfo MVT:http://HOST/tiles/LAYER/z/x/y.mvt` does (HEAD first).
+func TestGDALReadsATile(t *testing.T) {
+	ogrinfo, err := exec.LookPath("ogrinfo")
+	if err != nil {
+		t.Fatal("ogrinfo not found: install GDAL (Debian: apt-get install gdal-bin)")
+	}
+	e := newEnv(t, tiles.Config{})
+	e.mustCreateParcels("parcels", 10, 10)
+	tile := tileAt(originLon+0.002, originLat+0.002, 15)
+	var want int
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM `+postgis.Table("parcels")+`
+		WHERE ST_Intersects(geom_3857, ST_TileEnvelope($1::int, $2::int, $3::int, margin => 64.0 / 4096))`, tile.Z, tile.X, tile.Y).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(ogrinfo, "-ro", "-so", "MVT:"+e.srv.URL+tilePath("parcels", tile), "parcels").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ogrinfo: %v\n%s", err, out)
+	}
+	s := string(out)
+	if !strings.Contains(s, "Layer name: parcels") || !strings.Contains(s, "Feature Count: ") || !strings.Contains(s, "landuse_name") {
+		t.Fatalf("ogrinfo output:\n%s", s)
+	}
+	if !strings.Contains(s, "Feature Count: "+itoa(want)) {
+		t.Errorf("ogrinfo counts other than %d features:\n%s", want, s)
+	}
+}
