@@ -1,15 +1,346 @@
 package server
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/paulmach/orb/geojson"
+
+	"tudi/geo"
 	"tudi/land"
+	"tudi/postgis"
 )
 
-func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
-	return land.Errorf(land.Unavailable, "identify is not available yet")
+// Limits of identify and query.
+const (
+	identifyDefaultToleranceM = 5   // metres around a click for points and lines
+	identifyMaxToleranceM     = 500 // metres
+	identifyLimit             = 50  // features per layer
+	queryMaxBody              = 4 << 20
+	queryMaxVertices          = 50000 // of the posted geometry
+	queryMaxDistanceM         = 50000
+	queryDefaultLimit         = 1000 // features listed per layer
+	queryMaxLimit             = 10000
+)
+
+// parseSRID reads the crs of identify and query: EPSG:N, N, an OGC CRS URI
+// or CRS84; coordinates are always x/y (lon/lat, easting/northing).
+func parseSRID(param, s string) (int, error) {
+	v := strings.TrimSpace(s)
+	switch strings.ToUpper(v) {
+	case "", "CRS84", "OGC:CRS84", "HTTP://WWW.OPENGIS.NET/DEF/CRS/OGC/1.3/CRS84":
+		return geo.CGCS2000, nil
+	}
+	code := v
+	if i := strings.LastIndexAny(v, ":/"); i >= 0 {
+		code = v[i+1:]
+	}
+	n, err := strconv.Atoi(code)
+	if err != nil || !geo.IsSupportedSRID(n) {
+		return 0, land.Errorf(land.Invalid, "%s: unsupported CRS %q (use EPSG:4490, EPSG:4326, EPSG:3857 or a CGCS2000 Gauss-Krüger zone EPSG:4491–4554)", param, s)
+	}
+	if n == geo.WGS84 {
+		n = geo.CGCS2000 // the same to a few centimetres; no datum shift exists in PROJ
+	}
+	return n, nil
 }
 
+// layersParam returns the named layers (comma-separated), or all of them.
+func (s *Server) layersParam(r *http.Request, names []string) ([]*land.Layer, error) {
+	f := land.LayerFilter{Names: []string{}} // non-nil: a nil slice would select nothing
+	for _, n := range names {
+		if n = strings.TrimSpace(n); n != "" {
+			if err := land.ValidateLayerName(n); err != nil {
+				return nil, land.Errorf(land.Invalid, "layers: %v", err)
+			}
+			f.Names = append(f.Names, n)
+		}
+	}
+	ls, err := s.db.FindLayers(r.Context(), f)
+	if land.KindOf(err) == land.NotFound {
+		return nil, land.Errorf(land.Invalid, "layers: %s", land.MessageOf(err))
+	}
+	return ls, err
+}
+
+func floatParam(r *http.Request, name string, required bool) (float64, bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		if required {
+			return 0, false, land.Errorf(land.Invalid, "%s: required", name)
+		}
+		return 0, false, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false, land.Errorf(land.Invalid, "%s: %q is not a number", name, v)
+	}
+	return f, true, nil
+}
+
+// identify answers a planner's click: GET /api/identify?lon=&lat=
+// [&layers=a,b][&crs=][&tolerance=metres | &zoom=z][&geometry=false].
+// Polygons must contain the point; points and lines count within the
+// tolerance: 5 m by default, or 5 screen pixels at the map zoom given.
+func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	for k := range q {
+		switch k {
+		case "lon", "lat", "layers", "crs", "tolerance", "zoom", "geometry":
+		default:
+			return land.Errorf(land.Invalid, "unknown query parameter %q (allowed: lon, lat, layers, crs, tolerance, zoom, geometry)", k)
+		}
+	}
+	x, _, err := floatParam(r, "lon", true)
+	if err != nil {
+		return err
+	}
+	y, _, err := floatParam(r, "lat", true)
+	if err != nil {
+		return err
+	}
+	srid, err := parseSRID("crs", q.Get("crs"))
+	if err != nil {
+		return err
+	}
+	lon, lat := x, y
+	if srid != geo.CGCS2000 {
+		if lon, lat, err = s.toLonLat(r, srid, x, y); err != nil {
+			return err
+		}
+	}
+	if lon < -180 || lon > 180 || lat < -90 || lat > 90 {
+		return land.Errorf(land.Invalid, "lon/lat: (%g, %g) is not a point on Earth", lon, lat)
+	}
+	tol := float64(identifyDefaultToleranceM)
+	if t, ok, err := floatParam(r, "tolerance", false); err != nil {
+		return err
+	} else if ok {
+		if t < 0 || t > identifyMaxToleranceM {
+			return land.Errorf(land.Invalid, "tolerance: %g m is outside 0..%d m", t, identifyMaxToleranceM)
+		}
+		tol = t
+	} else if z, ok, err := floatParam(r, "zoom", false); err != nil {
+		return err
+	} else if ok {
+		if z < 0 || z > 24 {
+			return land.Errorf(land.Invalid, "zoom: %g is outside 0..24", z)
+		}
+		// 5 pixels of a 256-pixel Web Mercator tile at that zoom and latitude.
+		tol = math.Min(identifyMaxToleranceM, math.Max(0.5, 5*156543.03392*math.Cos(lat*math.Pi/180)/math.Pow(2, z)))
+	}
+	var names []string
+	if v := q.Get("layers"); v != "" {
+		names = strings.Split(v, ",")
+	}
+	layers, err := s.layersParam(r, names)
+	if err != nil {
+		return err
+	}
+	withGeom := q.Get("geometry") != "false"
+	hits, err := s.db.Identify(r.Context(), layers, postgis.IdentifyOptions{Lon: lon, Lat: lat, ToleranceM: tol, Limit: identifyLimit, Geometry: withGeom})
+	if err != nil {
+		return fmt.Errorf("identify at %g,%g: %w", lon, lat, err)
+	}
+	// Grouped by layer, in the order of the layers asked for.
+	type group struct {
+		Layer    string               `json:"layer"`
+		Kind     land.Kind            `json:"kind"`
+		Title    string               `json:"title"`
+		Features []postgis.SpatialHit `json:"features"`
+	}
+	groups := []group{}
+	for _, l := range layers {
+		g := group{Layer: l.Name, Kind: l.Kind, Title: l.Title, Features: []postgis.SpatialHit{}}
+		for _, h := range hits {
+			if h.Layer == l.Name {
+				g.Features = append(g.Features, h)
+			}
+		}
+		if len(g.Features) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lon": lon, "lat": lat, "tolerance_m": tol, "layers": groups})
+	return nil
+}
+
+// toLonLat transforms a point from srid to EPSG:4490 in PostGIS (PROJ).
+func (s *Server) toLonLat(r *http.Request, srid int, x, y float64) (float64, float64, error) {
+	var lon, lat float64
+	err := s.db.Pool.QueryRow(r.Context(), `SELECT ST_X(p), ST_Y(p) FROM
+		(SELECT ST_Transform(ST_SetSRID(ST_MakePoint($1::double precision, $2::double precision), $3::integer), 4490) AS p) q`,
+		x, y, srid).Scan(&lon, &lat)
+	return lon, lat, postgis.Err(err)
+}
+
+// queryRequest is the body of POST /api/query.
+type queryRequest struct {
+	Geometry json.RawMessage `json:"geometry"`
+	Feature  *struct {
+		Layer string `json:"layer"`
+		ID    int64  `json:"id"`
+	} `json:"feature"`
+	// Layer and ID: the feature, as the web map sends it.
+	Layer    string   `json:"layer"`
+	ID       *int64   `json:"id"`
+	Layers   []string `json:"layers"`
+	Distance float64  `json:"distance"` // metres
+	CRS      string   `json:"crs"`
+	Limit    int      `json:"limit"` // features listed per layer
+}
+
+// query answers "what does this shape touch": POST /api/query with a GeoJSON
+// geometry (or a feature of a layer), layers and an optional distance in
+// metres; per layer the intersecting features with the intersection area.
 func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
-	return land.Errorf(land.Unavailable, "query is not available yet")
+	body, err := io.ReadAll(io.LimitReader(r.Body, queryMaxBody+1))
+	if err != nil {
+		return land.Errorf(land.Invalid, "reading the request body: %w", err)
+	}
+	if len(body) > queryMaxBody {
+		return land.Errorf(land.TooLarge, "the query body is larger than %d MiB", queryMaxBody>>20)
+	}
+	var req queryRequest
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return land.Errorf(land.Invalid, "the body is not a query (JSON with geometry or feature, layers, distance, crs): %v", err)
+	}
+	if req.Layer != "" && req.ID != nil && req.Feature == nil {
+		req.Feature = &struct {
+			Layer string `json:"layer"`
+			ID    int64  `json:"id"`
+		}{req.Layer, *req.ID}
+	}
+	var shape postgis.QueryShape
+	switch {
+	case len(req.Geometry) > 0 && req.Feature != nil:
+		return land.Errorf(land.Invalid, "geometry and feature: give one, not both")
+	case req.Feature != nil:
+		l, err := s.db.FindLayer(r.Context(), req.Feature.Layer)
+		if err != nil {
+			return land.Errorf(land.Invalid, "feature: %s", land.MessageOf(err))
+		}
+		shape.Layer, shape.ID = l.Name, req.Feature.ID
+	case len(req.Geometry) > 0:
+		g, err := parseGeoJSONGeometry(req.Geometry)
+		if err != nil {
+			return err
+		}
+		if shape.SRID, err = parseSRID("crs", req.CRS); err != nil {
+			return err
+		}
+		if shape.WKB, err = wkb.Marshal(g); err != nil {
+			return land.Errorf(land.Invalid, "geometry: %v", err)
+		}
+	default:
+		return land.Errorf(land.Invalid, "geometry: required (a GeoJSON geometry), or feature: {\"layer\", \"id\"}")
+	}
+	if req.Distance < 0 || req.Distance > queryMaxDistanceM || math.IsNaN(req.Distance) {
+		return land.Errorf(land.Invalid, "distance: %g m is outside 0..%d m", req.Distance, queryMaxDistanceM)
+	}
+	shape.DistanceM = req.Distance
+	limit := queryDefaultLimit
+	if req.Limit != 0 {
+		if req.Limit < 1 || req.Limit > queryMaxLimit {
+			return land.Errorf(land.Invalid, "limit: %d is outside 1..%d", req.Limit, queryMaxLimit)
+		}
+		limit = req.Limit
+	}
+	layers, err := s.layersParam(r, req.Layers)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.Query(r.Context(), layers, shape, limit)
+	if err != nil {
+		if land.KindOf(err) == land.NotFound {
+			return land.Errorf(land.Invalid, "feature: %s", land.MessageOf(err))
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"distance_m": shape.DistanceM, "area": res.Area,
+		"query_geometry": res.Geometry, "layers": res.Layers})
+	return nil
+}
+
+// parseGeoJSONGeometry reads a GeoJSON geometry (or a Feature's) and
+// checks its size.
+func parseGeoJSONGeometry(b json.RawMessage) (orb.Geometry, error) {
+	var probe struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, land.Errorf(land.Invalid, "geometry: not GeoJSON: %v", err)
+	}
+	var g orb.Geometry
+	if probe.Type == "Feature" {
+		f, err := geojson.UnmarshalFeature(b)
+		if err != nil {
+			return nil, land.Errorf(land.Invalid, "geometry: bad GeoJSON feature: %v", err)
+		}
+		g = f.Geometry
+	} else {
+		gj, err := geojson.UnmarshalGeometry(b)
+		if err != nil {
+			return nil, land.Errorf(land.Invalid, "geometry: bad GeoJSON geometry: %v", err)
+		}
+		g = gj.Geometry()
+	}
+	if g == nil {
+		return nil, land.Errorf(land.Invalid, "geometry: empty")
+	}
+	if n := vertices(g); n > queryMaxVertices {
+		return nil, land.Errorf(land.TooLarge, "geometry: %d vertices, more than the %d allowed", n, queryMaxVertices)
+	} else if n == 0 {
+		return nil, land.Errorf(land.Invalid, "geometry: no coordinates")
+	}
+	return g, nil
+}
+
+func vertices(g orb.Geometry) int {
+	switch g := g.(type) {
+	case orb.Point:
+		return 1
+	case orb.MultiPoint:
+		return len(g)
+	case orb.LineString:
+		return len(g)
+	case orb.Ring:
+		return len(g)
+	case orb.MultiLineString:
+		n := 0
+		for _, l := range g {
+			n += len(l)
+		}
+		return n
+	case orb.Polygon:
+		n := 0
+		for _, r := range g {
+			n += len(r)
+		}
+		return n
+	case orb.MultiPolygon:
+		n := 0
+		for _, p := range g {
+			n += vertices(p)
+		}
+		return n
+	case orb.Collection:
+		n := 0
+		for _, c := range g {
+			n += vertices(c)
+		}
+		return n
+	case orb.Bound:
+		return 4
+	}
+	return 0
 }
