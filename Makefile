@@ -32,3 +32,7 @@ lint:
 
 clean:
 	rm -rf bin
+
+# Import benchmark: tudi import vs ogr2ogr on the scale-400 sample parcels (SCALE=… to change).
+bench-import:
+	@bash bench/import.sh

@@ -132,6 +132,11 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		tm.RegisterType(&pgtype.Type{Name: "geometry", OID: geomOID, Codec: pgtype.ByteaCodec{}})
 	}
 	cs.row = make([]any, len(cols))
+	phase := time.Now()
+	lap := func(name string) {
+		im.log.Debug("import phase", "layer", req.Layer, "phase", name, "duration_ms", time.Since(phase).Milliseconds())
+		phase = time.Now()
+	}
 	n, err := tx.CopyFrom(ctx, staging, cols, cs)
 	if cs.err != nil {
 		return cs.err
@@ -145,6 +150,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	if req.Progress != nil {
 		req.Progress(cs.read, max(info.Total, cs.read))
 	}
+	lap("copy")
 
 	// 2. Validate and repair, in the source CRS (the one the geometry was
 	// drawn in). ST_IsValid runs once per row; ST_MakeValid only on the few
@@ -190,6 +196,8 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		return fmt.Errorf("validate geometries: %w", postgis.Err(err))
 	}
 
+	lap("validate")
+
 	// 3. Into the layer.
 	var sel, ins []string
 	for _, f := range m.fields {
@@ -221,6 +229,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 			return err
 		}
 	}
+	lap("load")
 	if _, err := tx.Exec(ctx, "DROP TABLE "+staging.Sanitize()); err != nil {
 		return fmt.Errorf("drop staging table: %w", postgis.Err(err))
 	}
@@ -267,6 +276,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit import into %q: %w", req.Layer, postgis.Err(err))
 	}
+	lap("commit")
 	return nil
 }
 

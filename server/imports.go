@@ -1,19 +1,197 @@
 package server
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
+	"github.com/go-chi/chi/v5"
+
+	"tudi/importers"
 	"tudi/land"
+	"tudi/postgis"
 )
 
+// listImports serves GET /api/imports[?layer=&limit=&offset=]: the import
+// history, newest first.
 func (s *Server) listImports(w http.ResponseWriter, r *http.Request) error {
-	return land.Errorf(land.Unavailable, "imports are not available yet")
+	q := r.URL.Query()
+	f := postgis.ImportFilter{Layer: q.Get("layer")}
+	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return land.Errorf(land.Invalid, "%s=%q: want a whole number ≥ 0", name, v)
+			}
+			*dst = n
+		}
+	}
+	list, err := s.db.FindImports(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"imports": list})
+	return nil
 }
 
+// getImport serves GET /api/imports/{id}.
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request) error {
-	return land.Errorf(land.Unavailable, "imports are not available yet")
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		return land.Errorf(land.NotFound, "import %q not found", chi.URLParam(r, "id"))
+	}
+	imp, err := s.db.FindImport(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, imp)
+	return nil
 }
 
+// postImport serves POST /api/imports: a multipart form with one or more
+// "file" parts and the fields layer, kind, mode, encoding, srid, map
+// (repeatable FIELD=SOURCE) and source_layer. The parts are streamed into a
+// temporary directory (removed afterwards), at most MaxUploadBytes in all,
+// and imported as tudi import would. Answers 201 with the import record; a
+// failed import answers with the error and the failed record as detail.
 func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
-	return land.Errorf(land.Unavailable, "imports are not available yet")
+	limit := s.cfg.MaxUploadBytes
+	if r.ContentLength > limit {
+		return land.Errorf(land.TooLarge, "the upload of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return land.Errorf(land.Invalid, "want a multipart/form-data upload with file parts: %v", err)
+	}
+	dir, err := os.MkdirTemp("", "tudi-upload-")
+	if err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	req := importers.Request{Map: map[string]string{}, User: uploader(r)}
+	seen := map[string]bool{}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return uploadErr(err, limit)
+		}
+		if err := s.readPart(part, dir, seen, &req, limit); err != nil {
+			part.Close()
+			return err
+		}
+		part.Close()
+	}
+	if req.Layer == "" {
+		return land.Errorf(land.Invalid, "the form field \"layer\" is required")
+	}
+	if len(req.Files) == 0 {
+		return land.Errorf(land.Invalid, "no \"file\" part in the upload")
+	}
+	imp, err := s.importer.Import(r.Context(), req)
+	if err != nil {
+		var le *land.Error
+		if imp != nil && imp.ID != 0 && errors.As(err, &le) && le.Detail == nil {
+			le.Detail = imp
+		}
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/imports/%d", imp.ID))
+	writeJSON(w, http.StatusCreated, imp)
+	return nil
+}
+
+// readPart stores a file part in dir or reads a form field into req.
+func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool, req *importers.Request, limit int64) error {
+	name := part.FormName()
+	if name == "file" || part.FileName() != "" {
+		// Only the base name of what the browser sends; nothing can escape dir.
+		base := filepath.Base(filepath.Clean("/" + strings.ReplaceAll(part.FileName(), `\`, "/")))
+		if base == "/" || base == "." || base == "" {
+			return land.Errorf(land.Invalid, "a file part has no file name")
+		}
+		if seen[strings.ToLower(base)] {
+			return land.Errorf(land.Invalid, "the file %q is uploaded twice", base)
+		}
+		seen[strings.ToLower(base)] = true
+		path := filepath.Join(dir, base)
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("upload %q: %w", base, err)
+		}
+		_, err = io.Copy(f, part)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return uploadErr(err, limit)
+		}
+		req.Files = append(req.Files, path)
+		req.Names = append(req.Names, base)
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(part, 64<<10))
+	if err != nil {
+		return uploadErr(err, limit)
+	}
+	v := strings.TrimSpace(string(b))
+	switch name {
+	case "layer":
+		req.Layer = v
+	case "kind":
+		req.Kind = land.Kind(v)
+	case "mode":
+		req.Mode = v
+	case "encoding":
+		req.Encoding = v
+	case "source_layer":
+		req.SourceLayer = v
+	case "srid":
+		if v == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return land.Errorf(land.Invalid, "srid=%q: want an EPSG code", v)
+		}
+		req.SRID = n
+	case "map":
+		k, src, ok := strings.Cut(v, "=")
+		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(src) == "" {
+			return land.Errorf(land.Invalid, "map=%q: want FIELD=SOURCE", v)
+		}
+		req.Map[strings.TrimSpace(k)] = strings.TrimSpace(src)
+	default:
+		return land.Errorf(land.Invalid, "unknown form field %q (allowed: file, layer, kind, mode, encoding, srid, map, source_layer)", name)
+	}
+	return nil
+}
+
+func uploadErr(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return land.Errorf(land.TooLarge, "the upload exceeds the limit of %d bytes", limit)
+	}
+	return land.Errorf(land.Invalid, "reading the upload: %v", err)
+}
+
+// uploader names who uploaded, for the history: the token holder, seen
+// from their address.
+func uploader(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "api@" + host
 }

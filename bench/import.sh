@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Import benchmark: the `tudi sample --scale N` parcels shapefile (scale 400 ≈ 1M polygons,
+# CGCS2000 3° GK zone 38, GBK) imported by `tudi import` and, in the same run and into the
+# same database, by `ogr2ogr -f PostgreSQL -t_srs EPSG:4490`. Prints wall time, rows/s and
+# peak RSS of each (client process; the PostgreSQL backend works for both).
+#
+#   bench/import.sh                 # scale 400, embedded cluster in a temp dir
+#   SCALE=40 bench/import.sh        # smaller
+#   DATABASE_URL=postgres://… bench/import.sh   # an existing PostGIS database
+#   KEEP=1 bench/import.sh          # keep the temp dir (sample files, cluster)
+set -euo pipefail
+
+SCALE=${SCALE:-400}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${TUDI_BIN:-$ROOT/bin/tudi}
+WORK=${BENCH_DIR:-$(mktemp -d /tmp/tudi-bench-import.XXXXXX)}
+chmod 755 "$WORK"
+
+if [ ! -x /usr/bin/time ]; then
+	echo "installing GNU time (for peak RSS)…" >&2
+	if [ "$(id -u)" = 0 ]; then apt-get install -y -qq time >/dev/null; else sudo apt-get install -y -qq time >/dev/null; fi
+fi
+command -v ogr2ogr >/dev/null || { echo "ogr2ogr is missing: apt-get install gdal-bin" >&2; exit 1; }
+
+[ -n "${NO_BUILD:-}" ] || (cd "$ROOT" && go build -o "$BIN" ./cmd/tudi)
+
+SERVE_PID=
+cleanup() {
+	status=$?
+	if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
+	if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK" >&2; fi
+	exit $status
+}
+trap cleanup EXIT INT TERM
+
+echo "== generating the sample district, scale $SCALE, into $WORK/sample" >&2
+"$BIN" sample --scale "$SCALE" --out "$WORK/sample" >/dev/null
+SHP="$WORK/sample/parcels.shp"
+ls -l "$WORK/sample"/parcels.* >&2
+
+URL=${DATABASE_URL:-}
+PG="PG:$URL" # GDAL takes a plain URL; set OGR_PG for one with query parameters
+if [ -z "$URL" ]; then
+	# Keep the embedded cluster up for both tools: a tudi serve owns it and
+	# tudi import attaches to it.
+	"$BIN" serve --data-dir "$WORK/data" --addr 127.0.0.1:0 --sample=false >"$WORK/serve.log" 2>&1 &
+	SERVE_PID=$!
+	for _ in $(seq 1 120); do
+		grep -q '"serving"' "$WORK/serve.log" 2>/dev/null && break
+		kill -0 "$SERVE_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
+		sleep 0.5
+	done
+	PORT=$(sed -n 4p "$WORK/data/pg/postmaster.pid")
+	SOCK=$(sed -n 5p "$WORK/data/pg/postmaster.pid")
+	URL="postgres://postgres@/tudi?host=$SOCK&port=$PORT&sslmode=disable"
+	PG="PG:host=$SOCK port=$PORT user=postgres dbname=tudi"
+fi
+PG=${OGR_PG:-$PG}
+
+measure() { # name, command…: prints "seconds rss_kb"
+	local name=$1; shift
+	/usr/bin/time -v -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || {
+		echo "$name failed:" >&2; tail -20 "$WORK/$name.err" >&2; exit 1; }
+	local wall rss
+	wall=$(grep 'Elapsed (wall clock)' "$WORK/$name.time" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+	rss=$(grep 'Maximum resident set size' "$WORK/$name.time" | awk '{print $NF}')
+	echo "$wall $rss"
+}
+
+echo "== tudi import" >&2
+read -r T_WALL T_RSS < <(measure tudi "$BIN" import --db "$URL" --layer bench_parcels --kind parcels --json "$SHP")
+T_ROWS=$(grep -m1 '"loaded"' "$WORK/tudi.out" | tr -dc 0-9)
+
+echo "== ogr2ogr" >&2
+read -r O_WALL O_RSS < <(measure ogr2ogr ogr2ogr -f PostgreSQL "$PG" "$SHP" -t_srs EPSG:4490 \
+	-nln public.bench_ogr_parcels -overwrite)
+O_ROWS=$(psql "$URL" -Atc 'SELECT count(*) FROM public.bench_ogr_parcels')
+
+psql "$URL" -qc "DROP TABLE IF EXISTS public.bench_ogr_parcels; DROP TABLE IF EXISTS layers.bench_parcels;
+	DELETE FROM tudi.layers WHERE name = 'bench_parcels'" >/dev/null
+
+printf '\nimport of the scale-%s parcels shapefile (%s cores: %s)\n' "$SCALE" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+printf '%-10s %10s %10s %12s %12s\n' tool seconds rows rows/s "peak RSS MB"
+awk -v t="$T_WALL" -v r="$T_ROWS" -v m="$T_RSS" 'BEGIN{printf "%-10s %10.1f %10d %12.0f %12.0f\n","tudi",t,r,r/t,m/1024}'
+awk -v t="$O_WALL" -v r="$O_ROWS" -v m="$O_RSS" 'BEGIN{printf "%-10s %10.1f %10d %12.0f %12.0f\n","ogr2ogr",t,r,r/t,m/1024}'
+awk -v a="$T_WALL" -v b="$O_WALL" 'BEGIN{printf "tudi/ogr2ogr time ratio: %.2f\n", a/b}'
