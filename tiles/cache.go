@@ -119,15 +119,6 @@ func (c *lru) stats() (int64, int) {
 	return c.used, len(c.items)
 }
 
-// clear drops every entry.
-func (c *lru) clear() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ll.Init()
-	c.items = map[string]*list.Element{}
-	c.used = 0
-}
-
 // diskCache keeps rendered tiles as files under a directory, named with the
 // layer versions, so a file of an older version is simply never read again.
 // Files are written to a temporary name and renamed, so readers (other
