@@ -454,7 +454,7 @@ func (p *cql2Parser) geometry(kw token) (node, error) {
 		return nil, fmt.Errorf("expected ( after %s: %w", kw.text, p.unexpected(p.peek()))
 	}
 	depth := 0
-	end := kw.pos
+	var end int
 	for {
 		t := p.next()
 		if t.kind == 0 {
