@@ -29,7 +29,7 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
 	"http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 	"http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
-	"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/sorting",
+	"http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting",
 	"http://www.opengis.net/spec/ogcapi-features-6/1.0/conf/properties",
 }
 
