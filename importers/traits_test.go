@@ -61,8 +61,8 @@ func TestShapefileTraits(t *testing.T) {
 
 	t.Run("GBK field names and values are detected without .cpg or language driver", func(t *testing.T) {
 		p := MustWriteShapefile(t, dir, "gbk", shpSpec{ShapeType: 5, PRJ: esriPRJ(t, 4526),
-			Shapes: []orb.Geometry{orb.Polygon{square(gkX, gkY, 50)}, orb.Polygon{square(gkX+100, gkY, 50)}},
-			Fields: []testField{{[]byte(gbk(t, "地块编号")), 'C', 20, 0}, {[]byte(gbk(t, "街道")), 'C', 20, 0}, {[]byte("CJJK"), 'N', 10, 2}},
+			Shapes:  []orb.Geometry{orb.Polygon{square(gkX, gkY, 50)}, orb.Polygon{square(gkX+100, gkY, 50)}},
+			Fields:  []testField{{[]byte(gbk(t, "地块编号")), 'C', 20, 0}, {[]byte(gbk(t, "街道")), 'C', 20, 0}, {[]byte("CJJK"), 'N', 10, 2}},
 			Records: [][]string{{"A1", gbk(t, "沙河街道"), "**********"}, {"A2", gbk(t, "石牌街道"), "12x.5"}},
 		})
 		imp := e.MustImport(t, Request{Layer: "gbk", Kind: land.Parcels, Files: []string{p},
