@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -292,5 +291,3 @@ func MustZip(tb testing.TB, path string, entries [][2]string) string {
 	}
 	return path
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -41,7 +41,6 @@ type shapefile struct {
 	keys    []string
 	values  []any
 	feat    feature
-	hadZM   bool
 }
 
 // siblings finds the files next to a .shp that share its base name, whatever
