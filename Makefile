@@ -36,3 +36,7 @@ clean:
 # Import benchmark: tudi import vs ogr2ogr on the scale-400 sample parcels (SCALE=… to change).
 bench-import:
 	@bash bench/import.sh
+
+# Tile benchmark: tudi vs pg_tileserv (PG_TILESERV=/path/to/binary, built outside this repository) on the scale-400 sample.
+bench-tiles:
+	@bash bench/tiles.sh
