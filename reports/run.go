@@ -129,6 +129,17 @@ func (sp *spec) validate(opt Options) (group []string, layers map[string]string,
 	return group, layers, nil
 }
 
+// Check validates the parameters of a run without touching the database:
+// the same Invalid errors as Run gives for them.
+func (s *Service) Check(name string, opt Options) error {
+	sp, err := s.find(name)
+	if err != nil {
+		return err
+	}
+	_, _, err = sp.validate(opt)
+	return err
+}
+
 // Run computes the report named name. Unknown reports, groupings, years and
 // layer kinds are Invalid, listing what is allowed; a missing or empty layer
 // that the report needs is NotFound, naming the layer.
@@ -225,8 +236,12 @@ func (sp *spec) dimColumns() map[string]bool {
 func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.ReportLayer, name string, byStreet bool) (note string, err error) {
 	needed := !rl.Optional && (rl.Kind != string(land.Boundaries) || byStreet)
 	view := postgis.Ident(rl.Kind)
-	l, err := s.db.FindLayer(ctx, name)
-	if land.KindOf(err) == land.NotFound {
+	// The registry is read in the report's transaction: taking a second
+	// connection from the pool while holding one could wait forever on a
+	// busy (or one-connection) pool.
+	var kind string
+	err = tx.QueryRow(ctx, `SELECT kind FROM tudi.layers WHERE name = $1`, name).Scan(&kind)
+	if errors.Is(err, pgx.ErrNoRows) {
 		if needed {
 			return "", land.Errorf(land.NotFound, "report %q needs a %s layer, and layer %q does not exist: import it, or choose another with --layer %s=NAME (API: layer.%s=NAME)",
 				sp.Name, rl.Kind, name, rl.Kind, rl.Kind)
@@ -240,10 +255,10 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 		return "", nil
 	}
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("report %q: layer %q: %w", sp.Name, name, postgis.Err(err))
 	}
-	if land.Kind(rl.Kind) != land.Kind(stationsKind) && l.Kind != land.Kind(rl.Kind) {
-		return "", land.Errorf(land.Invalid, "layer %q is a %s layer, but report %q needs a %s layer there", name, l.Kind, sp.Name, rl.Kind)
+	if rl.Kind != stationsKind && kind != rl.Kind {
+		return "", land.Errorf(land.Invalid, "layer %q is a %s layer, but report %q needs a %s layer there", name, kind, sp.Name, rl.Kind)
 	}
 	var hasRows bool
 	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+postgis.Table(name)+")").Scan(&hasRows); err != nil {

@@ -40,10 +40,7 @@ func (s *Service) Mount(r chi.Router, wrap func(func(http.ResponseWriter, *http.
 // list answers GET /api/reports.
 func (s *Service) list(w http.ResponseWriter, r *http.Request) error {
 	var buf bytes.Buffer
-	if err := encodeJSON(&buf, &struct {
-		Reports []land.Report `json:"reports"`
-		Formats []string      `json:"formats"`
-	}{s.Reports(), Formats()}); err != nil {
+	if err := WriteList(&buf, s.Reports()); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", ContentType(FormatJSON))

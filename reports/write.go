@@ -78,6 +78,15 @@ func Write(w io.Writer, res *land.ReportResult, format string) error {
 // WriteJSON writes res as indented JSON, non-ASCII text as is.
 func WriteJSON(w io.Writer, res *land.ReportResult) error { return encodeJSON(w, res) }
 
+// WriteList writes the list of reports as JSON, as GET /api/reports answers:
+// {"reports": […], "formats": […]}.
+func WriteList(w io.Writer, list []land.Report) error {
+	return encodeJSON(w, &struct {
+		Reports []land.Report `json:"reports"`
+		Formats []string      `json:"formats"`
+	}{list, Formats()})
+}
+
 func encodeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

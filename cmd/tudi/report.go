@@ -1,12 +1,157 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"flag"
+	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/term"
 
 	"tudi/land"
+	"tudi/postgis"
+	"tudi/reports"
 )
 
+// ReportConfig is the configuration of `tudi report`.
+type ReportConfig struct {
+	DB     DBConfig
+	Name   string // the report; "" or "list" lists them
+	Format string // table, json, csv or xlsx; "" from --out's extension, else table
+	Group  string // comma-separated grouping
+	Year   int
+	Layers map[string]string // kind → layer name
+	Out    string            // file to write; "" for stdout
+}
+
+const reportUsage = `Usage: tudi report NAME [flags]
+       tudi report [list]
+
+Computes a report from the layers and writes it as a table, JSON, CSV or
+Excel. Reports: land-supply, farmland-occupation, idle-land,
+renewal-progress, land-use-summary; 'tudi report list' shows each one's
+groupings and layers.
+
+Flags:
+`
+
 func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger) error {
-	return land.Errorf(land.Unavailable, "report is not available yet")
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), reportUsage)
+		fs.PrintDefaults()
+	}
+	cfg := ReportConfig{Layers: map[string]string{}}
+	addDBFlags(fs, &cfg.DB, env)
+	fs.StringVar(&cfg.Format, "format", "", "output format: table, json, csv or xlsx (default: from --out's extension, else table)")
+	fs.StringVar(&cfg.Group, "group", "", "comma-separated grouping, e.g. street,year (default: the report's own)")
+	var year string
+	fs.StringVar(&year, "year", "", "only this year (supply, identification or approval year, by report)")
+	fs.Func("layer", "KIND=NAME: read layer NAME for KIND (repeatable), e.g. parcels=parcels_2023", func(s string) error {
+		return reports.ParseLayer(cfg.Layers, s)
+	})
+	fs.StringVar(&cfg.Out, "out", "", "write to this file instead of standard output")
+	// The report name may come before or after the flags.
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cfg.Name, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	rest := fs.Args()
+	if cfg.Name == "" && len(rest) > 0 {
+		cfg.Name, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		return land.Errorf(land.Invalid, "unexpected arguments %q: give one report name", rest)
+	}
+	var err error
+	if cfg.Year, err = reports.ParseYear(year); err != nil {
+		return err
+	}
+	if cfg.Format == "" {
+		cfg.Format = reports.FormatTable
+		if ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(cfg.Out)), "."); reports.CheckFormat(ext) == nil {
+			cfg.Format = ext
+		}
+	}
+	if err := reports.CheckFormat(cfg.Format); err != nil {
+		return err
+	}
+	if cfg.Name == "" || cfg.Name == "list" {
+		return listReports(env.Stdout, reports.New(nil, log), cfg.Format)
+	}
+	opt := reports.Options{Group: reports.ParseGroup(cfg.Group), Year: cfg.Year, Layers: cfg.Layers}
+	// Parameters are checked before the database is opened, so that a typo
+	// fails at once (exit code 2) even on the embedded cluster.
+	if err := reports.New(nil, log).Check(cfg.Name, opt); err != nil {
+		return err
+	}
+	if cfg.Format == reports.FormatXLSX && cfg.Out == "" && isTerminal(env.Stdout) {
+		return land.Errorf(land.Invalid, "an xlsx report is binary: give --out FILE.xlsx or redirect the output")
+	}
+	st, err := openStore(ctx, cfg.DB, postgis.Options{AppName: "tudi report"}, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	res, err := reports.New(st.DB, log).Run(ctx, cfg.Name, opt)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := reports.Write(&buf, res, cfg.Format); err != nil {
+		return err
+	}
+	if cfg.Out == "" {
+		_, err := env.Stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := os.WriteFile(cfg.Out, buf.Bytes(), 0o644); err != nil {
+		return land.Errorf(land.Invalid, "cannot write %q: %w", cfg.Out, err)
+	}
+	fmt.Fprintf(env.Stderr, "wrote %s (%d rows)\n", cfg.Out, len(res.Rows))
+	return nil
+}
+
+// listReports prints the reports: as JSON when asked, else as text.
+func listReports(w io.Writer, svc *reports.Service, format string) error {
+	list := svc.Reports()
+	if format == reports.FormatJSON {
+		return reports.WriteList(w, list)
+	}
+	var b strings.Builder
+	for _, r := range list {
+		fmt.Fprintf(&b, "%s  %s %s\n  %s\n", r.Name, r.Title, r.TitleEN, r.Description)
+		var groups []string
+		for _, g := range r.Groups {
+			groups = append(groups, g.Key+" ("+g.Title+")")
+		}
+		fmt.Fprintf(&b, "  --group: %s (default %s)\n", strings.Join(groups, ", "), strings.Join(r.Group, ","))
+		if r.Year != "" {
+			fmt.Fprintf(&b, "  --year: %s\n", r.Year)
+		}
+		var layers []string
+		for _, l := range r.Layers {
+			s := l.Kind + "=" + l.Name
+			if l.Optional {
+				s += " (optional)"
+			}
+			layers = append(layers, s)
+		}
+		fmt.Fprintf(&b, "  --layer: %s\n\n", strings.Join(layers, ", "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
