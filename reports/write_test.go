@@ -1,0 +1,313 @@
+package reports_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/xuri/excelize/v2"
+
+	"tudi/land"
+	"tudi/reports"
+)
+
+// sample is a small hand-made result with Chinese and ASCII keys.
+func sample() *land.ReportResult {
+	year := 2024
+	return &land.ReportResult{
+		Report: "land-supply", Title: "土地供应情况", TitleEN: "Land supply",
+		Params: land.ReportParams{Group: []string{"street"}, Year: &year, Layers: map[string]string{"parcels": "parcels"}},
+		Columns: []land.Column{
+			{Key: "street", Title: "街道/镇", TitleEN: "Sub-district", Type: land.ColumnText},
+			{Key: "parcels", Title: "宗数", TitleEN: "Parcels", Unit: "宗", Type: land.ColumnInteger},
+			{Key: "area_ha", Title: "面积", TitleEN: "Area", Unit: "公顷", Type: land.ColumnNumber, Decimals: 4},
+			{Key: "rate", Title: "处置率", TitleEN: "Disposal rate", Unit: "%", Type: land.ColumnPercent, Decimals: 2},
+		},
+		Rows: []map[string]any{
+			{"street": "东街道", "parcels": int64(12), "area_ha": 3.5, "rate": 95.61},
+			{"street": "Xi-2", "parcels": int64(3), "area_ha": 1234.25, "rate": nil},
+		},
+		Totals: map[string]any{"parcels": int64(15), "area_ha": 1237.75, "rate": 95.61},
+	}
+}
+
+// cells counts terminal cells the test's own way: Han characters and
+// full-width forms take two.
+func cells(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) || (r >= 0xFF01 && r <= 0xFF60) {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+func TestWriteTable(t *testing.T) {
+	var b bytes.Buffer
+	if err := reports.WriteTable(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	want := `土地供应情况 Land supply
+分组 group: street; 年度 year: 2024; 图层 layers: parcels=parcels
+
+街道/镇  宗数(宗)  面积(公顷)  处置率(%)
+-------  --------  ----------  ---------
+东街道         12      3.5000      95.61
+Xi-2            3   1234.2500
+-------  --------  ----------  ---------
+合计           15   1237.7500      95.61
+`
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+	t.Run("every full line is as wide as the rule, Chinese counting two cells", func(t *testing.T) {
+		lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")[3:]
+		full := cells(lines[1])
+		for _, i := range []int{0, 2, 4, 5} { // the header, a row, the rule, the totals
+			if cells(lines[i]) != full {
+				t.Errorf("line %q is %d cells wide, the rule %d", lines[i], cells(lines[i]), full)
+			}
+		}
+	})
+}
+
+func TestWriteCSV(t *testing.T) {
+	var b bytes.Buffer
+	if err := reports.WriteCSV(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b.Bytes(), []byte{0xEF, 0xBB, 0xBF}) {
+		t.Fatalf("no UTF-8 byte-order mark: % x", b.Bytes()[:8])
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b.Bytes()[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"街道/镇", "宗数(宗)", "面积(公顷)", "处置率(%)"},
+		{"东街道", "12", "3.5000", "95.61"},
+		{"Xi-2", "3", "1234.2500", ""},
+		{"合计", "15", "1237.7500", "95.61"},
+	}
+	if fmt.Sprint(recs) != fmt.Sprint(want) {
+		t.Errorf("csv %q, want %q", recs, want)
+	}
+}
+
+func TestWriteXLSX(t *testing.T) {
+	var b bytes.Buffer
+	if err := reports.WriteXLSX(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheet := "土地供应情况"
+	if got := f.GetSheetList(); len(got) != 1 || got[0] != sheet {
+		t.Fatalf("sheets %v", got)
+	}
+	// Displayed values: the number formats at work.
+	for cell, want := range map[string]string{
+		"A1": "土地供应情况 Land supply",
+		"A3": "街道/镇", "B3": "宗数(宗)", "C3": "面积(公顷)", "C4": "Area (公顷)",
+		"A5": "东街道", "B5": "12", "C5": "3.5000", "D5": "95.61",
+		"A6": "Xi-2", "C6": "1,234.2500", "D6": "",
+		"A7": "合计 Total", "B7": "15", "C7": "1,237.7500",
+	} {
+		got, err := f.GetCellValue(sheet, cell)
+		if err != nil || got != want {
+			t.Errorf("%s = %q (%v), want %q", cell, got, err, want)
+		}
+	}
+	// Stored values are numbers, not text.
+	if typ, _ := f.GetCellType(sheet, "C6"); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+		t.Errorf("C6 has type %v", typ)
+	}
+	if raw, _ := f.GetCellValue(sheet, "C6", excelize.Options{RawCellValue: true}); raw != "1234.25" {
+		t.Errorf("C6 raw %q", raw)
+	}
+	panes, err := f.GetPanes(sheet)
+	if err != nil || !panes.Freeze || panes.YSplit != 4 || panes.TopLeftCell != "A5" {
+		t.Errorf("panes %+v %v: want the four title and header rows frozen", panes, err)
+	}
+	if w, _ := f.GetColWidth(sheet, "C"); w < 10 {
+		t.Errorf("column C is %v wide", w)
+	}
+}
+
+// Every report, in every format, from the fixture: each writer takes every
+// column type the reports produce, and the formats agree on the figures.
+func TestEveryReportInEveryFormat(t *testing.T) {
+	svc, _ := fixture(t)
+	for _, r := range svc.Reports() {
+		res := mustRun(t, svc, r.Name, reports.Options{})
+		for _, format := range reports.Formats() {
+			t.Run(r.Name+" as "+format, func(t *testing.T) {
+				var b bytes.Buffer
+				if err := reports.Write(&b, res, format); err != nil {
+					t.Fatal(err)
+				}
+				switch format {
+				case reports.FormatJSON:
+					var got struct {
+						Report  string
+						Title   string
+						TitleEN string `json:"title_en"`
+						Columns []struct{ Key, Title, Unit string }
+						Rows    []map[string]any
+						Totals  map[string]any
+					}
+					if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+						t.Fatal(err)
+					}
+					if got.Report != r.Name || got.Title == "" || got.TitleEN == "" || len(got.Rows) != len(res.Rows) ||
+						len(got.Columns) != len(res.Columns) || got.Columns[0].Title == "" || got.Totals == nil {
+						t.Errorf("json %s", b.String())
+					}
+				case reports.FormatCSV:
+					recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b.Bytes(), []byte("\ufeff")))).ReadAll()
+					if err != nil || len(recs) != len(res.Rows)+2 || recs[len(recs)-1][0] != "合计" {
+						t.Errorf("csv %q %v", recs, err)
+					}
+				case reports.FormatXLSX:
+					f, err := excelize.OpenReader(&b)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer f.Close()
+					rows, err := f.GetRows(f.GetSheetList()[0])
+					if err != nil || len(rows) != 4+len(res.Rows)+1 {
+						t.Errorf("xlsx has %d rows (%v), want %d", len(rows), err, 4+len(res.Rows)+1)
+					}
+				case reports.FormatTable:
+					if n := strings.Count(b.String(), "\n"); n < len(res.Rows)+6 {
+						t.Errorf("table of %d lines:\n%s", n, b.String())
+					}
+				}
+			})
+		}
+	}
+}
+
+// serve mounts the service on a router with a minimal error adapter (the
+// real one lives in package server): kind → status, {"error": message}.
+func serve(t *testing.T, svc *reports.Service) *httptest.Server {
+	r := chi.NewRouter()
+	svc.Mount(r, func(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+		return func(w http.ResponseWriter, req *http.Request) {
+			if err := h(w, req); err != nil {
+				status := map[land.ErrorKind]int{land.Invalid: 400, land.NotFound: 404}[land.KindOf(err)]
+				if status == 0 {
+					status = 500
+				}
+				w.WriteHeader(status)
+				_ = json.NewEncoder(w).Encode(map[string]any{"error": land.MessageOf(err)})
+			}
+		}
+	})
+	ts := httptest.NewServer(r)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func TestHTTP(t *testing.T) {
+	svc, _ := fixture(t)
+	ts := serve(t, svc)
+	get := func(t *testing.T, path string, status int) (*http.Response, []byte) {
+		t.Helper()
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != status {
+			t.Fatalf("GET %s: %d %s, want %d", path, resp.StatusCode, body, status)
+		}
+		return resp, body
+	}
+	t.Run("the list names every report with its titles, groups and layers", func(t *testing.T) {
+		_, body := get(t, "/api/reports", 200)
+		var list struct {
+			Reports []land.Report
+			Formats []string
+		}
+		if err := json.Unmarshal(body, &list); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range list.Reports {
+			names = append(names, r.Name)
+			if r.Title == "" || r.TitleEN == "" || len(r.Groups) == 0 || len(r.Group) == 0 || len(r.Layers) == 0 {
+				t.Errorf("report %+v", r)
+			}
+		}
+		if strings.Join(names, " ") != "land-supply farmland-occupation idle-land renewal-progress land-use-summary" {
+			t.Errorf("reports %v", names)
+		}
+	})
+	t.Run("a report as JSON with group, year and layer parameters", func(t *testing.T) {
+		resp, body := get(t, "/api/reports/land-supply?group=street&year=2023&layer.parcels=parcels", 200)
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("content type %q", ct)
+		}
+		var res land.ReportResult
+		if err := json.Unmarshal(body, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Report != "land-supply" || *res.Params.Year != 2023 || len(res.Rows) != 2 || res.Totals["parcels"] != 2.0 {
+			t.Errorf("result %s", body)
+		}
+	})
+	t.Run("a report as CSV is an attachment with a byte-order mark", func(t *testing.T) {
+		resp, body := get(t, "/api/reports/idle-land?format=csv&year=2023", 200)
+		if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "idle-land-2023.csv") {
+			t.Errorf("disposition %q", cd)
+		}
+		if !bytes.HasPrefix(body, []byte("\ufeff类型")) {
+			t.Errorf("body %q", body[:20])
+		}
+	})
+	t.Run("a report as XLSX opens in excelize", func(t *testing.T) {
+		_, body := get(t, "/api/reports/renewal-progress?format=xlsx", 200)
+		f, err := excelize.OpenReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if v, _ := f.GetCellValue("城市更新推进情况", "A5"); v != "计划立项" {
+			t.Errorf("A5 = %q", v)
+		}
+	})
+	for _, tc := range []struct {
+		path, contains string
+		status         int
+	}{
+		{"/api/reports/nope", "land-use-summary", 400},
+		{"/api/reports/land-supply?group=town", "method, year, street", 400},
+		{"/api/reports/land-supply?year=twenty", "invalid year", 400},
+		{"/api/reports/land-supply?format=pdf", "table, json, csv, xlsx", 400},
+		{"/api/reports/land-supply?colour=red", "colour", 400},
+		{"/api/reports/land-supply?layer.parcels=gone", "layer.parcels=NAME", 404},
+	} {
+		t.Run("GET "+tc.path+" is refused", func(t *testing.T) {
+			_, body := get(t, tc.path, tc.status)
+			if !strings.Contains(string(body), tc.contains) {
+				t.Errorf("body %s lacks %q", body, tc.contains)
+			}
+		})
+	}
+}
