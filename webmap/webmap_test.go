@@ -19,8 +19,8 @@ var update = flag.Bool("update", false, "rewrite dist/app/fields.json from land'
 // fieldTitles is the shape of dist/app/fields.json: per kind, its titles and
 // its canonical fields in order, with their Chinese and English titles.
 type fieldTitles map[land.Kind]struct {
-	Title   string                       `json:"title"`
-	TitleEN string                       `json:"title_en"`
+	Title   string       `json:"title"`
+	TitleEN string       `json:"title_en"`
 	Fields  []fieldTitle `json:"fields"`
 }
 

@@ -78,3 +78,50 @@ export function bboxOf(geom) {
   else walk(geom.coordinates);
   return b;
 }
+
+function ringArea(r) {
+  let a = 0;
+  for (let i = 0, j = r.length - 1; i < r.length; j = i++) a += (r[j][0] - r[i][0]) * (r[j][1] + r[i][1]);
+  return Math.abs(a / 2);
+}
+
+function inRing(p, r) {
+  let c = false;
+  for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
+    if ((r[i][1] > p[1]) !== (r[j][1] > p[1]) && p[0] < ((r[j][0] - r[i][0]) * (p[1] - r[i][1])) / (r[j][1] - r[i][1]) + r[i][0]) c = !c;
+  }
+  return c;
+}
+
+function segDist2(p, a, b) {
+  let [x, y] = a;
+  let dx = b[0] - x, dy = b[1] - y;
+  if (dx || dy) {
+    const t = ((p[0] - x) * dx + (p[1] - y) * dy) / (dx * dx + dy * dy);
+    if (t > 1) { x = b[0]; y = b[1]; } else if (t > 0) { x += dx * t; y += dy * t; }
+  }
+  dx = p[0] - x; dy = p[1] - y;
+  return dx * dx + dy * dy;
+}
+
+// labelPoint returns a point well inside a polygon (of a MultiPolygon, its
+// largest part): of a grid over its extent, the inside point farthest from
+// the edges. Good enough for placing one label per district polygon, which
+// tiles cannot do (each tile would label its own piece).
+export function labelPoint(geom) {
+  const polys = geom.type === 'MultiPolygon' ? geom.coordinates : [geom.coordinates];
+  const poly = polys.reduce((a, b) => (ringArea(b[0]) > ringArea(a[0]) ? b : a));
+  const [x0, y0, x1, y1] = bboxOf({ type: 'Polygon', coordinates: poly });
+  let best = null;
+  const n = 24;
+  for (let i = 1; i < n; i++) {
+    for (let j = 1; j < n; j++) {
+      const p = [x0 + ((x1 - x0) * i) / n, y0 + ((y1 - y0) * j) / n];
+      if (!inRing(p, poly[0]) || poly.slice(1).some((h) => inRing(p, h))) continue;
+      let d = Infinity;
+      for (const r of poly) for (let k = 0; k + 1 < r.length; k++) d = Math.min(d, segDist2(p, r[k], r[k + 1]));
+      if (!best || d > best.d) best = { p, d };
+    }
+  }
+  return best ? best.p : [(x0 + x1) / 2, (y0 + y1) / 2];
+}

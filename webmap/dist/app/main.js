@@ -2,17 +2,16 @@
 // reports and imports, all from the tudi server the page came from.
 
 import * as maplibregl from '../vendor/maplibre-gl.mjs';
-import { getJSON, escapeHTML, bboxOf } from './api.js';
+import { getJSON, escapeHTML, bboxOf, labelPoint } from './api.js';
 import {
   t, pick, value, setLang, onLangChange, initialLang, applyI18n, loadFieldTitles,
   kindTitle, fieldsOf, fieldTitle, fmtNum, fmtAreas, landuseClassName, currentLang,
 } from './i18n.js';
-import { loadStyle, sortLayers, dataLayerOf, legendOf } from './style.js';
+import { loadStyle, sortLayers, dataLayerOf, legendOf, legendFromServer } from './style.js';
 import { initQuery } from './query.js';
 import { initReports } from './reports.js';
 import { initImports } from './imports.js';
 
-const started = performance.now();
 const $ = (sel, root = document) => root.querySelector(sel);
 let map; // the maplibregl.Map, also window.map for tests
 
@@ -90,6 +89,44 @@ function addOverlays() {
   map.addLayer({ id: 'tudi-click', type: 'circle', source: 'tudi-click', paint: { 'circle-radius': 5, 'circle-color': '#ff3d00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
 }
 
+// Sub-district names, one label per polygon at a point well inside it (a
+// tile-based label would repeat in every tile the polygon crosses).
+const boundaryLabels = new Map(); // "layer@version" → FeatureCollection
+async function addBoundaryLabels() {
+  for (const l of state.catalog.filter((c) => c.kind === 'boundaries')) {
+    const key = `${l.name}@${l.version}`;
+    let fc = boundaryLabels.get(key);
+    if (!fc) {
+      try {
+        const body = await getJSON(`ogc/collections/${encodeURIComponent(l.name)}/items?limit=1000`, { headers: { Accept: 'application/geo+json' } });
+        fc = {
+          type: 'FeatureCollection',
+          features: (body.features || []).filter((f) => f.geometry && /Polygon/.test(f.geometry.type) && f.properties.name).map((f) => ({
+            type: 'Feature', properties: { name: f.properties.name, level: f.properties.level || '' },
+            geometry: { type: 'Point', coordinates: labelPoint(f.geometry) },
+          })),
+        };
+      } catch {
+        continue;
+      }
+      boundaryLabels.set(key, fc);
+    }
+    const id = `${l.name}-names`;
+    if (map.getSource(id)) continue;
+    map.addSource(id, { type: 'geojson', data: fc });
+    const before = map.getLayer('tudi-highlight-fill') ? 'tudi-highlight-fill' : undefined;
+    map.addLayer({
+      id, type: 'symbol', source: id, minzoom: 9, maxzoom: 16, metadata: { 'tudi:layer': l.name },
+      layout: {
+        'text-field': ['get', 'name'], 'text-font': ['Noto Sans Bold'], 'text-letter-spacing': 0.3,
+        'text-size': ['interpolate', ['linear'], ['zoom'], 10, 13, 15, 19], 'text-allow-overlap': false,
+        visibility: state.hidden.has(l.name) ? 'none' : 'visible',
+      },
+      paint: { 'text-color': '#3d2f6b', 'text-halo-color': 'rgba(255,255,255,0.92)', 'text-halo-width': 2 },
+    }, before);
+  }
+}
+
 export function highlight(features) {
   const fc = { type: 'FeatureCollection', features: features.filter((f) => f && f.geometry).map((f) => ({ type: 'Feature', properties: {}, geometry: f.geometry })) };
   map.getSource('tudi-highlight')?.setData(fc);
@@ -127,15 +164,17 @@ function swatch(e) {
 }
 
 function legendText(e, layer) {
-  if (!e.label) return kindTitle(layer.kind) === layer.kind ? layer.title || layer.name : (layer.title || kindTitle(layer.kind));
+  if (!e.label || layer.kind === 'generic') return layerTitle(layer);
   if (e.label.landuse) return `${e.label.landuse} ${landuseClassName(e.label.landuse)}`;
   if (e.label.text) return pick(e.label.text, e.label.text_en);
   return value(e.label.value);
 }
 
 function layerTitle(l) {
-  if (currentLang() === 'en' && l.kind && l.kind !== 'generic') return kindTitle(l.kind);
-  return l.title || (l.kind !== 'generic' ? kindTitle(l.kind) : l.name);
+  const canonical = l.kind && l.kind !== 'generic';
+  const ownTitle = l.title && l.title !== l.name;
+  if (canonical && (currentLang() === 'en' || !ownTitle)) return kindTitle(l.kind);
+  return ownTitle ? l.title : l.name;
 }
 
 function renderLayers() {
@@ -150,7 +189,8 @@ function renderLayers() {
     const div = document.createElement('div');
     div.className = 'layer';
     div.dataset.layer = l.name;
-    const legend = legendOf(style, l.name);
+    const server = state.legends && state.legends.find((k) => k.kind === l.kind);
+    const legend = legendFromServer(server, l.geom_type) || legendOf(style, l.name);
     div.innerHTML = `
       <div class="layer-head">
         <label><input type="checkbox" ${state.hidden.has(l.name) ? '' : 'checked'}>
@@ -368,65 +408,82 @@ function markLang() {
 // refreshCatalog re-reads the layer list (after an import) and reloads the
 // style so new layers and new data show.
 export async function refreshCatalog() {
-  const { style, catalog } = await loadStyle();
-  state.catalog = catalog;
-  addBasemap(style);
-  map.setStyle(style, { diff: false });
-  map.once('styledata', () => {
-    addOverlays();
-    for (const n of state.hidden) for (const l of styleLayersOf(n)) map.setLayoutProperty(l.id, 'visibility', 'none');
-    renderLayers();
-  });
+  applyStyle(await loadStyle());
 }
 
-async function main() {
-  const lang = initialLang();
-  const fromHash = readHash();
-  await loadFieldTitles();
-  setLang(lang);
-  markLang();
-  initChrome();
-  let loaded;
-  try {
-    loaded = await loadStyle();
-  } catch (err) {
-    toast(`${t('layers.loadfailed')}: ${err.message}`, 'error');
-    loaded = { style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } }] }, catalog: [] };
-  }
+const BLANK_STYLE = { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } }] };
+
+// applyStyle puts a loaded style on the map, keeping hidden layers hidden.
+function applyStyle(loaded) {
   state.catalog = loaded.catalog;
+  state.legends = loaded.legends;
   state.style = loaded.style;
-  for (const n of fromHash.hidden || []) state.hidden.add(n);
   addBasemap(loaded.style);
   for (const l of loaded.style.layers) {
     if (state.hidden.has(dataLayerOf(l))) l.layout = { ...(l.layout || {}), visibility: 'none' };
   }
-  const bounds = unionBounds(state.catalog);
-  const opts = {
+  map.setStyle(loaded.style, { diff: false });
+}
+
+async function main() {
+  // Start everything the first view needs at once: MapLibre's workers, the
+  // field titles, the catalog, style and legend; and create the map (WebGL
+  // set-up is the slowest part on a machine without a GPU) while they load.
+  maplibregl.prewarm();
+  const titles = loadFieldTitles();
+  const styled = loadStyle();
+  styled.catch(() => {});
+  const fromHash = readHash();
+  for (const n of fromHash.hidden || []) state.hidden.add(n);
+  map = new maplibregl.Map({
     container: 'map',
-    style: loaded.style,
+    style: BLANK_STYLE,
+    center: fromHash.view ? fromHash.view.center : [105, 35],
+    zoom: fromHash.view ? fromHash.view.zoom : 3.5,
     attributionControl: { compact: true },
-    hash: false,
     maxPitch: 0,
     dragRotate: false,
+    fadeDuration: 0,
     localIdeographFontFamily: '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif',
-  };
-  if (fromHash.view) Object.assign(opts, fromHash.view);
-  else if (bounds) opts.bounds = bounds, opts.fitBoundsOptions = { padding: 30 };
-  else Object.assign(opts, { center: [105, 35], zoom: 3.5 });
-  map = new maplibregl.Map(opts);
+  });
   window.map = map;
+  window.tudiTiming = { mapCreatedMs: Math.round(performance.now()) };
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ maxWidth: 140, unit: 'metric' }), 'bottom-left');
   map.addControl(new maplibregl.FullscreenControl(), 'top-right');
-  map.on('load', () => {
+  // Every style (the first, and the one after an import) gets the page's
+  // overlays and refreshes the layer panel.
+  map.on('style.load', () => {
+    if (!state.style) return;
     addOverlays();
     renderLayers();
+    addBoundaryLabels();
+    document.dispatchEvent(new CustomEvent('tudi:style'));
   });
-  map.once('idle', () => {
-    window.tudiTiming = { firstIdleMs: Math.round(performance.now() - started) };
-    document.body.dataset.ready = 'true';
+
+  await titles.catch(() => {});
+  setLang(initialLang());
+  markLang();
+  initChrome();
+  let loaded;
+  try {
+    loaded = await styled;
+  } catch (err) {
+    toast(`${t('layers.loadfailed')}: ${err.message}`, 'error');
+    loaded = { style: structuredClone(BLANK_STYLE), catalog: [] };
+  }
+  const bounds = unionBounds(loaded.catalog);
+  if (!fromHash.view && bounds) map.fitBounds(bounds, { padding: 30, animate: false });
+  window.tudiTiming.styleMs = Math.round(performance.now());
+  map.once('style.load', () => {
+    map.once('idle', () => {
+      // Milliseconds since navigation start, for the browser test's report.
+      window.tudiTiming.firstIdleMs = Math.round(performance.now());
+      document.body.dataset.ready = 'true';
+    });
   });
+  applyStyle(loaded);
   map.on('moveend', writeHash);
   map.on('mousemove', (e) => {
     $('#coords').textContent = `${e.lngLat.lng.toFixed(6)}°E  ${e.lngLat.lat.toFixed(6)}°N  z${map.getZoom().toFixed(1)}`;

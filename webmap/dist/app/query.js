@@ -188,5 +188,6 @@ export function initQuery(app) {
     }
   });
 
-  map.on('styledata', () => { if (map.isStyleLoaded() && !map.getSource('tudi-draw')) { ensureLayers(); render(); } });
+  // A new style (after an import) drops the page's sources: draw them again.
+  document.addEventListener('tudi:style', () => { ensureLayers(); render(); });
 }

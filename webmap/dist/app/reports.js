@@ -2,7 +2,7 @@
 // a table and a chart, with CSV / Excel downloads of the same query.
 
 import { getJSON, escapeHTML } from './api.js';
-import { t, pick, fmtNum, value, onLangChange, landuseClassName, currentLang } from './i18n.js';
+import { t, pick, fmtNum, value, onLangChange, landuseClassName } from './i18n.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 
@@ -79,13 +79,16 @@ export function initReports(app) {
     } catch { /* no boundaries via OGC yet: keep "all" */ }
   }
 
+  // params are the report's query parameters. The API has no sub-district
+  // filter: with one chosen, the report is also grouped by street and the
+  // page keeps that street's rows (downloads hold every street).
   function params(format) {
     const p = new URLSearchParams({ format });
-    if (groupSel.value) p.set('group', groupSel.value);
+    const groups = groupSel.value ? [groupSel.value] : [];
+    if (format === 'json' && streetSel.value && !groups.includes('street')) groups.unshift('street');
+    if (groups.length) p.set('group', groups.join(','));
     const y = $('#report-year').value.trim();
     if (y) p.set('year', y);
-    if (streetSel.value) p.set('street', streetSel.value);
-    if (currentLang() === 'en' && format !== 'json') p.set('lang', 'en');
     return p;
   }
 
@@ -105,16 +108,27 @@ export function initReports(app) {
   }
 
   function cell(c, v) {
-    if (typeof v === 'number') return fmtNum(v, c.unit === '%' ? 2 : (Number.isInteger(v) ? 0 : 2));
+    if (typeof v === 'number') return fmtNum(v, c.decimals ?? (Number.isInteger(v) ? 0 : 2));
     if (c.key === 'landuse_class' || c.key === 'class') return `${v ?? ''} ${v ? landuseClassName(v) : ''}`;
     return value(v);
   }
 
   function streetFilter(rows) {
-    const s = streetSel.value;
+    const s = current && current.street;
     if (!s) return rows;
-    const key = ['street', 'sub_district', 'group'].find((k) => rows.some((r) => k in r));
-    return key ? rows.filter((r) => r[key] === s) : rows;
+    return rows.filter((r) => r.street === s);
+  }
+
+  // totalsOf sums the filtered rows' counts and areas; rates and shares
+  // cannot be summed and stay empty.
+  function totalsOf(rep, rows, numCols) {
+    if (!rep.street) return rep.totals && typeof rep.totals === 'object' ? rep.totals : null;
+    const out = {};
+    for (const c of numCols) {
+      if (c.unit === '%' || c.type === 'percent') continue;
+      out[c.key] = rows.reduce((a, r) => a + (Number(r[c.key]) || 0), 0);
+    }
+    return out;
   }
 
   function chooseMetric(rep, numCols) {
@@ -126,17 +140,17 @@ export function initReports(app) {
   function render() {
     if (!current) return;
     const rep = current;
-    const cols = rep.columns || [];
+    const cols = (rep.columns || []).filter((c) => !(rep.street && rep.dropStreet && c.key === 'street'));
     const rows = streetFilter(rowsOf(rep));
     const numCols = cols.filter((c) => isNumCol(rep, c));
     const labelCols = cols.filter((c) => !numCols.includes(c));
     view.hidden = false;
-    $('.title', view).textContent = textOf(rep) || rep.report;
+    $('.title', view).textContent = [textOf(rep) || rep.report, rep.street].filter(Boolean).join(' · ');
     const base = `api/reports/${encodeURIComponent(rep.report || sel.value)}`;
     $('.csv', view).href = `${base}?${params('csv')}`;
     $('.xlsx', view).href = `${base}?${params('xlsx')}`;
     metric = chooseMetric(rep, numCols);
-    const totals = rep.totals && typeof rep.totals === 'object' ? rep.totals : null;
+    const totals = totalsOf(rep, rows, numCols);
     $('.summary', view).innerHTML = totals
       ? numCols.filter((c) => totals[c.key] !== undefined && totals[c.key] !== null).slice(0, 6).map((c) =>
         `<div class="kpi"><span>${escapeHTML(textOf(c))}</span><b>${escapeHTML(cell(c, totals[c.key]))}</b><small>${escapeHTML(c.unit || '')}</small></div>`).join('')
@@ -180,6 +194,8 @@ export function initReports(app) {
     try {
       current = await getJSON(`api/reports/${encodeURIComponent(name)}?${params('json')}`);
       current.report = current.report || name;
+      current.street = streetSel.value;
+      current.dropStreet = groupSel.value !== 'street';
       echarts ??= await import('../vendor/echarts.mjs');
       st.textContent = t('reports.rows', { n: rowsOf(current).length });
       render();

@@ -31,14 +31,13 @@ function isOnMachine(url) {
 // loadStyle returns {style, catalog}: the server's style (made safe for a
 // closed network) or a fallback built from the catalog.
 export async function loadStyle() {
-  const catalog = (await getJSON('tiles')).layers || [];
-  let style = null;
-  try {
-    style = await getJSON('styles/default.json');
-  } catch {
-    style = null;
-  }
+  const [cat, serverStyle, legend] = await Promise.allSettled([getJSON('tiles'), getJSON('styles/default.json'), getJSON('styles/legend.json')]);
+  if (cat.status === 'rejected') throw cat.reason;
+  const catalog = cat.value.layers || [];
+  let style = serverStyle.status === 'fulfilled' ? serverStyle.value : null;
   if (!style || !Array.isArray(style.layers) || !style.sources) style = fallbackStyle(catalog);
+  else addLabels(style, catalog);
+  const legends = legend.status === 'fulfilled' ? legend.value.kinds || null : null;
   if (style.glyphs && !isOnMachine(style.glyphs)) delete style.glyphs;
   if (style.sprite && typeof style.sprite === 'string' && !isOnMachine(style.sprite)) delete style.sprite;
   for (const [id, src] of Object.entries(style.sources)) {
@@ -46,10 +45,18 @@ export async function loadStyle() {
     if (urls.some((u) => !isOnMachine(u))) delete style.sources[id];
   }
   style.layers = style.layers.filter((l) => !l.source || style.sources[l.source]);
+  // An empty value fails MapLibre's validation of the whole style, leaving
+  // a blank map: drop it and let the property take its default.
+  for (const l of style.layers) {
+    for (const part of [l.paint, l.layout]) {
+      if (!part) continue;
+      for (const [k, v] of Object.entries(part)) if (v === '' || v === null) delete part[k];
+    }
+  }
   if (!style.layers.some((l) => l.type === 'background')) {
     style.layers.unshift({ id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } });
   }
-  return { style, catalog };
+  return { style, catalog, legends };
 }
 
 function kindRank(k) {
@@ -99,6 +106,7 @@ export function fallbackStyle(catalog) {
   style.sources.tudi = { type: 'vector', url: `tiles/${layers.map((l) => l.name).join(',')}.json` };
   const labels = [];
   for (const l of layers) {
+    labels.push(...labelLayers(l, 'tudi'));
     const base = { source: 'tudi', 'source-layer': l.name, metadata: { 'tudi:layer': l.name } };
     const id = (s) => `${l.name}-${s}`;
     const poly = /polygon/i.test(l.geom_type || 'polygon');
@@ -107,16 +115,10 @@ export function fallbackStyle(catalog) {
       case 'boundaries':
         style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.35 } });
         style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': '#5b5b73', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 1, 15, 2.2], 'line-dasharray': [4, 2] } });
-        labels.push({ ...base, id: id('label'), type: 'symbol', minzoom: 10, maxzoom: 15,
-          layout: { 'text-field': ['coalesce', ['get', 'name'], ''], 'text-font': labelFont, 'text-size': 14, 'text-letter-spacing': 0.2 },
-          paint: { 'text-color': '#3a3a55', 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } });
         break;
       case 'parcels':
         style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': matchLanduse('#d9d9d9'), 'fill-opacity': 0.82 } });
         style.layers.push({ ...base, id: id('line'), type: 'line', minzoom: 13, paint: { 'line-color': '#6b6b6b', 'line-opacity': 0.55, 'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.2, 17, 1] } });
-        labels.push({ ...base, id: id('label'), type: 'symbol', minzoom: 16,
-          layout: { 'text-field': ['coalesce', ['get', 'code'], ''], 'text-font': labelFont, 'text-size': 11 },
-          paint: { 'text-color': '#333', 'text-halo-color': '#fff', 'text-halo-width': 1 } });
         break;
       case 'farmland':
         style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': '#f6e58d', 'fill-opacity': 0.35 } });
@@ -125,9 +127,6 @@ export function fallbackStyle(catalog) {
       case 'renewal_units':
         style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': matchStage(), 'fill-opacity': 0.38 } });
         style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': matchStage(), 'line-width': 1.6 } });
-        labels.push({ ...base, id: id('label'), type: 'symbol', minzoom: 14,
-          layout: { 'text-field': ['coalesce', ['get', 'name'], ['get', 'code'], ''], 'text-font': labelFont, 'text-size': 12 },
-          paint: { 'text-color': '#4a1486', 'text-halo-color': '#fff', 'text-halo-width': 1.4 } });
         break;
       case 'idle_land':
         style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': matchDisposal(), 'fill-opacity': 0.45 } });
@@ -141,14 +140,63 @@ export function fallbackStyle(catalog) {
           style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': '#2f3640', 'line-width': 1.5 } });
         } else {
           style.layers.push({ ...base, id: id('circle'), type: 'circle', paint: { 'circle-color': '#0c5da5', 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 3, 16, 7], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
-          labels.push({ ...base, id: id('label'), type: 'symbol', minzoom: 12,
-            layout: { 'text-field': ['coalesce', ['get', 'name'], ''], 'text-font': labelFont, 'text-size': 12, 'text-offset': [0, 1.2], 'text-anchor': 'top' },
-            paint: { 'text-color': '#0c5da5', 'text-halo-color': '#fff', 'text-halo-width': 1.4 } });
         }
     }
   }
   style.layers.push(...labels);
   return style;
+}
+
+// labelLayers returns symbol layers naming what a planner looks for: streets
+// over boundaries, renewal units, station names and, zoomed in, parcel codes.
+// The style has no glyphs URL, so MapLibre draws the text with local fonts.
+function labelLayers(l, source) {
+  const base = { source, 'source-layer': l.name, metadata: { 'tudi:layer': l.name, 'tudi:label': true } };
+  const halo = (color, w = 1.4) => ({ 'text-color': color, 'text-halo-color': '#ffffff', 'text-halo-width': w });
+  const layout = (field, size, extra = {}) => ({ 'text-field': field, 'text-font': labelFont, 'text-size': size, ...extra });
+  switch (l.kind) {
+    case 'parcels':
+      return [{ ...base, id: `${l.name}-label`, type: 'symbol', minzoom: 16.5, layout: layout(['coalesce', ['get', 'code'], ''], 10),
+        paint: halo('#3b3b3b', 1.2) }];
+    case 'renewal_units':
+      return [{ ...base, id: `${l.name}-label`, type: 'symbol', minzoom: 14, layout: layout(['coalesce', ['get', 'name'], ['get', 'code'], ''], 12),
+        paint: halo('#3f1f6e') }];
+    default:
+      if (/point/i.test(l.geom_type || '')) {
+        return [{ ...base, id: `${l.name}-label`, type: 'symbol', minzoom: 12,
+          layout: layout(['coalesce', ['get', 'name'], ''], 12, { 'text-offset': [0, 1.1], 'text-anchor': 'top' }),
+          paint: halo('#0c4a8a') }];
+      }
+      return [];
+  }
+}
+
+// addLabels puts label layers on top of a server style for its layers.
+function addLabels(style, catalog) {
+  const src = Object.keys(style.sources).find((id) => style.sources[id].type === 'vector');
+  if (!src) return;
+  const drawn = new Set(style.layers.map(dataLayerOf).filter(Boolean));
+  for (const l of sortLayers(catalog)) {
+    if (!drawn.has(l.name) || style.layers.some((x) => x.id === `${l.name}-label`)) continue;
+    style.layers.push(...labelLayers(l, src));
+  }
+}
+
+// legendFromServer turns the server's legend of a kind (/styles/legend.json)
+// into legend entries; land use shows its first-level classes.
+export function legendFromServer(kl, geomType) {
+  if (!kl) return null;
+  const point = /point/i.test(geomType || '');
+  const line = /line/i.test(geomType || '');
+  const type = point ? 'circle' : line ? 'line' : 'fill';
+  if (kl.classes && kl.classes.length) {
+    return kl.classes.filter((c) => !c.level || c.level === 1).map((c) => ({
+      color: c.color, outline: kl.outline, type,
+      label: kl.field === 'landuse_code' ? { landuse: c.value } : { text: c.name, text_en: c.name_en },
+    }));
+  }
+  if (kl.kind === 'boundaries') return [{ color: kl.outline, type: 'line', label: { text: kl.name, text_en: kl.name_en } }];
+  return [{ color: kl.fill || kl.other, outline: kl.outline, type, label: { text: kl.name, text_en: kl.name_en } }];
 }
 
 // dataLayerOf names the tudi layer a style layer draws.

@@ -1,0 +1,249 @@
+// End-to-end check of the web map in headless Chromium (Debian's chromium,
+// driven by playwright-core). Run by cmd/tudi's browser test:
+//
+//   node webmap/e2e/check.mjs BASE_URL OUTDIR
+//
+// It opens the page, waits for the map to be idle, checks that tiles were
+// drawn, that no request left the machine and no console error occurred,
+// clicks a parcel and looks for its code in the identify panel, runs a report
+// and looks for one of its figures in the page, and writes screenshots into
+// OUTDIR. The last line of stdout is a JSON summary; any failed check exits
+// with status 1 and says why on stderr.
+
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [base, outDir] = process.argv.slice(2);
+if (!base || !outDir) {
+  console.error('usage: node check.mjs BASE_URL OUTDIR');
+  process.exit(2);
+}
+mkdirSync(outDir, { recursive: true });
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const failures = [];
+const fail = (msg) => { failures.push(msg); console.error(`FAIL: ${msg}`); };
+const log = (msg) => console.error(`check: ${msg}`);
+
+async function getJSON(path) {
+  const resp = await fetch(new URL(path, base));
+  if (!resp.ok) throw new Error(`GET ${path}: ${resp.status} ${await resp.text()}`);
+  return resp.json();
+}
+
+// interiorPoint returns a point inside a GeoJSON polygon: the centroid of
+// its outer ring when inside, else the inside grid point nearest to it.
+function interiorPoint(geom) {
+  const ring = geom.type === 'MultiPolygon' ? geom.coordinates[0][0] : geom.coordinates[0];
+  const inside = ([x, y]) => {
+    let c = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i];
+      const [xj, yj] = ring[j];
+      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+    }
+    return c;
+  };
+  let a = 0, cx = 0, cy = 0;
+  for (let i = 0; i < ring.length - 1; i++) {
+    const [x0, y0] = ring[i];
+    const [x1, y1] = ring[i + 1];
+    const f = x0 * y1 - x1 * y0;
+    a += f; cx += (x0 + x1) * f; cy += (y0 + y1) * f;
+  }
+  const c = [cx / (3 * a), cy / (3 * a)];
+  if (inside(c)) return c;
+  const xs = ring.map((p) => p[0]);
+  const ys = ring.map((p) => p[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  let best = null;
+  for (let i = 1; i < 30; i++) {
+    for (let j = 1; j < 30; j++) {
+      const p = [x0 + ((x1 - x0) * i) / 30, y0 + ((y1 - y0) * j) / 30];
+      const d = (p[0] - c[0]) ** 2 + (p[1] - c[1]) ** 2;
+      if (inside(p) && (!best || d < best.d)) best = { p, d };
+    }
+  }
+  return best ? best.p : c;
+}
+
+const userDataDir = mkdtempSync(join(tmpdir(), 'tudi-chromium-'));
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath,
+  headless: true,
+  viewport: { width: 1440, height: 900 },
+  deviceScaleFactor: 1,
+  locale: 'zh-CN',
+  timezoneId: 'Asia/Shanghai',
+  args: [
+    '--no-sandbox',
+    // MapLibre 6 needs WebGL2: SwiftShader provides it without a GPU.
+    '--use-angle=swiftshader',
+    '--enable-unsafe-swiftshader',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
+});
+const summary = {};
+try {
+  const page = context.pages()[0] || await context.newPage();
+  const requests = [];
+  const offMachine = [];
+  const consoleErrors = [];
+  const failed = [];
+  context.on('request', (req) => {
+    const url = req.url();
+    requests.push(url);
+    const u = new URL(url);
+    if (!['data:', 'blob:'].includes(u.protocol) && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) offMachine.push(url);
+  });
+  context.on('requestfailed', (req) => failed.push(`${req.url()}: ${req.failure()?.errorText}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+    if (['error', 'warning'].includes(msg.type())) log(`console ${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
+  page.setDefaultTimeout(60_000);
+
+  // 1. First view: the whole district, drawn.
+  await page.goto(new URL('/', base).href);
+  await page.waitForFunction(() => window.map && window.tudiTiming && window.tudiTiming.firstIdleMs, null, { timeout: 90_000 });
+  const timing = await page.evaluate(() => window.tudiTiming);
+  summary.firstIdleMs = timing.firstIdleMs;
+  log(`first idle ${timing.firstIdleMs} ms after navigation`);
+  const webgl2 = await page.evaluate(() => window.map.getCanvas().getContext('webgl2') !== null);
+  if (!webgl2) fail('the map canvas has no WebGL2 context');
+  // Read the canvas inside MapLibre's render event, while the frame's
+  // drawing buffer is still intact (the map does not preserve it).
+  const pixels = await page.evaluate(() => new Promise((resolve) => {
+    const map = window.map;
+    map.once('render', () => {
+      const src = map.getCanvas();
+      const c = document.createElement('canvas');
+      c.width = 400; c.height = Math.round((400 * src.height) / src.width);
+      const ctx = c.getContext('2d', { willReadFrequently: true });
+      ctx.drawImage(src, 0, 0, c.width, c.height);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const counts = new Map();
+      for (let i = 0; i < d.length; i += 4) {
+        const k = `${d[i] >> 3},${d[i + 1] >> 3},${d[i + 2] >> 3}`;
+        counts.set(k, (counts.get(k) || 0) + 1);
+      }
+      const total = d.length / 4;
+      const top = Math.max(...counts.values());
+      resolve({ colors: counts.size, drawnFraction: 1 - top / total });
+    });
+    map.triggerRepaint();
+  }));
+  summary.canvas = pixels;
+  log(`canvas: ${pixels.colors} colours, ${(pixels.drawnFraction * 100).toFixed(1)}% not background`);
+  if (pixels.colors < 8 || pixels.drawnFraction < 0.1) fail(`the map looks blank: ${JSON.stringify(pixels)}`);
+  const rendered = await page.evaluate(() => window.map.queryRenderedFeatures().length);
+  summary.renderedFeatures = rendered;
+  if (rendered < 50) fail(`only ${rendered} features rendered in the first view`);
+  await page.screenshot({ path: join(outDir, 'map.png') });
+  const firstView = await page.evaluate(() => ({ center: window.map.getCenter().toArray(), zoom: window.map.getZoom() }));
+
+  // 2. Click a parcel and find its code in the identify panel.
+  const parcels = await getJSON('/ogc/collections/parcels/items?limit=50');
+  const parcel = parcels.features.find((f) => f.properties.code && /Polygon/.test(f.geometry.type));
+  if (!parcel) throw new Error('no parcel with a code in /ogc/collections/parcels/items');
+  const code = parcel.properties.code;
+  const [lon, lat] = interiorPoint(parcel.geometry);
+  summary.parcel = { code, lon, lat };
+  await page.evaluate(([lon, lat]) => new Promise((r) => {
+    window.map.once('idle', r);
+    window.map.jumpTo({ center: [lon, lat], zoom: 16.6 });
+  }), [lon, lat]);
+  const pt = await page.evaluate(([lon, lat]) => {
+    const p = window.map.project([lon, lat]);
+    const r = window.map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, [lon, lat]);
+  await page.mouse.click(pt.x, pt.y);
+  try {
+    await page.waitForFunction((code) => {
+      const el = document.querySelector('#identify .body');
+      return el && !document.querySelector('#identify').hidden && el.textContent.includes(code);
+    }, code, { timeout: 30_000 });
+    log(`identify panel shows parcel ${code}`);
+  } catch {
+    fail(`the identify panel does not show parcel ${code}: ${await page.textContent('#identify').catch(() => '')}`);
+  }
+  await page.evaluate(() => new Promise((r) => (window.map.loaded() ? r() : window.map.once('idle', r))));
+  await page.screenshot({ path: join(outDir, 'identify.png') });
+
+  // 3. Run a report and find one of its figures in the page.
+  await page.click('#identify .close');
+  await page.evaluate((v) => new Promise((r) => { window.map.once('idle', r); window.map.jumpTo(v); }), firstView);
+  await page.click('.tabs [data-tab="reports"]');
+  await page.waitForFunction(() => document.querySelectorAll('#report-name option[value]:not([value=""])').length > 0);
+  const reportName = await page.evaluate(() => {
+    const names = [...document.querySelectorAll('#report-name option')].map((o) => o.value);
+    return names.includes('land-use-summary') ? 'land-use-summary' : names[0];
+  });
+  await page.selectOption('#report-name', reportName);
+  const groups = await page.evaluate(() => [...document.querySelectorAll('#report-group option')].map((o) => o.value));
+  if (groups.includes('street')) await page.selectOption('#report-group', 'street');
+  const group = await page.inputValue('#report-group');
+  await page.click('#btn-run-report');
+  await page.waitForSelector('#report-view:not([hidden]) table.grid tbody tr', { timeout: 60_000 });
+  await page.waitForSelector('#report-view .chart-canvas canvas', { timeout: 30_000 });
+  const rep = await getJSON(`/api/reports/${reportName}?format=json&group=${group}`);
+  const cols = rep.columns || [];
+  const rows = (rep.rows || []).map((r) => (Array.isArray(r) ? Object.fromEntries(cols.map((c, i) => [c.key, r[i]])) : r));
+  const numeric = cols.filter((c) => rows.some((r) => typeof r[c.key] === 'number'));
+  // A figure the page must show: the first positive total, else the first
+  // positive number of a row, formatted as the page formats it.
+  let figure, col;
+  for (const c of numeric) {
+    const v = rep.totals && rep.totals[c.key];
+    if (typeof v === 'number' && v > 0) { figure = v; col = c; break; }
+  }
+  for (const r of rows) {
+    if (figure !== undefined) break;
+    col = numeric.find((c) => typeof r[c.key] === 'number' && r[c.key] > 0);
+    if (col) figure = r[col.key];
+  }
+  if (figure === undefined) {
+    fail(`report ${reportName} has no positive figure: ${JSON.stringify(rep).slice(0, 300)}`);
+  } else {
+    const shown = figure.toLocaleString('zh-CN', { maximumFractionDigits: col.decimals ?? (Number.isInteger(figure) ? 0 : 2) });
+    const text = await page.textContent('#report-view');
+    summary.report = { name: reportName, group, figure, shown };
+    if (!text.includes(shown)) fail(`report ${reportName}: the page does not show ${shown} (${figure})`);
+    else log(`report ${reportName} by ${group} shows ${shown}`);
+  }
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(outDir, 'report.png') });
+
+  // 4. English by the switch, and the view in the URL.
+  await page.click('.lang [data-lang="en"]');
+  const tab = await page.textContent('.tabs [data-tab="layers"]');
+  if (tab.trim() !== 'Layers') fail(`the English switch left the layers tab as ${JSON.stringify(tab)}`);
+  await page.waitForTimeout(400);
+  const hash = await page.evaluate(() => location.hash);
+  if (!/map=\d+(\.\d+)?\/-?\d+\.\d+\/-?\d+\.\d+/.test(hash)) fail(`the URL hash does not keep the view: ${hash}`);
+
+  summary.requests = requests.length;
+  summary.offMachine = offMachine;
+  summary.consoleErrors = consoleErrors;
+  summary.failedRequests = failed;
+  if (offMachine.length) fail(`${offMachine.length} requests left the machine: ${offMachine.slice(0, 5).join(', ')}`);
+  if (consoleErrors.length) fail(`console errors: ${consoleErrors.slice(0, 5).join(' | ')}`);
+} catch (err) {
+  fail(`${err.stack || err}`);
+  const page = context.pages()[0];
+  if (page) await page.screenshot({ path: join(outDir, 'failure.png') }).catch(() => {});
+} finally {
+  await context.close();
+  rmSync(userDataDir, { recursive: true, force: true });
+}
+summary.failures = failures;
+console.log(JSON.stringify(summary));
+process.exit(failures.length ? 1 : 0);
