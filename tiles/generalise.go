@@ -19,21 +19,14 @@ var generaliseSQL string
 const (
 	tileSchema = "tiles"
 	genSuffix  = "__gen"
-	minBand    = 8
+	minBand    = 6
 )
 
-// bandCell returns the majority-grid cell sizes (EPSG:3857 metres) of the
-// generalised bands. About 120–240 m: several parcels' points fall in each
-// cell, so the grid has no holes inside built-up land, and a cell is at most
-// ~1.6 screen pixels at its zoom (76 m/px at z11, 611 m/px at z8).
+// bandCell returns the majority-grid cell size (EPSG:3857 metres) of a
+// generalised band: 25 units of the band's 4096 tile grid, about 1.5 screen
+// pixels of a 256-pixel tile (955 m at z8, 120 m at z11).
 func bandCell(band int) float64 {
-	switch band {
-	case 8, 9:
-		return 240
-	case 10:
-		return 150
-	}
-	return 120
+	return 25 * 2 * geo.WebMercatorHalf / float64(int(1)<<band) / 4096
 }
 
 // genStatements returns the named statements of generalise.sql.

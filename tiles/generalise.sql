@@ -7,12 +7,16 @@
 -- Why a majority ("mode") grid rather than simplifying features: at z8 a
 -- parcel covers ~2 px², so per-feature simplification plus dropping small
 -- features erases most of the area, and dissolving fragmented classes is too
--- slow below z11. Instead each grid cell of a band takes the class that
--- covers most of it (area of the parcels whose point on surface lies in the
--- cell), same-class cells are unioned within blocks aligned with that
--- zoom's tile grid, simplified to one unit of the tile's 4096 grid and
--- parts under 4 square units dropped. Total area stays honest; small classes disappear at
--- low zooms, which the TileJSON and style say.
+-- slow below z11. Instead each grid cell of a band (25 units of that zoom's
+-- 4096 tile grid: 955 m at z8, 120 m at z11) takes the class that covers
+-- most of it — or stays empty when features cover less than half of it, so
+-- scattered data does not swell — counting each feature's area at its point
+-- on surface. Same-class cells are unioned within blocks aligned with the
+-- zoom's tile grid, simplified to one grid unit, and parts under 4 square
+-- units dropped. A tile then holds at most ~26 000 cells' worth of shapes
+-- (measured: ≤ 310 KB over a million parcels), areas stay within a few
+-- percent, and small classes disappear at low zooms, which the TileJSON and
+-- style say.
 
 -- name: create
 CREATE TABLE {{new}} (
@@ -22,9 +26,10 @@ CREATE TABLE {{new}} (
 )
 
 -- name: points
--- One point per feature; computed once and shared by all bands.
+-- One point per feature with its area (in EPSG:3857 units, like the cells);
+-- computed once and shared by all bands.
 CREATE TEMP TABLE tudi_gen_points ON COMMIT DROP AS
-SELECT {{class}} AS cls, t.area_m2 AS a, ST_X(p) AS x, ST_Y(p) AS y
+SELECT {{class}} AS cls, ST_Area(t.geom_3857) AS a, ST_X(p) AS x, ST_Y(p) AS y
 FROM {{layer}} t, LATERAL ST_PointOnSurface(t.geom_3857) p
 WHERE t.geom_3857 IS NOT NULL AND NOT ST_IsEmpty(t.geom_3857)
 
@@ -43,10 +48,14 @@ FROM (
     FROM (
         SELECT DISTINCT ON (cx, cy) cx, cy, cls
         FROM (
-            SELECT floor(x / $2::float8)::bigint AS cx, floor(y / $2::float8)::bigint AS cy, cls, sum(a) AS a
-            FROM tudi_gen_points
-            GROUP BY 1, 2, 3
+            SELECT cx, cy, cls, a, sum(a) OVER (PARTITION BY cx, cy) AS covered
+            FROM (
+                SELECT floor(x / $2::float8)::bigint AS cx, floor(y / $2::float8)::bigint AS cy, cls, sum(a) AS a
+                FROM tudi_gen_points
+                GROUP BY 1, 2, 3
+            ) s
         ) s
+        WHERE covered >= $2::float8 * $2::float8 / 2
         ORDER BY cx, cy, a DESC, cls
     ) w
     GROUP BY w.cls,

@@ -130,7 +130,7 @@ func kindLegend(k land.Kind) KindLegend {
 	switch k {
 	case land.Parcels:
 		l.Field, l.Match, l.Classes, l.Outline, l.Other = "landuse_code", "prefix2", landUse, "#7a6a50", "#dddddd"
-		l.Note = "zooms up to 11 of large layers show the majority land use of ~120–240 m cells; single parcels from zoom 12"
+		l.Note = "zooms up to 11 of large layers show the majority land use of grid cells (120 m at z11 to 955 m at z8); single parcels from zoom 12"
 	case land.Farmland:
 		l.Outline, l.Fill, l.Other = "#e60000", "#ffff64", "#ffff64"
 		l.Note = "permanent basic farmland redlines: red outline, faint fill"

@@ -457,7 +457,8 @@ func (s *Service) generalised(n int64, geomType string) bool {
 }
 
 // band returns the generalisation band of zoom z for layer l, if its low
-// zooms are generalised: z itself for z8–z11, 8 below.
+// zooms are generalised: z itself for z6–z11, 6 below (the whole district
+// fits a few z6 tiles).
 func (s *Service) band(l layerRef, z int) (int, bool) {
 	if !s.generalised(l.Features, l.GeomType) || z > GeneralisedMaxZoom {
 		return 0, false
