@@ -36,7 +36,10 @@ pairs AS (
 occupied AS (
     SELECT id, ST_Area(ST_Union(g)::geography) AS area_m2, array_agg(DISTINCT patch) AS patches
     FROM pairs
-    WHERE NOT ST_IsEmpty(g)
+    -- Slivers under 0.01 m² (the precision areas are reported to) are edges
+    -- drawn along the parcel's boundary that differ by rounding noise:
+    -- contact, not occupation.
+    WHERE NOT ST_IsEmpty(g) AND ST_Area(g::geography) >= 0.01
     GROUP BY id
 ),
 -- Sub-district by point on surface; only the (few) occupying parcels are
@@ -66,4 +69,4 @@ SELECT k.street, k.class_code,
 FROM keyed k
 CROSS JOIN LATERAL unnest(k.patches) WITH ORDINALITY AS u (patch, n)
 GROUP BY GROUPING SETS ((k.street, k.class_code, k.landuse_code), ())
-ORDER BY is_total, k.street, k.class_code, k.landuse_code;
+ORDER BY is_total, k.street = '未划分', k.street, k.class_code, k.landuse_code;

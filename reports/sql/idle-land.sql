@@ -50,4 +50,4 @@ SELECT kind, cause, method, street, year, is_total, items,
        round((digested * 15 / 10000)::numeric, 2)::float8 AS digested_mu,
        round((100 * digested / nullif(area, 0))::numeric, 2)::float8 AS digestion_rate
 FROM sums
-ORDER BY is_total, array_position(ARRAY['闲置', '批而未供'], kind), kind, cause, method, street, year;
+ORDER BY is_total, array_position(ARRAY['闲置', '批而未供'], kind), kind, cause, method, street = '未划分', street, year;

@@ -45,5 +45,5 @@ SELECT method, year, street,
        round((coalesce(sum(price_wan), 0) / 10000)::numeric, 4)::float8 AS price_yi
 FROM keyed
 GROUP BY GROUPING SETS ((method, year, street), ())
-ORDER BY is_total, year, street,
+ORDER BY is_total, year, street = '未划分', street,
          array_position(ARRAY['招拍挂', '协议', '划拨'], method), method;

@@ -47,4 +47,4 @@ SELECT s.class_code, c.class_name, s.landuse_code, s.landuse_name, s.street, s.i
        round((100 * s.area / nullif(sum(s.area) OVER (PARTITION BY s.is_total), 0))::numeric, 2)::float8 AS share
 FROM sums s
 LEFT JOIN classes c ON c.class_code = s.class_code
-ORDER BY s.is_total, s.class_code, s.landuse_code, s.street;
+ORDER BY s.is_total, s.class_code, s.landuse_code, s.street = '未划分', s.street;
