@@ -21,17 +21,24 @@ WITH classes (class_code, class_name) AS (VALUES
 construction AS (
     SELECT p.id, p.geom, p.landuse_code, p.landuse_name
     FROM parcels p
-    WHERE left(p.landuse_code, 2) IN (SELECT class_code FROM classes)
+    -- A plain list (not a subquery) so that this cheap test runs before
+    -- the spatial one.
+    WHERE left(p.landuse_code, 2) IN ('05', '06', '07', '08', '09', '10')
       AND ($2::integer IS NULL OR extract(year FROM p.supply_date) = $2::integer)
 ),
--- Each pair of a construction parcel and a farmland patch that meet: the
--- join condition uses the GiST index of farmland (ST_Intersects implies &&),
--- and only the areal part of the intersection is kept, so patches that
--- merely share an edge with the parcel do not count as touched.
+-- Each pair of a construction parcel and a farmland patch that meet. The
+-- patches drive the loop (LATERAL): there are usually fewer patches than
+-- construction parcels, each patch finds its parcels through the GiST index
+-- of parcels (ST_Intersects implies &&), and PostGIS prepares the patch
+-- once for all its candidates. Only the areal part of an intersection is
+-- kept, so parcels that merely share an edge with a patch do not count.
 pairs AS (
     SELECT c.id, f.id AS patch, ST_CollectionExtract(ST_Intersection(c.geom, f.geom), 3) AS g
-    FROM construction c
-    JOIN farmland f ON ST_Intersects(c.geom, f.geom)
+    FROM farmland f
+    CROSS JOIN LATERAL (
+        SELECT c.id, c.geom FROM construction c WHERE ST_Intersects(c.geom, f.geom)
+        OFFSET 0 -- keeps the planner from flattening the loop the other way round
+    ) c
 ),
 occupied AS (
     SELECT id, ST_Area(ST_Union(g)::geography) AS area_m2, array_agg(DISTINCT patch) AS patches
