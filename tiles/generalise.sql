@@ -9,9 +9,9 @@
 -- features erases most of the area, and dissolving fragmented classes is too
 -- slow below z11. Instead each grid cell of a band (25 units of that zoom's
 -- 4096 tile grid: 955 m at z8, 120 m at z11) takes the class that covers
--- most of it — or stays empty when features cover less than half of it, so
--- scattered data does not swell — counting each feature's area at its point
--- on surface. Same-class cells are unioned within blocks aligned with the
+-- most of it, counting each feature's area at its point on surface; only the
+-- best-covered cells are kept, as many as the features' total area fills, so
+-- the total area stays that of the data however scattered it is. Same-class cells are unioned within blocks aligned with the
 -- zoom's tile grid, simplified to one grid unit, and parts under 4 square
 -- units dropped. A tile then holds at most ~26 000 cells' worth of shapes
 -- (measured: ≤ 310 KB over a million parcels), areas stay within a few
@@ -39,28 +39,31 @@ WHERE t.geom_3857 IS NOT NULL AND NOT ST_IsEmpty(t.geom_3857)
 -- 20037508.342789244 moves the origin to the tile grid's corner, so blocks
 -- are tiles and a block's union is never cut by more than the tile buffer.
 INSERT INTO {{new}} (band, cls, geom)
+WITH cells AS (
+    SELECT floor(x / $2::float8)::bigint AS cx, floor(y / $2::float8)::bigint AS cy, cls, sum(a) AS a
+    FROM tudi_gen_points
+    GROUP BY 1, 2, 3
+), best AS (
+    -- each cell's majority class and how much of the cell the features cover
+    SELECT DISTINCT ON (cx, cy) cx, cy, cls, sum(a) OVER (PARTITION BY cx, cy) AS covered
+    FROM cells
+    ORDER BY cx, cy, a DESC, cls
+), kept AS (
+    -- the best-covered cells, as many as the features' total area fills
+    SELECT cx, cy, cls
+    FROM (SELECT cx, cy, cls, row_number() OVER (ORDER BY covered DESC, cx, cy) AS rn FROM best) r
+    WHERE rn <= round((SELECT sum(a) FROM tudi_gen_points) / ($2::float8 * $2::float8))
+)
 SELECT $1::smallint, u.cls, d.geom
 FROM (
-    SELECT w.cls,
-           ST_Simplify(ST_Union(ST_MakeEnvelope(w.cx * $2::float8, w.cy * $2::float8,
-                                                (w.cx + 1) * $2::float8, (w.cy + 1) * $2::float8, 3857)),
+    SELECT cls,
+           ST_Simplify(ST_Union(ST_MakeEnvelope(cx * $2::float8, cy * $2::float8,
+                                                (cx + 1) * $2::float8, (cy + 1) * $2::float8, 3857)),
                        $4::float8) AS g
-    FROM (
-        SELECT DISTINCT ON (cx, cy) cx, cy, cls
-        FROM (
-            SELECT cx, cy, cls, a, sum(a) OVER (PARTITION BY cx, cy) AS covered
-            FROM (
-                SELECT floor(x / $2::float8)::bigint AS cx, floor(y / $2::float8)::bigint AS cy, cls, sum(a) AS a
-                FROM tudi_gen_points
-                GROUP BY 1, 2, 3
-            ) s
-        ) s
-        WHERE covered >= $2::float8 * $2::float8 / 2
-        ORDER BY cx, cy, a DESC, cls
-    ) w
-    GROUP BY w.cls,
-             floor((w.cx * $2::float8 + 20037508.342789244) / $3::float8),
-             floor((w.cy * $2::float8 + 20037508.342789244) / $3::float8)
+    FROM kept
+    GROUP BY cls,
+             floor((cx * $2::float8 + 20037508.342789244) / $3::float8),
+             floor((cy * $2::float8 + 20037508.342789244) / $3::float8)
 ) u, LATERAL ST_Dump(u.g) d
 WHERE u.g IS NOT NULL AND ST_Area(d.geom) >= $5::float8
 
