@@ -67,19 +67,24 @@ measure() { # name, command…: prints "seconds rss_kb"
 	echo "$wall $rss"
 }
 
-echo "== tudi import" >&2
-read -r T_WALL T_RSS < <(measure tudi "$BIN" import --db "$URL" --layer bench_parcels --kind parcels --json "$SHP")
-T_ROWS=$(grep -m1 '"loaded"' "$WORK/tudi.out" | tr -dc 0-9)
-
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+# ogr2ogr runs first: after tudi's import commits, a tudi serve on the same
+# database starts generalising the new layer for low-zoom tiles, which must
+# not weigh on the other tool's run.
 echo "== ogr2ogr" >&2
 read -r O_WALL O_RSS < <(measure ogr2ogr ogr2ogr -f PostgreSQL "$PG" "$SHP" -t_srs EPSG:4490 \
 	-nln public.bench_ogr_parcels -overwrite)
 O_ROWS=$(psql "$URL" -Atc 'SELECT count(*) FROM public.bench_ogr_parcels')
 
+echo "== tudi import" >&2
+read -r T_WALL T_RSS < <(measure tudi "$BIN" import --db "$URL" --layer bench_parcels --kind parcels --json "$SHP")
+T_ROWS=$(grep -m1 '"loaded"' "$WORK/tudi.out" | tr -dc 0-9)
+
 psql "$URL" -qc "DROP TABLE IF EXISTS public.bench_ogr_parcels; DROP TABLE IF EXISTS layers.bench_parcels;
 	DELETE FROM tudi.layers WHERE name = 'bench_parcels'" >/dev/null
 
-printf '\nimport of the scale-%s parcels shapefile (%s cores: %s)\n' "$SCALE" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+printf '\nimport of the scale-%s parcels shapefile (%s cores: %s; load average before: %s)\n' "$SCALE" "$(nproc)" \
+	"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$LOAD"
 printf '%-10s %10s %10s %12s %12s\n' tool seconds rows rows/s "peak RSS MB"
 awk -v t="$T_WALL" -v r="$T_ROWS" -v m="$T_RSS" 'BEGIN{printf "%-10s %10.1f %10d %12.0f %12.0f\n","tudi",t,r,r/t,m/1024}'
 awk -v t="$O_WALL" -v r="$O_ROWS" -v m="$O_RSS" 'BEGIN{printf "%-10s %10.1f %10d %12.0f %12.0f\n","ogr2ogr",t,r,r/t,m/1024}'

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -33,6 +34,9 @@ type Importer struct {
 	// maxProblems caps the per-feature problems kept in the summary (all
 	// are counted).
 	maxProblems int
+	// workers is the number of connections an import spreads its database
+	// work over.
+	workers int
 }
 
 // New returns an importer.
@@ -40,7 +44,7 @@ func New(db *postgis.DB, log *slog.Logger) *Importer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Importer{db: db, log: log, maxUnzipped: defaultMaxUnzipped, maxProblems: 1000}
+	return &Importer{db: db, log: log, maxUnzipped: defaultMaxUnzipped, maxProblems: 1000, workers: min(max(runtime.NumCPU(), 1), 4)}
 }
 
 // Request is one import: files into a layer.
