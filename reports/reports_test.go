@@ -419,7 +419,7 @@ func TestBadParameters(t *testing.T) {
 		{"an unknown report lists the reports", "land-supplies", reports.Options{}, land.Invalid,
 			[]string{`"land-supplies"`, "land-supply", "farmland-occupation", "idle-land", "renewal-progress", "land-use-summary"}},
 		{"an unknown group lists the groups", "land-supply", reports.Options{Group: []string{"district"}}, land.Invalid,
-			[]string{`"district"`, "method, year, street"}},
+			[]string{`"district"`, "year, street, method"}},
 		{"a group given twice", "idle-land", reports.Options{Group: []string{"kind", "kind"}}, land.Invalid, []string{`"kind"`}},
 		{"a year for a report without years", "land-use-summary", reports.Options{Year: 2024}, land.Invalid, []string{"takes no year"}},
 		{"a year out of range", "land-supply", reports.Options{Year: 20240}, land.Invalid, []string{"20240"}},

@@ -25,6 +25,7 @@ type spec struct {
 
 // dim is a grouping dimension: the SQL returns its columns in every row
 // (NULL unless grouped by it); the result shows them only when grouped.
+// A report's dims are in the order its SQL sorts the rows by.
 type dim struct {
 	key     string
 	title   string
@@ -102,9 +103,9 @@ func specs() []*spec {
 				Year:        "supply year (parcels.supply_date)",
 			},
 			dims: []dim{
-				{key: "method", title: "供应方式", titleEN: "Supply method", columns: []land.Column{text("method", "供应方式", "Supply method")}},
 				{key: "year", title: "供应年度", titleEN: "Supply year", columns: []land.Column{integer("year", "供应年度", "Supply year")}},
 				streetDim(),
+				{key: "method", title: "供应方式", titleEN: "Supply method", columns: []land.Column{text("method", "供应方式", "Supply method")}},
 			},
 			measures: append(append([]measure{count("parcels", "宗数", "Parcels", "宗")}, areaMeasures(true)...),
 				number("price_wan", "成交价", "Price", "万元", 2), number("price_yi", "成交价", "Price", "亿元", 4)),

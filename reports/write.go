@@ -278,6 +278,9 @@ func describeParams(res *land.ReportResult) string {
 func numFmt(c land.Column) string {
 	switch c.Type {
 	case land.ColumnInteger:
+		if c.Unit == "" { // a year or a code, not a count
+			return "0"
+		}
 		return "#,##0"
 	case land.ColumnNumber, land.ColumnPercent:
 		if c.Decimals == 0 {

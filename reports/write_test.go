@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -190,7 +191,15 @@ func TestEveryReportInEveryFormat(t *testing.T) {
 					defer f.Close()
 					rows, err := f.GetRows(f.GetSheetList()[0])
 					if err != nil || len(rows) != 4+len(res.Rows)+1 {
-						t.Errorf("xlsx has %d rows (%v), want %d", len(rows), err, 4+len(res.Rows)+1)
+						t.Fatalf("xlsx has %d rows (%v), want %d", len(rows), err, 4+len(res.Rows)+1)
+					}
+					// Displayed cells match the table's text, years without a
+					// thousands separator.
+					for i, c := range res.Columns {
+						want := strings.ReplaceAll(fmt.Sprint(formatted(c, res.Rows[0][c.Key])), ",", "")
+						if got := strings.ReplaceAll(rows[4][i], ",", ""); got != want && c.Key != "year" || c.Key == "year" && rows[4][i] != want {
+							t.Errorf("%s: first row shows %q, want %q", c.Key, rows[4][i], want)
+						}
 					}
 				case reports.FormatTable:
 					if n := strings.Count(b.String(), "\n"); n < len(res.Rows)+6 {
@@ -200,6 +209,17 @@ func TestEveryReportInEveryFormat(t *testing.T) {
 			})
 		}
 	}
+}
+
+// formatted is a value as the writers show it, computed here on its own.
+func formatted(c land.Column, v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case float64:
+		return strconv.FormatFloat(x, 'f', c.Decimals, 64)
+	}
+	return fmt.Sprint(v)
 }
 
 // serve mounts the service on a router with a minimal error adapter (the
@@ -297,7 +317,7 @@ func TestHTTP(t *testing.T) {
 		status         int
 	}{
 		{"/api/reports/nope", "land-use-summary", 400},
-		{"/api/reports/land-supply?group=town", "method, year, street", 400},
+		{"/api/reports/land-supply?group=town", "year, street, method", 400},
 		{"/api/reports/land-supply?year=twenty", "invalid year", 400},
 		{"/api/reports/land-supply?format=pdf", "table, json, csv, xlsx", 400},
 		{"/api/reports/land-supply?colour=red", "colour", 400},

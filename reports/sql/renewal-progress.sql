@@ -74,4 +74,4 @@ SELECT stage, category, direction, street, is_total, units,
        round((tod_area / 10000)::numeric, 4)::float8 AS tod_ha
 FROM sums
 WINDOW w AS (PARTITION BY is_total, category, direction, street ORDER BY coalesce(stage_no, 0) DESC)
-ORDER BY is_total, street = '未划分', street, category, direction, coalesce(stage_no, 99), stage;
+ORDER BY is_total, coalesce(stage_no, 99), stage, category, direction, street = '未划分', street;
