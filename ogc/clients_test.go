@@ -1,6 +1,7 @@
 package ogc_test
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -21,6 +22,13 @@ func TestTheLandingPageLinksServiceDescAndData(t *testing.T) {
 	}
 	if linkOf(doc, "conformance", "") == "" || linkOf(doc, "service-doc", "") == "" {
 		t.Errorf("conformance or service-doc link missing: %v", doc["links"])
+	}
+	for _, u := range []string{"/ogc", "/ogc/collections/parcels/items?limit=5"} {
+		resp, err := http.Head(ts.URL + u)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("HEAD %s: %v %v", u, resp.Status, err)
+		}
+		resp.Body.Close()
 	}
 }
 

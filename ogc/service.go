@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"tudi/land"
 	"tudi/postgis"
@@ -65,6 +66,7 @@ func New(db *postgis.DB, cfg Config, log *slog.Logger) *Service {
 // Mount registers the /ogc routes on r; wrap adapts error-returning handlers.
 func (s *Service) Mount(r chi.Router, wrap func(func(http.ResponseWriter, *http.Request) error) http.HandlerFunc) {
 	r.Route("/ogc", func(r chi.Router) {
+		r.Use(middleware.GetHead) // HEAD answers like GET, without the body
 		r.Get("/", wrap(s.landing))
 		r.Get("/conformance", wrap(s.conformance))
 		r.Get("/api", wrap(s.api))
