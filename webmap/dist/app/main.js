@@ -164,7 +164,10 @@ function swatch(e) {
 }
 
 function legendText(e, layer) {
-  if (!e.label || layer.kind === 'generic') return layerTitle(layer);
+  if (!e.label || layer.kind === 'generic') {
+    const g = layer.geom_type || '';
+    return /point/i.test(g) ? t('legend.points') : /line/i.test(g) ? t('legend.lines') : t('legend.polygons');
+  }
   if (e.label.landuse) return `${e.label.landuse} ${landuseClassName(e.label.landuse)}`;
   if (e.label.text) return pick(e.label.text, e.label.text_en);
   return value(e.label.value);
@@ -241,6 +244,11 @@ function attrRows(kind, attrs) {
   return rows;
 }
 
+// areasHTML shows an area in m², 公顷 and 亩, one unit per unbreakable line.
+function areasHTML(a) {
+  return fmtAreas(a).split(' · ').map((x) => `<span class="nb">${escapeHTML(x)}</span>`).join('');
+}
+
 function featureCard(kind, f) {
   const rows = attrRows(kind, f.attrs);
   const propRows = f.props && typeof f.props === 'object' ? Object.entries(f.props) : [];
@@ -248,7 +256,7 @@ function featureCard(kind, f) {
   return `<article class="feature">
     <h4>${escapeHTML(heading)}</h4>
     <table class="attrs">${rows.map(([k, v]) => `<tr><th>${escapeHTML(k)}</th><td>${escapeHTML(v)}</td></tr>`).join('')}
-    ${f.areas ? `<tr class="area"><th>${t('identify.area')}</th><td>${escapeHTML(fmtAreas(f.areas))}</td></tr>` : ''}</table>
+    ${f.areas ? `<tr class="area"><th>${t('identify.area')}</th><td>${areasHTML(f.areas)}</td></tr>` : ''}</table>
     ${propRows.length ? `<details><summary>${t('identify.props')}（${propRows.length}）</summary><table class="attrs props">${propRows.map(([k, v]) => `<tr><th>${escapeHTML(k)}</th><td>${escapeHTML(value(v))}</td></tr>`).join('')}</table></details>` : ''}
   </article>`;
 }
@@ -272,6 +280,13 @@ export function showFeatures(results, where) {
   }).join('');
 }
 
+// The identify panel lists parcels first, the sub-district last.
+const IDENTIFY_ORDER = ['parcels', 'farmland', 'idle_land', 'renewal_units', 'generic', 'boundaries'];
+function identifyRank(kind) {
+  const i = IDENTIFY_ORDER.indexOf(kind);
+  return i < 0 ? IDENTIFY_ORDER.length : i;
+}
+
 let identifySeq = 0;
 async function identify(lngLat) {
   const seq = ++identifySeq;
@@ -293,9 +308,12 @@ async function identify(lngLat) {
     return;
   }
   if (seq !== identifySeq) return;
+  results.sort((a, b) => identifyRank(a.kind) - identifyRank(b.kind));
   showFeatures(results, where);
-  const geoms = results.flatMap((r) => r.features.filter((f) => f.geometry));
-  if (geoms.length) {
+  // Outline what was hit, but not the sub-district around it: it would tint
+  // the whole view.
+  const geoms = results.filter((r) => r.kind !== 'boundaries').flatMap((r) => r.features.filter((f) => f.geometry));
+  if (results.some((r) => r.features.some((f) => f.geometry))) {
     highlight(geoms);
   } else {
     // No geometry in the answer: outline what is drawn under the click.
@@ -408,13 +426,16 @@ function markLang() {
 // refreshCatalog re-reads the layer list (after an import) and reloads the
 // style so new layers and new data show.
 export async function refreshCatalog() {
-  applyStyle(await loadStyle());
+  const loaded = await loadStyle();
+  prepareStyle(loaded);
+  map.setStyle(loaded.style, { diff: false });
 }
 
 const BLANK_STYLE = { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } }] };
 
-// applyStyle puts a loaded style on the map, keeping hidden layers hidden.
-function applyStyle(loaded) {
+// prepareStyle adopts a loaded style: the basemap, if set, goes under it
+// and hidden layers stay hidden.
+function prepareStyle(loaded) {
   state.catalog = loaded.catalog;
   state.legends = loaded.legends;
   state.style = loaded.style;
@@ -422,24 +443,37 @@ function applyStyle(loaded) {
   for (const l of loaded.style.layers) {
     if (state.hidden.has(dataLayerOf(l))) l.layout = { ...(l.layout || {}), visibility: 'none' };
   }
-  map.setStyle(loaded.style, { diff: false });
 }
 
 async function main() {
-  // Start everything the first view needs at once: MapLibre's workers, the
-  // field titles, the catalog, style and legend; and create the map (WebGL
-  // set-up is the slowest part on a machine without a GPU) while they load.
+  // Start everything the first view needs at once: MapLibre's worker, the
+  // field titles, the catalog, style and legend. The map is created once the
+  // style is here: creating it first (WebGL set-up on the main thread) only
+  // delays the responses, measured in headless Chromium.
   maplibregl.prewarm();
   const titles = loadFieldTitles();
   const styled = loadStyle();
   styled.catch(() => {});
   const fromHash = readHash();
   for (const n of fromHash.hidden || []) state.hidden.add(n);
+  await titles.catch(() => {});
+  setLang(initialLang());
+  markLang();
+  initChrome();
+  let loaded;
+  try {
+    loaded = await styled;
+  } catch (err) {
+    toast(`${t('layers.loadfailed')}: ${err.message}`, 'error');
+    loaded = { style: structuredClone(BLANK_STYLE), catalog: [] };
+  }
+  prepareStyle(loaded);
+  const bounds = unionBounds(loaded.catalog);
+  const view = fromHash.view || (bounds ? { bounds, fitBoundsOptions: { padding: 30 } } : { center: [105, 35], zoom: 3.5 });
   map = new maplibregl.Map({
     container: 'map',
-    style: BLANK_STYLE,
-    center: fromHash.view ? fromHash.view.center : [105, 35],
-    zoom: fromHash.view ? fromHash.view.zoom : 3.5,
+    style: loaded.style,
+    ...view,
     attributionControl: { compact: true },
     maxPitch: 0,
     dragRotate: false,
@@ -455,35 +489,16 @@ async function main() {
   // Every style (the first, and the one after an import) gets the page's
   // overlays and refreshes the layer panel.
   map.on('style.load', () => {
-    if (!state.style) return;
     addOverlays();
     renderLayers();
     addBoundaryLabels();
     document.dispatchEvent(new CustomEvent('tudi:style'));
   });
-
-  await titles.catch(() => {});
-  setLang(initialLang());
-  markLang();
-  initChrome();
-  let loaded;
-  try {
-    loaded = await styled;
-  } catch (err) {
-    toast(`${t('layers.loadfailed')}: ${err.message}`, 'error');
-    loaded = { style: structuredClone(BLANK_STYLE), catalog: [] };
-  }
-  const bounds = unionBounds(loaded.catalog);
-  if (!fromHash.view && bounds) map.fitBounds(bounds, { padding: 30, animate: false });
-  window.tudiTiming.styleMs = Math.round(performance.now());
-  map.once('style.load', () => {
-    map.once('idle', () => {
-      // Milliseconds since navigation start, for the browser test's report.
-      window.tudiTiming.firstIdleMs = Math.round(performance.now());
-      document.body.dataset.ready = 'true';
-    });
+  map.once('idle', () => {
+    // Milliseconds since navigation start, for the browser test's report.
+    window.tudiTiming.firstIdleMs = Math.round(performance.now());
+    document.body.dataset.ready = 'true';
   });
-  applyStyle(loaded);
   map.on('moveend', writeHash);
   map.on('mousemove', (e) => {
     $('#coords').textContent = `${e.lngLat.lng.toFixed(6)}°E  ${e.lngLat.lat.toFixed(6)}°N  z${map.getZoom().toFixed(1)}`;

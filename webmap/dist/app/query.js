@@ -14,6 +14,7 @@ export function initQuery(app) {
   let cursor = null;
   let subject = null; // {geometry} or {layer, id, label}
   let lastResult = null;
+  let shapeArea = null; // of the analysed shape, after the buffer
 
   const status = $('#draw-status');
   const runBtn = $('#btn-run-query');
@@ -62,7 +63,7 @@ export function initQuery(app) {
 
   function clear() {
     stop();
-    vertices = []; cursor = null; subject = null; lastResult = null;
+    vertices = []; cursor = null; subject = null; lastResult = null; shapeArea = null;
     render();
     map.getSource('tudi-query')?.setData(EMPTY);
     setStatus('');
@@ -151,8 +152,9 @@ export function initQuery(app) {
     const box = $('#query-result');
     if (!lastResult) { box.innerHTML = ''; return; }
     const rows = lastResult.filter((r) => r.count > 0);
-    if (!rows.length) { box.innerHTML = `<p class="empty">${t('query.none')}</p>`; return; }
-    box.innerHTML = rows.map((r) => {
+    const head = shapeArea ? `<p class="total shape"><b>${t('query.shapearea')}</b> ${escapeHTML(fmtAreas(shapeArea))}</p>` : '';
+    if (!rows.length) { box.innerHTML = `${head}<p class="empty">${t('query.none')}</p>`; return; }
+    box.innerHTML = head + rows.map((r) => {
       const cat = app.catalog().find((c) => c.name === r.layer) || { name: r.layer, kind: r.kind };
       return `<section class="q-layer">
         <h3>${escapeHTML(app.layerTitle(cat))}<span class="count">${fmtNum(r.count, 0)}</span></h3>
@@ -174,6 +176,7 @@ export function initQuery(app) {
     try {
       const res = await postJSON('api/query', body);
       lastResult = normalize(res);
+      shapeArea = res.area || null;
       const geoms = lastResult.flatMap((r) => r.features.filter((f) => f.geometry).map((f) => ({ type: 'Feature', properties: {}, geometry: f.geometry })));
       map.getSource('tudi-query')?.setData({ type: 'FeatureCollection', features: geoms });
       if (res.geometry || res.query_geometry) {

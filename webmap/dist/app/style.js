@@ -45,6 +45,13 @@ export async function loadStyle() {
     if (urls.some((u) => !isOnMachine(u))) delete style.sources[id];
   }
   style.layers = style.layers.filter((l) => !l.source || style.sources[l.source]);
+  // Points (stations and the like) drawn big enough to find at district scale.
+  for (const l of style.layers) {
+    if (l.type !== 'circle' || !l.paint) continue;
+    l.paint['circle-radius'] = ['interpolate', ['linear'], ['zoom'], 10, 3, 13, 5, 17, 8];
+    l.paint['circle-stroke-color'] = '#1f5fa8';
+    l.paint['circle-stroke-width'] = 1.5;
+  }
   // An empty value fails MapLibre's validation of the whole style, leaving
   // a blank map: drop it and let the property take its default.
   for (const l of style.layers) {
