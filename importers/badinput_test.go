@@ -180,7 +180,7 @@ func TestBadInputLeavesTheLayerUnchanged(t *testing.T) {
 				t.Fatalf("failed import not recorded: %+v", imp)
 			}
 			rec, ferr := e.db.FindImport(ctx, imp.ID)
-			if ferr != nil || rec.Status != "failed" || rec.Error == "" {
+			if ferr != nil || rec.Status != "failed" || rec.Error == "" || len(rec.Files) == 0 || rec.Files[0].Name == "" {
 				t.Errorf("history: %+v %v", rec, ferr)
 			}
 		})

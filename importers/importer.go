@@ -127,27 +127,10 @@ func (p *problems) add(pr land.ImportProblem) {
 	}
 }
 
-func (im *Importer) run(ctx context.Context, req Request, imp *land.Import) error {
-	if err := land.ValidateLayerName(req.Layer); err != nil {
-		return err
-	}
-	if imp.Mode != "replace" && imp.Mode != "append" {
-		return land.Errorf(land.Invalid, "mode %q: use replace or append", imp.Mode)
-	}
-	if req.Kind != "" {
-		if _, err := land.ParseKind(string(req.Kind)); err != nil {
-			return err
-		}
-	}
-	if req.SRID < 0 {
-		return land.Errorf(land.Invalid, "--srid %d is not an EPSG code", req.SRID)
-	}
-	if req.Encoding != "" {
-		if _, err := lookupEncoding(req.Encoding, "--encoding"); err != nil {
-			return err
-		}
-	}
-	// Hash the input files (and a .shp's sidecars) while they are read.
+func (im *Importer) run(ctx context.Context, req Request, imp *land.Import) (err error) {
+	// Hash the input files (and a .shp's sidecars) while they are read; a
+	// failed import stops hashing and records the names and sizes.
+	hctx, hcancel := context.WithCancel(ctx)
 	var hashes errgroup.Group
 	paths := slices.Clone(req.Files)
 	files := make([]land.ImportFile, 0, len(req.Files))
@@ -180,7 +163,7 @@ func (im *Importer) run(ctx context.Context, req Request, imp *land.Import) erro
 				return nil // reported by openSource
 			}
 			files[i].Size = st.Size()
-			files[i].SHA256, err = sha256File(ctx, paths[i])
+			files[i].SHA256, err = sha256File(hctx, paths[i])
 			return err
 		})
 	}
@@ -191,8 +174,34 @@ func (im *Importer) run(ctx context.Context, req Request, imp *land.Import) erro
 		imp.Files = files
 		return nil
 	}
-	defer hashes.Wait()
+	defer func() {
+		if err != nil {
+			hcancel()
+			_ = hashes.Wait()
+			imp.Files = files // names and sizes; hashes where done
+		}
+		hcancel()
+	}()
 
+	if err := land.ValidateLayerName(req.Layer); err != nil {
+		return err
+	}
+	if imp.Mode != "replace" && imp.Mode != "append" {
+		return land.Errorf(land.Invalid, "mode %q: use replace or append", imp.Mode)
+	}
+	if req.Kind != "" {
+		if _, err := land.ParseKind(string(req.Kind)); err != nil {
+			return err
+		}
+	}
+	if req.SRID < 0 {
+		return land.Errorf(land.Invalid, "--srid %d is not an EPSG code", req.SRID)
+	}
+	if req.Encoding != "" {
+		if _, err := lookupEncoding(req.Encoding, "--encoding"); err != nil {
+			return err
+		}
+	}
 	tmp, err := os.MkdirTemp("", "tudi-import-")
 	if err != nil {
 		return fmt.Errorf("import: %w", err)

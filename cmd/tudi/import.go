@@ -223,8 +223,12 @@ func (p *progressBar) update(read, total int64) {
 	if total > 0 {
 		frac := min(float64(read)/float64(total), 1)
 		n := int(frac * width)
-		fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %s / %s  %s features/s ", strings.Repeat("#", n), strings.Repeat(".", width-n),
-			frac*100, group(read), group(total), group(int64(rate)))
+		after := ""
+		if read >= total {
+			after = "— validating, indexing, swapping…"
+		}
+		fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %s / %s  %s features/s %s", strings.Repeat("#", n), strings.Repeat(".", width-n),
+			frac*100, group(read), group(total), group(int64(rate)), after)
 	} else {
 		fmt.Fprintf(p.w, "\r%s features  %s features/s ", group(read), group(int64(rate)))
 	}
