@@ -35,7 +35,9 @@ func TestCQL2FiltersSelectWhatTheGeneratorSays(t *testing.T) {
 		{"NOT LIKE", "", "street NOT LIKE '横%'", "", func(r fixtureRow) bool { return r.street == "石楼镇" }},
 		{"NOT of a group", "", "NOT (street = '横店街')", "", func(r fixtureRow) bool { return r.street == "石楼镇" }},
 		{"OR with precedence below AND", "", "supply_method = '划拨' OR price_wan < 50 AND street = '石楼镇'", "",
-			func(r fixtureRow) bool { return r.method == "划拨" || r.hasPrice && *r.price < 50 && r.street == "石楼镇" }},
+			func(r fixtureRow) bool {
+				return r.method == "划拨" || r.hasPrice && *r.price < 50 && r.street == "石楼镇"
+			}},
 		{"case-insensitive keywords and a quoted property", "", `"street" = '横店街' and "price_wan" is not null`, "",
 			func(r fixtureRow) bool { return r.street == "横店街" && r.hasPrice }},
 		{"S_INTERSECTS with a BBOX", "", "S_INTERSECTS(geometry, BBOX(113.3005,23.1005,113.3025,23.1015))", "",
@@ -56,7 +58,9 @@ func TestCQL2FiltersSelectWhatTheGeneratorSays(t *testing.T) {
 		{"T_AFTER", "", "T_AFTER(supply_date, DATE('2024-01-01'))", "", func(r fixtureRow) bool { return r.hasDate && r.date.After(day("2024-01-01")) }},
 		{"T_BEFORE a timestamp", "", "T_BEFORE(supply_date, TIMESTAMP('2020-02-01T00:00:00Z'))", "", func(r fixtureRow) bool { return r.hasDate && r.date.Before(day("2020-02-01")) }},
 		{"T_DURING an interval", "", "T_DURING(supply_date, INTERVAL('2021-01-01','2021-06-30'))", "",
-			func(r fixtureRow) bool { return r.hasDate && r.date.After(day("2021-01-01")) && r.date.Before(day("2021-06-30")) }},
+			func(r fixtureRow) bool {
+				return r.hasDate && r.date.After(day("2021-01-01")) && r.date.Before(day("2021-06-30"))
+			}},
 		{"T_INTERSECTS an open interval", "", "T_INTERSECTS(supply_date, INTERVAL('..','2020-03-01'))", "",
 			func(r fixtureRow) bool { return r.hasDate && !r.date.After(day("2020-03-01")) }},
 		{"T_EQUALS", "", "T_EQUALS(supply_date, DATE('2020-01-08'))", "", func(r fixtureRow) bool { return r.hasDate && r.date.Equal(day("2020-01-08")) }},
@@ -69,7 +73,9 @@ func TestCQL2FiltersSelectWhatTheGeneratorSays(t *testing.T) {
 		{"JSON s_intersects with GeoJSON", "cql2-json", `{"op":"s_intersects","args":[{"property":"geometry"},{"type":"Point","coordinates":[113.3015,23.1015]}]}`, "",
 			func(r fixtureRow) bool { return r.i == 26 }},
 		{"JSON t_during", "cql2-json", `{"op":"t_during","args":[{"property":"supply_date"},{"interval":["2021-01-01","2021-06-30"]}]}`, "",
-			func(r fixtureRow) bool { return r.hasDate && r.date.After(day("2021-01-01")) && r.date.Before(day("2021-06-30")) }},
+			func(r fixtureRow) bool {
+				return r.hasDate && r.date.After(day("2021-01-01")) && r.date.Before(day("2021-06-30"))
+			}},
 		{"JSON between and not", "cql2-json", `{"op":"not","args":[{"op":"between","args":[{"property":"price_wan"},100,2500]}]}`, "",
 			func(r fixtureRow) bool { return r.hasPrice && (*r.price < 100 || *r.price > 2500) }},
 	}
