@@ -50,12 +50,15 @@ func lookupEncoding(name, from string) (textEncoding, error) {
 	case "949", "CP949", "EUCKR":
 		return textEncoding{"EUC-KR", korean.EUCKR}, nil
 	}
-	for _, lookup := range []func(string) (encoding.Encoding, error){htmlindex.Get, ianaindex.IANA.Encoding} {
+	for _, lookup := range []func(string) (encoding.Encoding, error){ianaindex.IANA.Encoding, htmlindex.Get} {
 		if e, err := lookup(strings.TrimSpace(name)); err == nil && e != nil {
 			if e == unicode.UTF8 {
 				return utf8Encoding, nil
 			}
-			n, _ := ianaindex.IANA.Name(e)
+			n, _ := ianaindex.MIME.Name(e)
+			if n == "" {
+				n, _ = ianaindex.IANA.Name(e)
+			}
 			if n == "" {
 				n = strings.TrimSpace(name)
 			}
