@@ -483,9 +483,9 @@ async function main() {
   window.map = map;
   window.tudiTiming = { mapCreatedMs: Math.round(performance.now()) };
   map.touchZoomRotate.disableRotation();
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl({ maxWidth: 140, unit: 'metric' }), 'bottom-left');
-  map.addControl(new maplibregl.FullscreenControl(), 'top-right');
+  map.addControl(new maplibregl.FullscreenControl(), 'bottom-right');
   // Every style (the first, and the one after an import) gets the page's
   // overlays and refreshes the layer panel.
   map.on('style.load', () => {
