@@ -101,8 +101,10 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	imp, err := s.importer.Import(r.Context(), req)
 	if err != nil {
+		// The failed record goes along as detail, unless the error is
+		// internal (its text is for the log, not the client).
 		var le *land.Error
-		if imp != nil && imp.ID != 0 && errors.As(err, &le) && le.Detail == nil {
+		if imp != nil && imp.ID != 0 && errors.As(err, &le) && le.Detail == nil && le.Kind != land.Internal {
 			le.Detail = imp
 		}
 		return err
