@@ -131,6 +131,13 @@ export function initReports(app) {
     return out;
   }
 
+  // kpiCols are the columns worth a key figure: square metres only when the
+  // report has no hectares or mu, so that rates still fit.
+  function kpiCols(numCols) {
+    const big = numCols.some((c) => /公顷|亩|^ha$|^mu$/.test(c.unit || ''));
+    return numCols.filter((c) => !(big && (c.unit === 'm²' || c.unit === 'm2')));
+  }
+
   function chooseMetric(rep, numCols) {
     if (metric && numCols.some((c) => c.key === metric)) return metric;
     const pref = numCols.find((c) => /亩|mu|公顷|ha/i.test(c.unit || '')) || numCols.find((c) => (c.unit || '') !== '%') || numCols[0];
@@ -152,7 +159,7 @@ export function initReports(app) {
     metric = chooseMetric(rep, numCols);
     const totals = totalsOf(rep, rows, numCols);
     $('.summary', view).innerHTML = totals
-      ? numCols.filter((c) => totals[c.key] !== undefined && totals[c.key] !== null).slice(0, 6).map((c) =>
+      ? kpiCols(numCols).filter((c) => totals[c.key] !== undefined && totals[c.key] !== null).slice(0, 8).map((c) =>
         `<div class="kpi"><span>${escapeHTML(textOf(c))}</span><b>${escapeHTML(cell(c, totals[c.key]))}</b><small>${escapeHTML(c.unit || '')}</small></div>`).join('')
       : '';
     const metricSel = numCols.length > 1
