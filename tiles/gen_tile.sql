@@ -11,4 +11,3 @@ FROM (
     WHERE g.band = $5
       AND g.geom && ST_TileEnvelope($1::int, $2::int, $3::int, margin => 64.0 / 4096)
 ) q
-WHERE q.geom IS NOT NULL
