@@ -2,11 +2,14 @@ package ogc
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -472,6 +475,68 @@ func (iq *itemsQuery) scan(rows pgx.Rows) (featureRow, error) {
 	return fr, rows.Scan(dst...)
 }
 
+// rawRow returns the id and the raw values of a feature row without
+// copying them: every column but id is text (or a text cast), whose bytes
+// are the same in pgx's text and binary formats. The values are valid
+// until the next rows.Next.
+func rawRow(rows pgx.Rows) (int64, [][]byte, error) {
+	vals := rows.RawValues()
+	if len(vals) == 0 || vals[0] == nil {
+		return 0, nil, errors.New("feature row without id")
+	}
+	if rows.FieldDescriptions()[0].Format == pgx.BinaryFormatCode {
+		if len(vals[0]) != 8 {
+			return 0, nil, fmt.Errorf("id of %d bytes", len(vals[0]))
+		}
+		return int64(binary.BigEndian.Uint64(vals[0])), vals, nil
+	}
+	id, err := strconv.ParseInt(string(vals[0]), 10, 64)
+	return id, vals, err
+}
+
+func copyKeys(vals [][]byte) []*string {
+	keys := make([]*string, len(vals))
+	for i, v := range vals {
+		if v != nil {
+			s := string(v)
+			keys[i] = &s
+		}
+	}
+	return keys
+}
+
+// appendRawFeature is appendFeature over raw values: geometry, the
+// properties, then props when asked for.
+func (iq *itemsQuery) appendRawFeature(b []byte, id int64, vals [][]byte) []byte {
+	raw := func(b, v []byte) []byte {
+		if v == nil {
+			return append(b, "null"...)
+		}
+		return append(b, v...)
+	}
+	b = append(b, `{"type":"Feature","id":`...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, `,"geometry":`...)
+	b = raw(b, vals[0])
+	b = append(b, `,"properties":{`...)
+	for i, p := range iq.out {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, p.Name)
+		b = append(b, ':')
+		b = raw(b, vals[1+i])
+	}
+	if iq.withProps {
+		if len(iq.out) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"props":`...)
+		b = raw(b, vals[1+len(iq.out)])
+	}
+	return append(b, "}}"...)
+}
+
 // appendFeature writes one GeoJSON feature; every property is present, null
 // when the column is NULL.
 func (iq *itemsQuery) appendFeature(b []byte, fr featureRow) []byte {
@@ -567,26 +632,41 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", mediaGeoJSON)
 	w.Header().Set("Content-Crs", iq.crs.contentCRS())
-	bw := bufio.NewWriterSize(w, 64<<10)
-	buf := make([]byte, 0, 4096)
+	var out io.Writer = w
+	if acceptsGzip(r) {
+		// Compressed here at BestSpeed rather than by the router's
+		// compression middleware (level 5), which passes an already encoded
+		// body through: on a page of 1000 parcels level 5 costs about as much
+		// as the query and the encoding together, BestSpeed a third of that,
+		// for a body only ~15 % larger.
+		gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		defer gz.Close()
+		out = gz
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Add("Vary", "Accept-Encoding")
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	buf := make([]byte, 0, 64<<10)
 	buf = append(buf, `{"type":"FeatureCollection","numberMatched":`...)
 	buf = strconv.AppendInt(buf, matched, 10)
 	buf = append(buf, `,"features":[`...)
 	n := 0
 	var firstRow, lastRow featureRow
 	more := false
+	geomAt := 1 + len(iq.sort)
 	for rows.Next() {
 		if err := ctx.Err(); err != nil {
 			return abort(s, r, err)
 		}
-		fr, err := iq.scan(rows)
+		if n == iq.limit {
+			more = true // the extra row only tells that a next page exists
+			break
+		}
+		id, vals, err := rawRow(rows)
 		if err != nil {
 			return abort(s, r, err)
 		}
-		if n == iq.limit {
-			more = true
-			break
-		}
+		fr := featureRow{id: id, keys: copyKeys(vals[1:geomAt])}
 		if n == 0 {
 			firstRow = fr
 		} else {
@@ -594,7 +674,7 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 		}
 		lastRow = fr
 		n++
-		buf = iq.appendFeature(buf, fr)
+		buf = iq.appendRawFeature(buf, id, vals[geomAt:])
 		if len(buf) > 32<<10 {
 			if _, err := bw.Write(buf); err != nil {
 				return abort(s, r, err)
@@ -751,4 +831,15 @@ func (s *Service) item(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Crs", iq.crs.contentCRS())
 	_, err = w.Write(b)
 	return err
+}
+
+// acceptsGzip reports whether the client takes a gzip body.
+func acceptsGzip(r *http.Request) bool {
+	for _, e := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		name, q, _ := strings.Cut(strings.TrimSpace(e), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
 }
