@@ -19,8 +19,8 @@ import (
 	"tudi/importers"
 	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
-	"tudi/server"
 	"tudi/sampledata"
+	"tudi/server"
 )
 
 // BenchmarkSample loads the sample district at TUDI_BENCH_SCALE (default
