@@ -54,7 +54,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	// An import may run for minutes: no statement timeout on the main
 	// connection (the workers' are set likewise), and memory for index
 	// builds. These are session settings: the connection goes back to the
-	// pool reset (see release).
+	// pool reset (resetSettings).
 	if err := importSettings(ctx, main.Conn()); err != nil {
 		return err
 	}
