@@ -299,7 +299,8 @@ async function identify(lngLat) {
   const layers = visibleLayers();
   let results;
   try {
-    const q = new URLSearchParams({ lon: lngLat.lng.toFixed(7), lat: lngLat.lat.toFixed(7) });
+    // zoom lets the server turn a few pixels into metres for points and lines.
+    const q = new URLSearchParams({ lon: lngLat.lng.toFixed(7), lat: lngLat.lat.toFixed(7), zoom: map.getZoom().toFixed(2) });
     if (layers.length && layers.length < state.catalog.length) q.set('layers', layers.join(','));
     results = normalizeIdentify(await getJSON(`api/identify?${q}`));
   } catch (err) {
