@@ -12,6 +12,7 @@ const STRINGS = {
   'settings.basemapattr': ['底图版权说明', 'Basemap attribution'],
   'settings.cancel': ['取消', 'Cancel'],
   'settings.save': ['保存', 'Save'],
+  'map.loading': ['加载中…', 'Loading…'],
   'tab.layers': ['图层', 'Layers'],
   'tab.query': ['空间分析', 'Analysis'],
   'tab.reports': ['统计报表', 'Reports'],

@@ -500,6 +500,14 @@ async function main() {
     window.tudiTiming.firstIdleMs = Math.round(performance.now());
     document.body.dataset.ready = 'true';
   });
+  // A quiet "loading" pill while tiles are on their way (after 300 ms, so
+  // quick pans do not flicker).
+  let busyTimer = 0;
+  map.on('dataloading', () => {
+    clearTimeout(busyTimer);
+    busyTimer = setTimeout(() => { if (!map.areTilesLoaded()) $('#busy').hidden = false; }, 300);
+  });
+  map.on('idle', () => { clearTimeout(busyTimer); $('#busy').hidden = true; });
   map.on('moveend', writeHash);
   map.on('mousemove', (e) => {
     $('#coords').textContent = `${e.lngLat.lng.toFixed(6)}°E  ${e.lngLat.lat.toFixed(6)}°N  z${map.getZoom().toFixed(1)}`;

@@ -2,6 +2,7 @@
 // a table and a chart, with CSV / Excel downloads of the same query.
 
 import { getJSON, escapeHTML } from './api.js';
+import { LANDUSE_COLORS } from './style.js';
 import { t, pick, fmtNum, value, onLangChange, landuseClassName } from './i18n.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -138,6 +139,16 @@ export function initReports(app) {
     return numCols.filter((c) => !(big && (c.unit === 'm²' || c.unit === 'm2')));
   }
 
+  // landuseColor is a land-use code's colour on the map: the server's
+  // legend (second-level code, else its first-level class), else the page's.
+  function landuseColor(code) {
+    const c = String(code ?? '');
+    const lg = (app.state.legends || []).find((k) => k.kind === 'parcels');
+    const classes = (lg && lg.classes) || [];
+    const hit = classes.find((x) => x.value === c) || classes.find((x) => x.value === c.slice(0, 2));
+    return (hit && hit.color) || LANDUSE_COLORS[c.slice(0, 2)] || '#9aa3b5';
+  }
+
   function chooseMetric(rep, numCols) {
     if (metric && numCols.some((c) => c.key === metric)) return metric;
     const pref = numCols.find((c) => /亩|mu|公顷|ha/i.test(c.unit || '')) || numCols.find((c) => (c.unit || '') !== '%') || numCols[0];
@@ -177,6 +188,7 @@ export function initReports(app) {
     const mc = numCols.find((c) => c.key === metric);
     if (!mc || !rows.length) return;
     const label = (r) => labelCols.map((c) => cell(c, r[c.key])).filter((s) => s && s !== '—').join(' · ') || '—';
+    const classCol = labelCols.find((c) => /^(class_code|landuse_code|class|code)$/.test(c.key));
     chart = echarts.init($('.chart-canvas', chartBox), null, { renderer: 'canvas' });
     chart.setOption({
       animation: false,
@@ -187,7 +199,12 @@ export function initReports(app) {
       yAxis: { type: 'value', name: mc.unit || '', nameTextStyle: { color: '#6b7185' }, axisLabel: { color: '#6b7185' }, splitLine: { lineStyle: { color: '#e6e8ee' } } },
       series: [{
         type: 'bar', name: textOf(mc), data: rows.map((r) => r[mc.key] ?? 0), barMaxWidth: 36,
-        itemStyle: { color: new echarts.graphic.LinearGradient(0, 0, 0, 1, [{ offset: 0, color: '#2f80d1' }, { offset: 1, color: '#1f5fa8' }]), borderRadius: [3, 3, 0, 0] },
+        itemStyle: {
+          // Grouped by land-use class, each bar takes its class's map colour.
+          color: classCol ? (p) => landuseColor(rows[p.dataIndex][classCol.key])
+            : new echarts.graphic.LinearGradient(0, 0, 0, 1, [{ offset: 0, color: '#2f80d1' }, { offset: 1, color: '#1f5fa8' }]),
+          borderRadius: [3, 3, 0, 0],
+        },
         label: { show: rows.length <= 12, position: 'top', color: '#1f2a44', fontSize: 11, formatter: (p) => fmtNum(p.value, 1) },
       }],
     });
