@@ -85,7 +85,8 @@ URL="http://127.0.0.1:$((PORT + 2))/tiles/parcels/{z}/{x}/{y}.mvt"
 kill "$TUDI"; wait "$TUDI" 2>/dev/null || true
 
 if [ -n "${PG_TILESERV:-}" ]; then
-	DATABASE_URL="$DB" TS_HTTPPORT=$PGTS_PORT TS_HTTPHOST=127.0.0.1 "$PG_TILESERV" >"$WORK/pg_tileserv.log" 2>&1 &
+	# DbTimeout raised from its 10 s so that low zooms complete rather than fail.
+	DATABASE_URL="$DB" TS_DBTIMEOUT=600 TS_HTTPPORT=$PGTS_PORT TS_HTTPHOST=127.0.0.1 "$PG_TILESERV" >"$WORK/pg_tileserv.log" 2>&1 &
 	PGTS=$!
 	PIDS+=($PGTS)
 	wait_http "http://127.0.0.1:$PGTS_PORT/index.json"

@@ -32,11 +32,8 @@ type layerRef struct {
 }
 
 // readLayers reads the registry entries of names, in that order, in one
-// cheap indexed query. It runs on every tile request, cache hit or not: the
-// versions it returns are part of the cache key, so a tile rendered before
-// an import can never be served once the import's transaction has committed
-// — even before its NOTIFY reaches this process. Returns NotFound naming the
-// first unknown layer.
+// cheap indexed query (tile requests go through versionReader instead).
+// Returns NotFound naming the first unknown layer.
 func readLayers(ctx context.Context, q postgis.Querier, names []string) ([]layerRef, error) {
 	rows, err := q.Query(ctx, `SELECT name, kind, version, feature_count, geom_type, minx, miny, maxx, maxy
 		FROM tudi.layers WHERE name = ANY($1)`, names)

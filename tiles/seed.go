@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sync"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
@@ -114,7 +113,7 @@ type SeedSummary struct {
 // import makes them unused at once (its version changes). Large layers get
 // their generalised low zooms rebuilt first when outdated. progress, when
 // not nil, is called after each tile layer with the count done and the
-// total.
+// total, one call at a time.
 func (s *Service) Seed(ctx context.Context, r Range, progress func(done, total int)) (SeedSummary, error) {
 	var sum SeedSummary
 	if err := r.Validate(); err != nil {
@@ -150,7 +149,7 @@ func (s *Service) Seed(ctx context.Context, r Range, progress func(done, total i
 	sum.Tiles = len(jobs)
 	var (
 		mu   sync.Mutex
-		done atomic.Int64
+		done int
 	)
 	ch := make(chan job)
 	g, gctx := errgroup.WithContext(ctx)
@@ -200,10 +199,13 @@ func (s *Service) Seed(ctx context.Context, r Range, progress func(done, total i
 					sum.Current++
 					mu.Unlock()
 				}
-				n := done.Add(1)
+				// Progress is reported under the lock: in order, one call at a time.
+				mu.Lock()
+				done++
 				if progress != nil {
-					progress(int(n), len(jobs))
+					progress(done, len(jobs))
 				}
+				mu.Unlock()
 			}
 			return nil
 		})

@@ -66,6 +66,7 @@ type Service struct {
 	disk    *diskCache
 	changes *changeLog
 	flight  singleflight.Group
+	reader  *versionReader
 	metrics metrics
 
 	rebuildMu sync.Mutex
@@ -91,7 +92,7 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: db, cfg: cfg, log: log, changes: newChangeLog(),
+	s := &Service{db: db, cfg: cfg, log: log, changes: newChangeLog(), reader: &versionReader{db: db},
 		rebuilds: map[string]bool{}, wake: make(chan struct{}, 1)}
 	if cfg.CacheBytes > 0 {
 		s.cache = newLRU(cfg.CacheBytes)
@@ -202,7 +203,9 @@ func (s *Service) Tile(ctx context.Context, names []string, t Tile, all bool) (T
 }
 
 func (s *Service) tileEntry(ctx context.Context, names []string, t Tile, all bool) (*entry, error) {
-	refs, err := readLayers(ctx, s.db.Pool, names)
+	// The versions read here, for every request, are part of what decides
+	// whether a cached tile may be served (see versionReader).
+	refs, err := s.reader.read(ctx, names)
 	if err != nil {
 		return nil, err
 	}
