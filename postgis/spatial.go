@@ -25,10 +25,23 @@ type SpatialHit struct {
 	IntersectionGeometry json.RawMessage `json:"intersection_geometry,omitempty"`
 }
 
-// hitColumns are the columns every hit reads from a layer table t: the
-// canonical fields as one JSON object (the row minus tudi's own columns).
-const hitColumns = `t.id, (to_jsonb(t) - '{id,props,geom,geom_3857,area_m2,ig}'::text[])::text, t.props::text,
-	CASE WHEN ST_Dimension(t.geom) = 2 THEN t.area_m2 END`
+// hitColumns returns the columns every hit reads from a layer table t: id,
+// the kind's canonical fields as one JSON object in their canonical order
+// (built field by field: to_jsonb(t) would also turn both geometry columns
+// into GeoJSON only to drop them), props, and the area of polygons.
+func hitColumns(k land.Kind) string {
+	var b strings.Builder
+	b.WriteString("t.id, json_build_object(")
+	for i, f := range k.Fields() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		// Field names are the kind's constants (lower_snake ASCII), never input.
+		fmt.Fprintf(&b, "'%s', t.%s", f.Name, Ident(f.Name))
+	}
+	b.WriteString(")::text, t.props::text, CASE WHEN ST_Dimension(t.geom) = 2 THEN t.area_m2 END")
+	return b.String()
+}
 
 // IdentifyOptions configure Identify.
 type IdentifyOptions struct {
@@ -63,7 +76,7 @@ func (db *DB) Identify(ctx context.Context, layers []*land.Layer, o IdentifyOpti
 	WHERE ST_DWithin(t.geom, p.g, $3::double precision / 55660.0)
 	  AND CASE WHEN ST_Dimension(t.geom) = 2 THEN ST_Intersects(t.geom, p.g)
 	           ELSE ST_DWithin(t.geom::geography, p.g::geography, $3::double precision) END
-	ORDER BY t.area_m2 NULLS LAST, t.id LIMIT $4)`, len(args), hitColumns, geomCol, Table(l.Name)))
+	ORDER BY t.area_m2 NULLS LAST, t.id LIMIT $4)`, len(args), hitColumns(l.Kind), geomCol, Table(l.Name)))
 	}
 	q := `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1::double precision, $2::double precision), 4490) AS g) ` +
 		strings.Join(parts, "\nUNION ALL\n")
@@ -233,7 +246,7 @@ func (db *DB) queryLayer(ctx context.Context, l *land.Layer, g string, args []an
 	a := append(append([]any{}, args...), l.Name, limit)
 	n := len(a)
 	hs, err := db.hits(ctx, with+`
-		SELECT $`+strconv.Itoa(n-1)+`::text, `+hitColumns+`, NULL::text, ST_Area(t.ig::geography), ST_AsGeoJSON(t.ig, 7, 0)
+		SELECT $`+strconv.Itoa(n-1)+`::text, `+hitColumns(l.Kind)+`, NULL::text, ST_Area(t.ig::geography), ST_AsGeoJSON(t.ig, 7, 0)
 		FROM hits t ORDER BY t.id LIMIT $`+strconv.Itoa(n),
 		a, []*land.Layer{l}, true)
 	if err != nil {
