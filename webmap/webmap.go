@@ -46,7 +46,8 @@ var etags = sync.OnceValue(func() map[string]string {
 
 // Handler serves the embedded page and its assets. Every response carries
 // an ETag and "Cache-Control: no-cache", so browsers revalidate (a 304 when
-// unchanged) and never run a stale page after an upgrade.
+// unchanged) and never run a stale page after an upgrade. Folders are not
+// listed.
 func Handler() http.Handler {
 	sub, err := fs.Sub(dist, "dist")
 	if err != nil {
@@ -55,8 +56,12 @@ func Handler() http.Handler {
 	files := http.FileServer(http.FS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
-		if name == "" || strings.HasSuffix(r.URL.Path, "/") {
-			name = path.Join(name, "index.html")
+		if name != "" && strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings: the page is the only index
+			return
+		}
+		if name == "" {
+			name = "index.html"
 		}
 		if tag, ok := etags()[name]; ok {
 			w.Header().Set("ETag", tag)

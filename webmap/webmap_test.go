@@ -78,6 +78,7 @@ func TestHandlerServesThePage(t *testing.T) {
 		{"the page's module is JavaScript", "/app/main.js", 200, "text/javascript"},
 		{"the field titles are JSON", "/app/fields.json", 200, "application/json"},
 		{"an unknown file is not found", "/no-such-file.js", 404, ""},
+		{"a folder is not listed", "/app/", 404, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
