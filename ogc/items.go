@@ -633,14 +633,19 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", mediaGeoJSON)
 	w.Header().Set("Content-Crs", iq.crs.contentCRS())
 	var out io.Writer = w
+	var gz *gzip.Writer
+	defer func() {
+		if gz != nil {
+			_ = gz.Close()
+		}
+	}()
 	if acceptsGzip(r) {
 		// Compressed here at BestSpeed rather than by the router's
 		// compression middleware (level 5), which passes an already encoded
 		// body through: on a page of 1000 parcels level 5 costs about as much
 		// as the query and the encoding together, BestSpeed a third of that,
 		// for a body only ~15 % larger.
-		gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
-		defer gz.Close()
+		gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
 		out = gz
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Header().Add("Vary", "Accept-Encoding")
@@ -685,6 +690,11 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		if n == 0 && bw.Buffered() == 0 {
+			// Nothing has reached the client: answer with a proper error.
+			gz = nil
+			w.Header().Del("Content-Encoding")
+			w.Header().Del("Vary")
+			w.Header().Del("Content-Crs")
 			return fmt.Errorf("items of %q: %w", l.Name, postgis.Err(err))
 		}
 		return abort(s, r, postgis.Err(err))
