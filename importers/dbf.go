@@ -157,7 +157,7 @@ func (f dbfField) value(rec []byte, dec *decoder) (v any, problem string) {
 	b := rec[f.Offset : f.Offset+f.Length]
 	switch f.Type {
 	case 'N', 'F':
-		t := bytes.TrimSpace(bytes.TrimRight(b, "\x00"))
+		t := trimSpaceNUL(b)
 		if len(t) == 0 {
 			return nil, ""
 		}
@@ -186,7 +186,7 @@ func (f dbfField) value(rec []byte, dec *decoder) (v any, problem string) {
 		}
 		return math.Float64frombits(binary.LittleEndian.Uint64(b)), ""
 	case 'D':
-		t := bytes.TrimSpace(b)
+		t := trimSpaceNUL(b)
 		if len(t) == 0 || string(t) == "00000000" {
 			return nil, ""
 		}
@@ -209,7 +209,7 @@ func (f dbfField) value(rec []byte, dec *decoder) (v any, problem string) {
 	case 'M', 'G', 'P':
 		return nil, "" // memo fields live in a .dbt file that shapefiles do not carry
 	}
-	t := bytes.TrimSpace(bytes.TrimRight(b, "\x00"))
+	t := trimSpaceNUL(b)
 	if len(t) == 0 {
 		return nil, ""
 	}

@@ -27,6 +27,11 @@ type testEnv struct {
 
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newBenchEnv(t)
+}
+
+func newBenchEnv(t testing.TB) *testEnv {
+	t.Helper()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, nil)
 	return &testEnv{db: db, im: New(db, nil)}

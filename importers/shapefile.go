@@ -223,11 +223,15 @@ func (s *shapefile) sampleText(limit int) ([][]byte, error) {
 	return out, nil
 }
 
+// trimSpaceNUL trims ASCII blanks and NULs, the padding of .dbf fields.
+// Only ASCII: a GBK byte is never mistaken for a space, and no rune
+// decoding is spent on it.
 func trimSpaceNUL(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == 0) {
+	blank := func(c byte) bool { return c == ' ' || c == 0 || c == '\t' || c == '\r' || c == '\n' }
+	for len(b) > 0 && blank(b[len(b)-1]) {
 		b = b[:len(b)-1]
 	}
-	for len(b) > 0 && b[0] == ' ' {
+	for len(b) > 0 && blank(b[0]) {
 		b = b[1:]
 	}
 	return b
