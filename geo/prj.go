@@ -208,7 +208,7 @@ type datum struct {
 
 var datums = []datum{
 	{geog: CGCS2000, a: 6378137, invf: 298.257222101, gk3: 4513, gk3cm: 4534, gk6: 4491, gk6cm: 4502, display: "CGCS2000",
-		names:         []string{"cgcs2000", "chinageodeticcoordinatesystem2000", "gcschinageodeticcoordinatesystem2000", "dchina2000", "china2000"},
+		names:         []string{"cgcs2000", "gcscgcs2000", "chinageodeticcoordinatesystem2000", "gcschinageodeticcoordinatesystem2000", "dchina2000", "china2000", "gcschina2000", "dcgcs2000"},
 		projectedName: []string{"cgcs2000", "chinageodeticcoordinatesystem2000"}},
 	{geog: Xian80, a: 6378140, invf: 298.257, gk3: 2349, gk3cm: 2370, gk6: 2327, gk6cm: 2338, display: "Xian 1980",
 		names:         []string{"xian1980", "gcsxian1980", "dxian1980"},
