@@ -211,7 +211,7 @@ export function fieldTitle(kind, name) {
   const f = fieldsOf(kind).find((f) => f.name === name);
   if (!f) return name;
   const label = pick(f.zh, f.en);
-  return f.unit ? `${label}（${f.unit}）` : label;
+  return f.unit ? (isEN() ? `${label} (${f.unit})` : `${label}（${f.unit}）`) : label;
 }
 
 export function kinds() { return Object.keys(fieldTitles); }

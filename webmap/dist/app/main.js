@@ -201,7 +201,7 @@ function renderLayers() {
         <span class="count" title="${escapeHTML(l.name)}">${fmtNum(l.feature_count, 0)}</span>
         <button type="button" class="zoom ghost" title="${t('layers.zoomto')}">⤢</button>
       </div>
-      <ul class="legend">${legend.map((e) => `<li>${swatch(e)}<span>${escapeHTML(legendText(e, l))}</span></li>`).join('')}</ul>`;
+      <ul class="legend">${legend.map((e) => `<li title="${escapeHTML(legendText(e, l))}">${swatch(e)}<span>${escapeHTML(legendText(e, l))}</span></li>`).join('')}</ul>`;
     $('input', div).addEventListener('change', (ev) => setLayerVisible(l.name, ev.target.checked));
     $('.zoom', div).addEventListener('click', () => { if (l.bounds) map.fitBounds(l.bounds, { padding: 40 }); });
     box.appendChild(div);

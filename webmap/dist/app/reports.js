@@ -3,7 +3,7 @@
 
 import { getJSON, escapeHTML } from './api.js';
 import { LANDUSE_COLORS } from './style.js';
-import { t, pick, fmtNum, value, onLangChange, landuseClassName } from './i18n.js';
+import { t, pick, fmtNum, value, onLangChange, landuseClassName, isEN } from './i18n.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 
@@ -105,7 +105,7 @@ export function initReports(app) {
 
   function colTitle(c) {
     const title = textOf(c);
-    return c.unit ? `${title}（${c.unit}）` : title;
+    return c.unit ? (isEN() ? `${title} (${c.unit})` : `${title}（${c.unit}）`) : title;
   }
 
   function cell(c, v) {
