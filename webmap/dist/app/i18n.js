@@ -130,6 +130,11 @@ const VALUES_EN = {
   '拆除重建': 'Redevelopment', '综合整治': 'Refurbishment', '功能改变': 'Change of use',
   '政府原因': 'Government', '企业原因': 'Enterprise', '永久基本农田': 'Permanent basic farmland',
   '水田': 'Paddy', '水浇地': 'Irrigated', '旱地': 'Dry land',
+  '工改工': 'Industrial to industrial', '工改商': 'Industrial to commercial', '工改商住': 'Industrial to commercial & residential',
+  '工改居': 'Industrial to residential', '居改居': 'Residential to residential', '商改商': 'Commercial to commercial',
+  '已建成': 'Built', '在建': 'Under construction', '延期动工': 'Start extended', '调整用途': 'Use changed',
+  '协议收回': 'Recovered by agreement', '无偿收回': 'Recovered without compensation', '征缴闲置费': 'Idle fee levied',
+  '街道': 'Sub-district', '镇': 'Town', '区': 'District',
 };
 
 const listeners = new Set();
