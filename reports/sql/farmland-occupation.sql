@@ -26,19 +26,15 @@ construction AS (
     WHERE left(p.landuse_code, 2) IN ('05', '06', '07', '08', '09', '10')
       AND ($2::integer IS NULL OR extract(year FROM p.supply_date) = $2::integer)
 ),
--- Each pair of a construction parcel and a farmland patch that meet. The
--- patches drive the loop (LATERAL): there are usually fewer patches than
--- construction parcels, each patch finds its parcels through the GiST index
--- of parcels (ST_Intersects implies &&), and PostGIS prepares the patch
--- once for all its candidates. Only the areal part of an intersection is
--- kept, so parcels that merely share an edge with a patch do not count.
+-- Each pair of a construction parcel and a farmland patch that meet: the
+-- join uses the GiST index of farmland (ST_Intersects implies &&), after
+-- the cheap class test, and PostgreSQL may split the parcels among parallel
+-- workers. Only the areal part of an intersection is kept, so parcels that
+-- merely share an edge with a patch do not count.
 pairs AS (
     SELECT c.id, f.id AS patch, ST_CollectionExtract(ST_Intersection(c.geom, f.geom), 3) AS g
-    FROM farmland f
-    CROSS JOIN LATERAL (
-        SELECT c.id, c.geom FROM construction c WHERE ST_Intersects(c.geom, f.geom)
-        OFFSET 0 -- keeps the planner from flattening the loop the other way round
-    ) c
+    FROM construction c
+    JOIN farmland f ON ST_Intersects(c.geom, f.geom)
 ),
 occupied AS (
     SELECT id, ST_Area(ST_Union(g)::geography) AS area_m2, array_agg(DISTINCT patch) AS patches
@@ -49,8 +45,10 @@ occupied AS (
     WHERE NOT ST_IsEmpty(g) AND ST_Area(g::geography) >= 0.01
     GROUP BY id
 ),
--- Sub-district by point on surface; only the (few) occupying parcels are
--- looked up, through the GiST index of boundaries, and only when grouped by street.
+-- The sub-district of an occupying parcel is the smallest boundaries
+-- polygon that holds its point on surface, looked up through the GiST index
+-- of boundaries for each of the (few) occupying parcels, and only when
+-- grouped by street.
 keyed AS (
     SELECT CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
                SELECT b.name FROM boundaries b
