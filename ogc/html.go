@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,6 +25,7 @@ type cell struct {
 
 type table struct {
 	Head []string
+	Sub  []string // a second header line (the fields' Chinese titles), optional
 	Rows [][]cell
 }
 
@@ -39,11 +42,13 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <style>
 body{font:14px/1.5 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}pre{margin:0;white-space:pre-wrap;max-width:40em}a{color:#0645ad}
+th{background:#f3f3f3}tr.sub th{font-weight:normal;color:#555;font-size:12px}
+pre{margin:0;white-space:pre;font-size:12px}a{color:#0645ad}
 </style></head><body>
 <h1>{{.Title}}</h1>
 {{if .Intro}}<p>{{.Intro}}</p>{{end}}
 {{if .Table}}<table>{{if .Table.Head}}<tr>{{range .Table.Head}}<th>{{.}}</th>{{end}}</tr>{{end}}
+{{if .Table.Sub}}<tr class="sub">{{range .Table.Sub}}<th>{{.}}</th>{{end}}</tr>{{end}}
 {{range .Table.Rows}}<tr>{{range .}}<td>{{if .Href}}<a href="{{.Href}}">{{.Text}}</a>{{else if .Pre}}<pre>{{.Text}}</pre>{{else}}{{.Text}}{{end}}</td>{{end}}</tr>
 {{end}}</table>{{end}}
 {{if .Note}}<p>{{.Note}}</p>{{end}}
@@ -64,9 +69,33 @@ func (iq *itemsQuery) featureCells(fr featureRow, href string) []cell {
 		row = append(row, cell{Text: jsonText(v)})
 	}
 	if iq.withProps {
-		row = append(row, cell{Text: jsonText(fr.src), Pre: true})
+		row = append(row, cell{Text: propsText(fr.src), Pre: true})
 	}
 	return row
+}
+
+// propsText shows the source attributes one per line, "NAME: value".
+func propsText(s *string) string {
+	if s == nil {
+		return ""
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(*s), &m); err != nil {
+		return *s
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s: %v", k, m[k])
+	}
+	return b.String()
 }
 
 // jsonText shows a JSON value for people: strings without quotes.
@@ -83,6 +112,18 @@ func jsonText(s *string) string {
 	return *s
 }
 
+// subHead is the second header line: the fields' titles.
+func (iq *itemsQuery) subHead() []string {
+	h := []string{""}
+	for _, p := range iq.out {
+		h = append(h, p.Title)
+	}
+	if iq.withProps {
+		h = append(h, "源数据属性")
+	}
+	return h
+}
+
 func (iq *itemsQuery) head() []string {
 	h := []string{"id"}
 	for _, p := range iq.out {
@@ -95,7 +136,7 @@ func (iq *itemsQuery) head() []string {
 }
 
 func (s *Service) itemsHTML(w http.ResponseWriter, r *http.Request, l *land.Layer, iq *itemsQuery, rows pgx.Rows, matched int64, first bool) error {
-	t := &table{Head: iq.head()}
+	t := &table{Head: iq.head(), Sub: iq.subHead()}
 	var firstRow, lastRow featureRow
 	n, more := 0, false
 	for rows.Next() {
@@ -137,7 +178,7 @@ func (s *Service) itemHTML(w http.ResponseWriter, l *land.Layer, iq *itemsQuery,
 		t.Rows = append(t.Rows, []cell{{Text: p.Name + " " + p.Title}, {Text: jsonText(fr.props[i])}})
 	}
 	if iq.withProps {
-		t.Rows = append(t.Rows, []cell{{Text: "props"}, {Text: jsonText(fr.src), Pre: true}})
+		t.Rows = append(t.Rows, []cell{{Text: "props 源数据属性"}, {Text: propsText(fr.src), Pre: true}})
 	}
 	t.Rows = append(t.Rows, []cell{{Text: "geometry"}, {Text: jsonText(fr.geom), Pre: true}})
 	return renderHTML(w, page{Title: fmt.Sprintf("%s / %d", l.Name, fr.id), Table: t, Links: links})
