@@ -1,6 +1,9 @@
 package ogc_test
 
 import (
+	"compress/gzip"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,6 +25,30 @@ func TestTheLandingPageLinksServiceDescAndData(t *testing.T) {
 	}
 	if linkOf(doc, "conformance", "") == "" || linkOf(doc, "service-doc", "") == "" {
 		t.Errorf("conformance or service-doc link missing: %v", doc["links"])
+	}
+	// Items come gzipped to clients that take it, plain to the others.
+	for _, enc := range []string{"gzip", ""} {
+		req, _ := http.NewRequest("GET", ts.URL+"/ogc/collections/parcels/items?limit=5", nil)
+		if enc != "" {
+			req.Header.Set("Accept-Encoding", enc)
+		}
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r io.Reader = resp.Body
+		if got := resp.Header.Get("Content-Encoding"); got != enc {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q", enc, got)
+		} else if enc == "gzip" {
+			if r, err = gzip.NewReader(resp.Body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var doc map[string]any
+		if err := json.NewDecoder(r).Decode(&doc); err != nil || len(features(doc)) != 5 {
+			t.Errorf("Accept-Encoding %q: %v, %d features", enc, err, len(features(doc)))
+		}
+		resp.Body.Close()
 	}
 	for _, u := range []string{"/ogc", "/ogc/collections/parcels/items?limit=5"} {
 		resp, err := http.Head(ts.URL + u)
