@@ -13,6 +13,7 @@ const STRINGS = {
   'settings.cancel': ['取消', 'Cancel'],
   'settings.save': ['保存', 'Save'],
   'map.loading': ['加载中…', 'Loading…'],
+  'map.home': ['全图', 'Whole district'],
   'tab.layers': ['图层', 'Layers'],
   'tab.query': ['空间分析', 'Analysis'],
   'tab.reports': ['统计报表', 'Reports'],

@@ -138,6 +138,24 @@ function markClick(lngLat) {
     : { type: 'FeatureCollection', features: [] });
 }
 
+// homeControl is the "全图" button: back to the whole district.
+function homeControl() {
+  return {
+    onAdd() {
+      const div = document.createElement('div');
+      div.className = 'maplibregl-ctrl maplibregl-ctrl-group';
+      div.innerHTML = `<button type="button" class="tudi-home" title="${t('map.home')}" aria-label="${t('map.home')}">⌂</button>`;
+      div.firstChild.addEventListener('click', () => {
+        const b = unionBounds(state.catalog);
+        if (b) map.fitBounds(b, { padding: 30 });
+      });
+      onLangChange(() => { div.firstChild.title = t('map.home'); });
+      return div;
+    },
+    onRemove() {},
+  };
+}
+
 // ---- layers panel -----------------------------------------------------------
 
 function styleLayersOf(name) {
@@ -487,6 +505,7 @@ async function main() {
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl({ maxWidth: 140, unit: 'metric' }), 'bottom-left');
   map.addControl(new maplibregl.FullscreenControl(), 'bottom-right');
+  map.addControl(homeControl(), 'bottom-right');
   // Every style (the first, and the one after an import) gets the page's
   // overlays and refreshes the layer panel.
   map.on('style.load', () => {
