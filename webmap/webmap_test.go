@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -105,5 +108,51 @@ func TestHandlerServesThePage(t *testing.T) {
 				t.Errorf("GET %s with If-None-Match %s: status %d, want 304", c.path, tag, rec.Code)
 			}
 		})
+	}
+}
+
+// Every file the page refers to (in index.html, and the modules' imports)
+// is in dist/, or is one of the vendor files `make webmap` copies there.
+func TestPageReferencesExist(t *testing.T) {
+	vendor := map[string]bool{}
+	mk, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)\$\(VENDOR\)/([\w.-]+)`).FindAllStringSubmatch(string(mk), -1) {
+		vendor[m[1]] = true
+	}
+	for _, name := range []string{"maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css", "echarts.mjs"} {
+		if !vendor[name] && !strings.Contains(string(mk), name) {
+			t.Errorf("Makefile does not copy %s into dist/vendor", name)
+		}
+	}
+	refs := regexp.MustCompile(`(?:href|src)="([^"#:]+)"|(?:from|import)\s*\(?\s*'(\.[^']+)'`)
+	check := func(file string) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range refs.FindAllStringSubmatch(string(b), -1) {
+			ref := m[1] + m[2]
+			target := path.Clean(path.Join(path.Dir(file), ref))
+			if strings.HasPrefix(target, "dist/vendor/") {
+				if !strings.Contains(string(mk), path.Base(target)) {
+					t.Errorf("%s refers to %s, which the Makefile does not make", file, ref)
+				}
+				continue
+			}
+			if _, err := os.Stat(target); err != nil {
+				t.Errorf("%s refers to %s: %v", file, ref, err)
+			}
+		}
+	}
+	check("dist/index.html")
+	js, err := filepath.Glob("dist/app/*.js")
+	if err != nil || len(js) == 0 {
+		t.Fatalf("no modules in dist/app: %v", err)
+	}
+	for _, f := range js {
+		check(f)
 	}
 }
