@@ -120,8 +120,8 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 		return fmt.Errorf("generalise layer %q: %w", layer, postgis.Err(err))
 	}
 
-	// Pre-render z0–z12 over the layer's extent: the generalised zooms from
-	// the new table, z12 live (it is per feature, but too slow to render on
+	// Pre-render z0–z13 over the layer's extent: the generalised zooms from
+	// the new table, z12–z13 live (they are per feature, but too slow to render on
 	// request over a dense district).
 	type pre struct {
 		t Tile

@@ -34,7 +34,7 @@ const (
 	GeneralisedMaxZoom = 11
 	// PrerenderMaxZoom is the deepest zoom pre-rendered after each import of
 	// a large layer.
-	PrerenderMaxZoom = 12
+	PrerenderMaxZoom = 13
 )
 
 // MVTContentType is the media type of Mapbox Vector Tiles.
