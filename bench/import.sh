@@ -57,14 +57,33 @@ if [ -z "$URL" ]; then
 fi
 PG=${OGR_PG:-$PG}
 
-measure() { # name, command…: prints "seconds rss_kb"
+# pgcpu prints the CPU seconds the embedded cluster has used so far: the
+# postmaster's own and its reaped children's, plus its live children's. On a
+# machine shared with other work, CPU seconds compare the tools more fairly
+# than wall time. "-" for an external database.
+pgcpu() {
+	local pm
+	pm=$(sed -n 1p "$WORK/data/pg/postmaster.pid" 2>/dev/null) || { echo -; return; }
+	[ -n "$pm" ] || { echo -; return; }
+	{
+		awk '{print $14+$15+$16+$17}' "/proc/$pm/stat"
+		for c in $(ps --ppid "$pm" -o pid= 2>/dev/null || true); do awk '{print $14+$15}' "/proc/$c/stat" 2>/dev/null || true; done
+	} | awk -v hz="$(getconf CLK_TCK)" '{t+=$1} END {printf "%.1f", t/hz}' || echo -
+}
+
+measure() { # name, command…: prints "seconds rss_kb client_cpu_s db_cpu_s"
 	local name=$1; shift
+	local before after
+	before=$(pgcpu)
 	/usr/bin/time -v -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || {
 		echo "$name failed:" >&2; tail -20 "$WORK/$name.err" >&2; exit 1; }
-	local wall rss
+	after=$(pgcpu)
+	local wall rss cpu db=-
 	wall=$(grep 'Elapsed (wall clock)' "$WORK/$name.time" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
 	rss=$(grep 'Maximum resident set size' "$WORK/$name.time" | awk '{print $NF}')
-	echo "$wall $rss"
+	cpu=$(awk -F': ' '/User time|System time/ {t+=$2} END {printf "%.1f", t}' "$WORK/$name.time")
+	[ "$before" = - ] || db=$(awk -v a="$after" -v b="$before" 'BEGIN{printf "%.1f", a-b}')
+	echo "$wall $rss $cpu $db"
 }
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -72,12 +91,12 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 # database starts generalising the new layer for low-zoom tiles, which must
 # not weigh on the other tool's run.
 echo "== ogr2ogr" >&2
-read -r O_WALL O_RSS < <(measure ogr2ogr ogr2ogr -f PostgreSQL "$PG" "$SHP" -t_srs EPSG:4490 \
+read -r O_WALL O_RSS O_CPU O_DB < <(measure ogr2ogr ogr2ogr -f PostgreSQL "$PG" "$SHP" -t_srs EPSG:4490 \
 	-nln public.bench_ogr_parcels -overwrite)
 O_ROWS=$(psql "$URL" -Atc 'SELECT count(*) FROM public.bench_ogr_parcels')
 
 echo "== tudi import" >&2
-read -r T_WALL T_RSS < <(measure tudi "$BIN" import --db "$URL" --layer bench_parcels --kind parcels --json "$SHP")
+read -r T_WALL T_RSS T_CPU T_DB < <(measure tudi "$BIN" import --db "$URL" --layer bench_parcels --kind parcels --json "$SHP")
 T_ROWS=$(grep -m1 '"loaded"' "$WORK/tudi.out" | tr -dc 0-9)
 
 psql "$URL" -qc "DROP TABLE IF EXISTS public.bench_ogr_parcels; DROP TABLE IF EXISTS layers.bench_parcels;
@@ -85,7 +104,7 @@ psql "$URL" -qc "DROP TABLE IF EXISTS public.bench_ogr_parcels; DROP TABLE IF EX
 
 printf '\nimport of the scale-%s parcels shapefile (%s cores: %s; load average before: %s)\n' "$SCALE" "$(nproc)" \
 	"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$LOAD"
-printf '%-10s %10s %10s %12s %12s\n' tool seconds rows rows/s "peak RSS MB"
-awk -v t="$T_WALL" -v r="$T_ROWS" -v m="$T_RSS" 'BEGIN{printf "%-10s %10.1f %10d %12.0f %12.0f\n","tudi",t,r,r/t,m/1024}'
-awk -v t="$O_WALL" -v r="$O_ROWS" -v m="$O_RSS" 'BEGIN{printf "%-10s %10.1f %10d %12.0f %12.0f\n","ogr2ogr",t,r,r/t,m/1024}'
+printf '%-10s %10s %10s %12s %12s %12s %12s\n' tool seconds rows rows/s "peak RSS MB" "client CPU s" "DB CPU s"
+awk -v t="$T_WALL" -v r="$T_ROWS" -v m="$T_RSS" -v c="$T_CPU" -v d="$T_DB" 'BEGIN{printf "%-10s %10.1f %10d %12.0f %12.0f %12s %12s\n","tudi",t,r,r/t,m/1024,c,d}'
+awk -v t="$O_WALL" -v r="$O_ROWS" -v m="$O_RSS" -v c="$O_CPU" -v d="$O_DB" 'BEGIN{printf "%-10s %10.1f %10d %12.0f %12.0f %12s %12s\n","ogr2ogr",t,r,r/t,m/1024,c,d}'
 awk -v a="$T_WALL" -v b="$O_WALL" 'BEGIN{printf "tudi/ogr2ogr time ratio: %.2f\n", a/b}'
