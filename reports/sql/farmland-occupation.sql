@@ -45,10 +45,12 @@ occupied AS (
     WHERE NOT ST_IsEmpty(g) AND ST_Area(g::geography) >= 0.01
     GROUP BY id
 ),
--- The sub-district of an occupying parcel is the smallest boundaries
--- polygon that holds its point on surface, looked up through the GiST index
--- of boundaries for each of the (few) occupying parcels, and only when
--- grouped by street.
+-- The sub-district of a feature is the smallest boundaries polygon that
+-- holds its point on surface, looked up for each feature through the GiST
+-- index of boundaries, and only when grouped by street (the CASE skips the
+-- lookup otherwise). Features read in storage order tend to fall in the
+-- same boundary as the one before, so PostGIS's caches of the detoasted and
+-- prepared boundary polygon mostly hit.
 keyed AS (
     SELECT CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
                SELECT b.name FROM boundaries b

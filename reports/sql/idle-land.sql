@@ -17,29 +17,24 @@ WITH idle AS (
     WHERE $2::integer IS NULL OR extract(year FROM i.identified_date) = $2::integer
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface. The boundaries drive the loop, so that each
--- (large) boundary polygon is read once and PostGIS keeps its prepared form,
--- while features are found through their GiST index. Skipped unless
--- grouped by street.
-street_of AS MATERIALIZED (
-    SELECT DISTINCT ON (i.id) i.id, b.name
-    FROM boundaries b
-    JOIN idle_land i ON i.geom && b.geom AND ST_Contains(b.geom, ST_PointOnSurface(i.geom))
-    WHERE 'street' = ANY($1::text[])
-      AND ($2::integer IS NULL OR extract(year FROM i.identified_date) = $2::integer)
-    ORDER BY i.id, b.area_m2
-),
+-- holds its point on surface, looked up for each feature through the GiST
+-- index of boundaries, and only when grouped by street (the CASE skips the
+-- lookup otherwise). Features read in storage order tend to fall in the
+-- same boundary as the one before, so PostGIS's caches of the detoasted and
+-- prepared boundary polygon mostly hit.
 keyed AS (
     SELECT CASE WHEN 'kind' = ANY($1::text[]) THEN coalesce(nullif(i.kind, ''), '未填') END AS kind,
            CASE WHEN 'cause' = ANY($1::text[]) THEN coalesce(nullif(i.cause, ''), '未填') END AS cause,
            CASE WHEN 'method' = ANY($1::text[]) THEN coalesce(nullif(i.disposal_method, ''), '未填') END AS method,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(s.name, '未划分') END AS street,
+           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
+               SELECT b.name FROM boundaries b
+               WHERE ST_Contains(b.geom, ST_PointOnSurface(i.geom))
+               ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
            CASE WHEN 'year' = ANY($1::text[]) THEN extract(year FROM i.identified_date)::integer END AS year,
            i.area_m2,
            i.disposal_status = '已处置' AS disposed,
            coalesce(i.digested, false) AS digested
     FROM idle i
-    LEFT JOIN street_of s ON s.id = i.id
 ),
 sums AS (
     SELECT kind, cause, method, street, year,

@@ -14,26 +14,21 @@ WITH supplied AS (
     WHERE coalesce(supply_method, '') <> ''
       AND ($2::integer IS NULL OR extract(year FROM supply_date) = $2::integer)
 ),
--- The sub-district of a parcel is the smallest boundaries polygon that holds
--- its point on surface. The boundaries drive the loop, so that each (large)
--- boundary polygon is read once and PostGIS keeps its prepared form, while
--- parcels are found through their GiST index. Skipped unless grouped by street.
-street_of AS MATERIALIZED (
-    SELECT DISTINCT ON (p.id) p.id, b.name
-    FROM boundaries b
-    JOIN parcels p ON p.geom && b.geom AND ST_Contains(b.geom, ST_PointOnSurface(p.geom))
-    WHERE 'street' = ANY($1::text[])
-      AND coalesce(p.supply_method, '') <> ''
-      AND ($2::integer IS NULL OR extract(year FROM p.supply_date) = $2::integer)
-    ORDER BY p.id, b.area_m2
-),
+-- The sub-district of a feature is the smallest boundaries polygon that
+-- holds its point on surface, looked up for each feature through the GiST
+-- index of boundaries, and only when grouped by street (the CASE skips the
+-- lookup otherwise). Features read in storage order tend to fall in the
+-- same boundary as the one before, so PostGIS's caches of the detoasted and
+-- prepared boundary polygon mostly hit.
 keyed AS (
     SELECT CASE WHEN 'method' = ANY($1::text[]) THEN p.supply_method END AS method,
            CASE WHEN 'year' = ANY($1::text[]) THEN extract(year FROM p.supply_date)::integer END AS year,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(s.name, '未划分') END AS street,
+           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
+               SELECT b.name FROM boundaries b
+               WHERE ST_Contains(b.geom, ST_PointOnSurface(p.geom))
+               ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
            p.area_m2, p.price_wan
     FROM supplied p
-    LEFT JOIN street_of s ON s.id = p.id
 )
 SELECT method, year, street,
        GROUPING(method, year, street) <> 0 AS is_total,

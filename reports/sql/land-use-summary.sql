@@ -12,24 +12,21 @@ WITH classes (class_code, class_name) AS (VALUES
     ('08', '公共管理与公共服务用地'), ('09', '特殊用地'), ('10', '交通运输用地'),
     ('11', '水域及水利设施用地'), ('12', '其他土地')
 ),
--- The sub-district of a parcel is the smallest boundaries polygon that holds
--- its point on surface. The boundaries drive the loop, so that each (large)
--- boundary polygon is read once and PostGIS keeps its prepared form, while
--- parcels are found through their GiST index. Skipped unless grouped by street.
-street_of AS MATERIALIZED (
-    SELECT DISTINCT ON (p.id) p.id, b.name
-    FROM boundaries b
-    JOIN parcels p ON p.geom && b.geom AND ST_Contains(b.geom, ST_PointOnSurface(p.geom))
-    WHERE 'street' = ANY($1::text[])
-    ORDER BY p.id, b.area_m2
-),
+-- The sub-district of a feature is the smallest boundaries polygon that
+-- holds its point on surface, looked up for each feature through the GiST
+-- index of boundaries, and only when grouped by street (the CASE skips the
+-- lookup otherwise). Features read in storage order tend to fall in the
+-- same boundary as the one before, so PostGIS's caches of the detoasted and
+-- prepared boundary polygon mostly hit.
 keyed AS (
     SELECT CASE WHEN 'class' = ANY($1::text[]) THEN coalesce(left(nullif(p.landuse_code, ''), 2), '未填') END AS class_code,
            CASE WHEN 'code' = ANY($1::text[]) THEN coalesce(nullif(p.landuse_code, ''), '未填') END AS landuse_code,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(s.name, '未划分') END AS street,
+           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
+               SELECT b.name FROM boundaries b
+               WHERE ST_Contains(b.geom, ST_PointOnSurface(p.geom))
+               ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
            p.landuse_name, p.area_m2
     FROM parcels p
-    LEFT JOIN street_of s ON s.id = p.id
 ),
 sums AS (
     SELECT class_code, landuse_code, street,

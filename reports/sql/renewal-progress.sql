@@ -23,24 +23,21 @@ WITH units AS (
     FROM renewal_units u
     WHERE $2::integer IS NULL OR extract(year FROM u.approved_date) = $2::integer
 ),
--- The sub-district of a unit is the smallest boundaries polygon that holds
--- its point on surface. The boundaries drive the loop, so that each (large)
--- boundary polygon is read once and PostGIS keeps its prepared form, while
--- units are found through their GiST index. Skipped unless grouped by street.
-street_of AS MATERIALIZED (
-    SELECT DISTINCT ON (u.id) u.id, b.name
-    FROM boundaries b
-    JOIN renewal_units u ON u.geom && b.geom AND ST_Contains(b.geom, ST_PointOnSurface(u.geom))
-    WHERE 'street' = ANY($1::text[])
-      AND ($2::integer IS NULL OR extract(year FROM u.approved_date) = $2::integer)
-    ORDER BY u.id, b.area_m2
-),
+-- The sub-district of a feature is the smallest boundaries polygon that
+-- holds its point on surface, looked up for each feature through the GiST
+-- index of boundaries, and only when grouped by street (the CASE skips the
+-- lookup otherwise). Features read in storage order tend to fall in the
+-- same boundary as the one before, so PostGIS's caches of the detoasted and
+-- prepared boundary polygon mostly hit.
 keyed AS (
     SELECT CASE WHEN 'stage' = ANY($1::text[]) THEN coalesce(nullif(u.stage, ''), '未填') END AS stage,
            CASE WHEN 'stage' = ANY($1::text[]) THEN u.stage_no END AS stage_no,
            CASE WHEN 'category' = ANY($1::text[]) THEN coalesce(nullif(u.category, ''), '未填') END AS category,
            CASE WHEN 'direction' = ANY($1::text[]) THEN coalesce(nullif(u.direction, ''), '未填') END AS direction,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(s.name, '未划分') END AS street,
+           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
+               SELECT b.name FROM boundaries b
+               WHERE ST_Contains(b.geom, ST_PointOnSurface(u.geom))
+               ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
            u.area_m2,
            coalesce(u.contributed_area_m2, 0) AS contributed_m2,
            u.stage_no >= 2 AS approved,
@@ -53,7 +50,6 @@ keyed AS (
                    WHERE s.geom && ST_Expand(u.geom, 0.01)
                      AND ST_DWithin(s.geom::geography, u.geom::geography, 500)) AS tod
     FROM units u
-    LEFT JOIN street_of s ON s.id = u.id
 ),
 sums AS (
     SELECT stage, stage_no, category, direction, street,
