@@ -146,6 +146,8 @@ try {
   const rendered = await page.evaluate(() => window.map.queryRenderedFeatures().length);
   summary.renderedFeatures = rendered;
   if (rendered < 50) fail(`only ${rendered} features rendered in the first view`);
+  // Labels come after the first view; wait for them before the screenshot.
+  await page.waitForFunction(() => window.tudiTiming.labelledMs, null, { timeout: 30_000 });
   await page.screenshot({ path: join(outDir, 'map.png') });
   const firstView = await page.evaluate(() => ({ center: window.map.getCenter().toArray(), zoom: window.map.getZoom() }));
 

@@ -7,7 +7,7 @@ import {
   t, pick, value, setLang, onLangChange, initialLang, applyI18n, loadFieldTitles,
   kindTitle, fieldsOf, fieldTitle, fmtNum, fmtAreas, landuseClassName, currentLang,
 } from './i18n.js';
-import { loadStyle, sortLayers, dataLayerOf, legendOf, legendFromServer } from './style.js';
+import { loadStyle, sortLayers, dataLayerOf, legendOf, legendFromServer, labelLayersFor } from './style.js';
 import { initQuery } from './query.js';
 import { initReports } from './reports.js';
 import { initImports } from './imports.js';
@@ -87,6 +87,19 @@ function addOverlays() {
   map.addLayer({ id: 'tudi-highlight-fill', type: 'fill', source: 'tudi-highlight', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#00e5ff', 'fill-opacity': 0.18 } });
   map.addLayer({ id: 'tudi-highlight-line', type: 'line', source: 'tudi-highlight', paint: { 'line-color': '#00b8d4', 'line-width': 3 } });
   map.addLayer({ id: 'tudi-click', type: 'circle', source: 'tudi-click', paint: { 'circle-radius': 5, 'circle-color': '#ff3d00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+}
+
+// addLabels puts the text labels on the map, under the page's overlays.
+function addLabels() {
+  const before = map.getLayer('tudi-highlight-fill') ? 'tudi-highlight-fill' : undefined;
+  for (const l of labelLayersFor(map.getStyle(), state.catalog)) {
+    if (state.hidden.has(dataLayerOf(l))) l.layout = { ...l.layout, visibility: 'none' };
+    map.addLayer(l, before);
+  }
+  addBoundaryLabels().then(() => {
+    map.once('idle', () => { window.tudiTiming.labelledMs ??= Math.round(performance.now()); });
+    map.triggerRepaint();
+  });
 }
 
 // Sub-district names, one label per polygon at a point well inside it (a
@@ -508,10 +521,12 @@ async function main() {
   map.addControl(homeControl(), 'bottom-right');
   // Every style (the first, and the one after an import) gets the page's
   // overlays and refreshes the layer panel.
+  let firstView = true;
   map.on('style.load', () => {
     addOverlays();
     renderLayers();
-    addBoundaryLabels();
+    if (firstView) map.once('idle', addLabels); else addLabels();
+    firstView = false;
     document.dispatchEvent(new CustomEvent('tudi:style'));
   });
   map.once('idle', () => {

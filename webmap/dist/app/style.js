@@ -36,7 +36,6 @@ export async function loadStyle() {
   const catalog = cat.value.layers || [];
   let style = serverStyle.status === 'fulfilled' ? serverStyle.value : null;
   if (!style || !Array.isArray(style.layers) || !style.sources) style = fallbackStyle(catalog);
-  else addLabels(style, catalog);
   const legends = legend.status === 'fulfilled' ? legend.value.kinds || null : null;
   if (style.glyphs && !isOnMachine(style.glyphs)) delete style.glyphs;
   if (style.sprite && typeof style.sprite === 'string' && !isOnMachine(style.sprite)) delete style.sprite;
@@ -111,9 +110,7 @@ export function fallbackStyle(catalog) {
   };
   if (!layers.length) return style;
   style.sources.tudi = { type: 'vector', url: `tiles/${layers.map((l) => l.name).join(',')}.json` };
-  const labels = [];
   for (const l of layers) {
-    labels.push(...labelLayers(l, 'tudi'));
     const base = { source: 'tudi', 'source-layer': l.name, metadata: { 'tudi:layer': l.name } };
     const id = (s) => `${l.name}-${s}`;
     const poly = /polygon/i.test(l.geom_type || 'polygon');
@@ -150,7 +147,6 @@ export function fallbackStyle(catalog) {
         }
     }
   }
-  style.layers.push(...labels);
   return style;
 }
 
@@ -178,15 +174,19 @@ function labelLayers(l, source) {
   }
 }
 
-// addLabels puts label layers on top of a server style for its layers.
-function addLabels(style, catalog) {
+// labelLayersFor returns the label layers of the style's layers not yet in
+// it. The page adds them once the first view is drawn: text needs its own
+// shaders and glyphs, which would only delay the first view.
+export function labelLayersFor(style, catalog) {
   const src = Object.keys(style.sources).find((id) => style.sources[id].type === 'vector');
-  if (!src) return;
+  if (!src) return [];
   const drawn = new Set(style.layers.map(dataLayerOf).filter(Boolean));
+  const out = [];
   for (const l of sortLayers(catalog)) {
     if (!drawn.has(l.name) || style.layers.some((x) => x.id === `${l.name}-label`)) continue;
-    style.layers.push(...labelLayers(l, src));
+    out.push(...labelLayers(l, src));
   }
+  return out;
 }
 
 // legendFromServer turns the server's legend of a kind (/styles/legend.json)
