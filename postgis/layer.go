@@ -83,7 +83,7 @@ func (db *DB) FindLayer(ctx context.Context, name string) (*land.Layer, error) {
 // Returns NotFound naming the first of f.Names that does not exist.
 func (db *DB) FindLayers(ctx context.Context, f land.LayerFilter) ([]*land.Layer, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT `+layerColumns+` FROM tudi.layers
-		WHERE ($1::text = '' OR kind = $1) AND (cardinality($2::text[]) = 0 OR name = ANY($2))
+		WHERE ($1::text = '' OR kind = $1) AND ($2::text[] IS NULL OR cardinality($2::text[]) = 0 OR name = ANY($2))
 		ORDER BY name`, string(f.Kind), f.Names)
 	if err != nil {
 		return nil, fmt.Errorf("FindLayers: %w", Err(err))

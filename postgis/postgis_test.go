@@ -57,6 +57,14 @@ func TestLayerRegistry(t *testing.T) {
 	if _, err := db.FindLayer(ctx, "nope"); land.KindOf(err) != land.NotFound {
 		t.Fatalf("FindLayer of a missing layer: %v", err)
 	}
+	all, err := db.FindLayers(ctx, land.LayerFilter{})
+	if err != nil || len(all) != len(land.Kinds) {
+		t.Fatalf("FindLayers with no filter: %d layers, want %d (%v)", len(all), len(land.Kinds), err)
+	}
+	farm, err := db.FindLayers(ctx, land.LayerFilter{Kind: land.Farmland})
+	if err != nil || len(farm) != 1 || farm[0].Name != "t_farmland" {
+		t.Fatalf("FindLayers by kind: %v %v", farm, err)
+	}
 	ls, err := db.FindLayers(ctx, land.LayerFilter{Names: []string{"t_farmland", "t_parcels"}})
 	if err != nil || len(ls) != 2 || ls[0].Name != "t_farmland" {
 		t.Fatalf("FindLayers by names: %v %v", ls, err)
