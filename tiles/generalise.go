@@ -218,7 +218,7 @@ func (s *Service) Run(ctx context.Context) error {
 	} else {
 		close(done)
 	}
-	err := s.db.ListenChanges(ctx, func(c Change) {
+	err := s.db.ListenChanges(ctx, func(c postgis.Change) {
 		s.changes.record(c)
 		s.queue(c.Layer)
 	}, func() {
@@ -229,9 +229,6 @@ func (s *Service) Run(ctx context.Context) error {
 	<-done
 	return err
 }
-
-// Change is a layer change notification.
-type Change = postgis.Change
 
 func (s *Service) queue(layer string) {
 	if s.cfg.NoRebuild {
