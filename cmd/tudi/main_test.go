@@ -213,3 +213,57 @@ func TestServeRefusesBadSetups(t *testing.T) {
 		})
 	}
 }
+
+// startServe runs `tudi serve` on dataDir until the returned stop is called,
+// and returns its base URL.
+func startServe(t *testing.T, dataDir string) (base string, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	env := Env{Stdout: logs, Stderr: logs, Getenv: func(string) string { return "" }, Ready: func(a string) { ready <- a }}
+	go func() { done <- RunEnv(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, env) }()
+	select {
+	case a := <-ready:
+		return "http://" + a, func() int { cancel(); return <-done }
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited with %d:\n%s", code, logs.String())
+	case <-time.After(5 * time.Minute):
+		cancel()
+		t.Fatalf("serve not ready:\n%s", logs.String())
+	}
+	return "", nil
+}
+
+func TestServeRestartReusesTheDataDir(t *testing.T) {
+	dataDir := tempDataDir(t)
+	defer os.RemoveAll(filepath.Dir(dataDir))
+	type imports struct {
+		Imports []struct {
+			ID int64 `json:"id"`
+		} `json:"imports"`
+	}
+	base, stop := startServe(t, dataDir)
+	var first imports
+	getJSON(t, base+"/api/imports", 200, &first)
+	if len(first.Imports) == 0 {
+		t.Fatal("first start loaded no sample layer")
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited with %d after SIGINT-like cancel", code)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "pg", "postmaster.pid")); !os.IsNotExist(err) {
+		t.Fatalf("PostgreSQL still running after serve stopped (postmaster.pid: %v)", err)
+	}
+	start := time.Now()
+	base, stop = startServe(t, dataDir)
+	t.Logf("second start ready after %s", time.Since(start))
+	defer stop()
+	var second imports
+	getJSON(t, base+"/api/imports", 200, &second)
+	if len(second.Imports) != len(first.Imports) {
+		t.Fatalf("second start on the same data dir imported again: %d imports, want %d", len(second.Imports), len(first.Imports))
+	}
+}
