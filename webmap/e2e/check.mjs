@@ -233,6 +233,29 @@ try {
   const hash = await page.evaluate(() => location.hash);
   if (!/map=\d+(\.\d+)?\/-?\d+\.\d+\/-?\d+\.\d+/.test(hash)) fail(`the URL hash does not keep the view: ${hash}`);
 
+  // 5. tudi's style as it is, in a plain MapLibre page (a planner's own
+  // page, or a newer QGIS): it must load with no error and draw.
+  const plain = await context.newPage();
+  await plain.route('**/e2e-plain-maplibre.html', (route) => route.fulfill({
+    contentType: 'text/html',
+    body: `<!doctype html><meta charset="utf-8"><link rel="stylesheet" href="/vendor/maplibre-gl.css">
+<div id="map" style="position:absolute;inset:0"></div>
+<script type="module">
+import * as maplibregl from '/vendor/maplibre-gl.mjs';
+window.errors = [];
+const map = new maplibregl.Map({ container: 'map', style: '/styles/default.json' });
+map.on('error', (e) => window.errors.push(String(e.error && e.error.message || e.error || e)));
+map.once('idle', () => { window.drawn = map.queryRenderedFeatures().length; });
+</script>`,
+  }));
+  await plain.goto(new URL('/e2e-plain-maplibre.html', base).href);
+  const plainResult = await plain.waitForFunction(() => (window.drawn !== undefined || (window.errors && window.errors.length)) && { drawn: window.drawn, errors: window.errors }, null, { timeout: 60_000 })
+    .then((h) => h.jsonValue()).catch((err) => ({ errors: [String(err)] }));
+  summary.plainMapLibre = plainResult;
+  if (plainResult.errors && plainResult.errors.length) fail(`/styles/default.json in a plain MapLibre page: ${plainResult.errors.join(' | ')}`);
+  else log(`/styles/default.json draws ${plainResult.drawn} features in a plain MapLibre page`);
+  await plain.close();
+
   summary.requests = requests.length;
   summary.offMachine = offMachine;
   summary.consoleErrors = consoleErrors;
