@@ -77,6 +77,7 @@ measure() { # name, command…: prints "seconds rss_kb client_cpu_s db_cpu_s"
 	before=$(pgcpu)
 	/usr/bin/time -v -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || {
 		echo "$name failed:" >&2; tail -20 "$WORK/$name.err" >&2; exit 1; }
+	sleep 2 # let the tool's backends exit and be reaped, so their CPU is counted once
 	after=$(pgcpu)
 	local wall rss cpu db=-
 	wall=$(grep 'Elapsed (wall clock)' "$WORK/$name.time" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
