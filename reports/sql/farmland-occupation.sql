@@ -37,7 +37,7 @@ pairs AS (
     JOIN farmland f ON ST_Intersects(c.geom, f.geom)
 ),
 occupied AS (
-    SELECT id, ST_Area(ST_Union(g)::geography) AS area_m2, array_agg(DISTINCT patch) AS patches
+    SELECT id, ST_Area(ST_Union(g)::geography) AS area_m2, array_agg(patch) AS patches -- each (parcel, patch) pair comes once
     FROM pairs
     -- Slivers under 0.01 m² (the precision areas are reported to) are edges
     -- drawn along the parcel's boundary that differ by rounding noise:
