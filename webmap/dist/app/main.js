@@ -188,10 +188,11 @@ export function visibleLayers() {
 export function catalog() { return state.catalog; }
 
 function swatch(e) {
-  const border = e.outline ? `border-color:${e.outline}` : '';
-  if (e.type === 'line') return `<span class="sw line" style="background:${e.color}"></span>`;
-  if (e.type === 'circle') return `<span class="sw dot" style="background:${e.color}"></span>`;
-  return `<span class="sw" style="background:${e.color};${border}"></span>`;
+  const color = escapeHTML(typeof e.color === 'string' ? e.color : '#999');
+  const border = e.outline && typeof e.outline === 'string' ? `border-color:${escapeHTML(e.outline)}` : '';
+  if (e.type === 'line') return `<span class="sw line" style="background:${color}"></span>`;
+  if (e.type === 'circle') return `<span class="sw dot" style="background:${color}"></span>`;
+  return `<span class="sw" style="background:${color};${border}"></span>`;
 }
 
 function legendText(e, layer) {
