@@ -544,9 +544,25 @@ async function main() {
   });
   map.on('idle', () => { clearTimeout(busyTimer); $('#busy').hidden = true; });
   map.on('moveend', writeHash);
+  // Coordinates, and the code of what is under the pointer (once a frame).
+  let hoverFrame = 0;
   map.on('mousemove', (e) => {
     $('#coords').textContent = `${e.lngLat.lng.toFixed(6)}°E  ${e.lngLat.lat.toFixed(6)}°N  z${map.getZoom().toFixed(1)}`;
+    if (hoverFrame) return;
+    hoverFrame = requestAnimationFrame(() => {
+      hoverFrame = 0;
+      const tip = $('#hover');
+      const f = state.mode === 'identify' && map.getZoom() >= 14 &&
+        map.queryRenderedFeatures(e.point).find((x) => x.sourceLayer && (x.properties.code || x.properties.name) && x.layer.type !== 'symbol');
+      if (!f) { tip.hidden = true; return; }
+      const p = f.properties;
+      tip.innerHTML = `${escapeHTML(p.code || p.name)}<small>${escapeHTML(value(p.landuse_name || p.stage || p.disposal_status || (p.code ? p.name : '') || ''))}</small>`;
+      tip.style.left = `${e.point.x}px`;
+      tip.style.top = `${e.point.y}px`;
+      tip.hidden = false;
+    });
   });
+  map.getCanvas().addEventListener('mouseleave', () => { $('#hover').hidden = true; });
   map.on('click', (e) => { if (state.mode === 'identify') identify(e.lngLat); });
   initSearch();
   const app = {
