@@ -177,6 +177,7 @@ try {
   } catch {
     fail(`the identify panel does not show parcel ${code}: ${await page.textContent('#identify').catch(() => '')}`);
   }
+  await page.mouse.move(5, 5); // off the map: no hover tip in the screenshot
   await page.evaluate(() => new Promise((r) => (window.map.loaded() ? r() : window.map.once('idle', r))));
   await page.screenshot({ path: join(outDir, 'identify.png') });
 

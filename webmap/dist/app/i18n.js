@@ -32,6 +32,7 @@ const STRINGS = {
   'identify.loading': ['正在查询…', 'Looking…'],
   'identify.nothing': ['此处没有要素。', 'Nothing here.'],
   'identify.area': ['面积', 'Area'],
+  'identify.zoomto': ['缩放至要素', 'Zoom to feature'],
   'identify.props': ['源数据属性', 'Source attributes'],
   'identify.failed': ['查询失败', 'Identify failed'],
   'query.heading': ['叠加分析', 'Overlay analysis'],

@@ -208,7 +208,10 @@ function legendText(e, layer) {
 function layerTitle(l) {
   const canonical = l.kind && l.kind !== 'generic';
   const ownTitle = l.title && l.title !== l.name;
-  if (canonical && (currentLang() === 'en' || !ownTitle)) return kindTitle(l.kind);
+  if (canonical && (currentLang() === 'en' || !ownTitle)) {
+    // A second layer of a kind (parcels_2023 beside parcels) needs its name.
+    return l.name && l.name !== l.kind ? `${kindTitle(l.kind)} · ${l.name}` : kindTitle(l.kind);
+  }
   return ownTitle ? l.title : l.name;
 }
 
@@ -286,7 +289,7 @@ function featureCard(kind, f) {
   const propRows = f.props && typeof f.props === 'object' ? Object.entries(f.props) : [];
   const heading = f.attrs.code || f.attrs.name || (f.id !== undefined ? `#${f.id}` : '');
   return `<article class="feature">
-    <h4>${escapeHTML(heading)}</h4>
+    <h4>${escapeHTML(heading)}${f.geometry ? `<button type="button" class="fit" title="${t('identify.zoomto')}">⤢</button>` : ''}</h4>
     <table class="attrs">${rows.map(([k, v]) => `<tr><th>${escapeHTML(k)}</th><td>${escapeHTML(v)}</td></tr>`).join('')}
     ${f.areas ? `<tr class="area"><th>${t('identify.area')}</th><td>${areasHTML(f.areas)}</td></tr>` : ''}</table>
     ${propRows.length ? `<details><summary>${t('identify.props')}（${propRows.length}）</summary><table class="attrs props">${propRows.map(([k, v]) => `<tr><th>${escapeHTML(k)}</th><td>${escapeHTML(value(v))}</td></tr>`).join('')}</table></details>` : ''}
@@ -310,6 +313,17 @@ export function showFeatures(results, where) {
       ${r.features.map((f) => featureCard(r.kind, f)).join('')}
     </section>`;
   }).join('');
+  // Each card's ⤢ zooms to its feature and outlines it.
+  const feats = results.flatMap((r) => r.features);
+  body.querySelectorAll('.feature').forEach((card, i) => {
+    const btn = card.querySelector('.fit');
+    const f = feats[i];
+    if (!btn || !f || !f.geometry) return;
+    btn.addEventListener('click', () => {
+      map.fitBounds(bboxOf(f.geometry), { padding: 80, maxZoom: 18 });
+      highlight([f]);
+    });
+  });
 }
 
 // The identify panel lists parcels first, the sub-district last.
