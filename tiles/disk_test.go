@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,4 +75,76 @@ func gather(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+func TestAnImportInvalidatesExactlyThePreRenderedTilesOfItsExtent(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newEnv(t, tiles.Config{CacheBytes: -1})
+	e.mustCreateParcels("parcels", 40, 40)
+	if _, err := e.svc.Seed(ctx, tiles.Range{Layers: []string{"parcels"}, MinZoom: 15, MaxZoom: 16}, nil); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.svc.Run(ctx) }()
+	near := tileAt(originLon+0.0002, originLat+0.0002, 16)
+	far := tileAt(originLon+0.019, originLat+0.019, 16)
+	// Wait until the service listens: announce a change of another layer
+	// until it is heard.
+	for i := 0; metric(t, e, "tudi_tile_changes_heard_total") == 0; i++ {
+		if i == 100 {
+			t.Fatal("no change heard in 10 s")
+		}
+		if err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+			return postgis.NotifyChange(ctx, tx, postgis.Change{Layer: "probe", Version: 1})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Change parcel 1, at the origin, the way an import does.
+	var version int64
+	if err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+		var bbox [4]float64
+		if err := tx.QueryRow(ctx, `UPDATE layers.parcels SET landuse_name = '已改' WHERE id = 1
+			RETURNING ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)`).Scan(&bbox[0], &bbox[1], &bbox[2], &bbox[3]); err != nil {
+			return err
+		}
+		l, err := postgis.RefreshLayer(ctx, tx, "parcels")
+		if err != nil {
+			return err
+		}
+		version = l.Version
+		return postgis.NotifyChange(ctx, tx, postgis.Change{Layer: "parcels", Version: l.Version, BBox: bbox[:]})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	versionOf := func(tl tiles.Tile) int64 {
+		var v int64
+		err := e.db.Pool.QueryRow(ctx, `SELECT coalesce((SELECT version FROM tiles.prerendered WHERE layer = 'parcels'
+			AND z = $1 AND x = $2 AND y = $3), 0)`, tl.Z, tl.X, tl.Y).Scan(&v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for versionOf(far) != version {
+		if time.Now().After(deadline) {
+			t.Fatalf("the far tile stays at version %d, layer at %d", versionOf(far), version)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v := versionOf(near); v == version {
+		t.Fatalf("the tile over the change was kept at version %d", v)
+	}
+	before := metric(t, e, "tudi_tile_prerendered_total")
+	_ = e.get(tilePath("parcels", far))
+	if metric(t, e, "tudi_tile_prerendered_total") != before+1 {
+		t.Fatal("the far tile was rendered again instead of read")
+	}
+	for _, f := range decode(t, near, e.get(tilePath("parcels", near)))[0].Features {
+		if f.Properties["id"] == float64(1) && f.Properties["landuse_name"] != "已改" {
+			t.Fatalf("the tile over the change shows %v", f.Properties["landuse_name"])
+		}
+	}
 }

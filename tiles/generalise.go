@@ -220,7 +220,8 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	err := s.db.ListenChanges(ctx, func(c postgis.Change) {
 		s.changes.record(c)
-		s.queue(c.Layer)
+		s.metrics.heard.Inc()
+		s.queue(c.Layer, &c)
 	}, func() {
 		s.changes.reset()
 		go s.queueOutdated(ctx)
@@ -230,12 +231,16 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) queue(layer string) {
+func (s *Service) queue(layer string, c *postgis.Change) {
 	if s.cfg.NoRebuild {
 		return
 	}
 	s.rebuildMu.Lock()
-	s.rebuilds[layer] = true
+	cs := s.rebuilds[layer]
+	if c != nil {
+		cs = append(cs, *c)
+	}
+	s.rebuilds[layer] = cs
 	s.rebuildMu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
@@ -263,7 +268,7 @@ func (s *Service) queueOutdated(ctx context.Context) {
 	}
 	for _, n := range names {
 		if n != nil {
-			s.queue(*n)
+			s.queue(*n, nil)
 		}
 	}
 }
@@ -279,9 +284,12 @@ func (s *Service) rebuilder(ctx context.Context) {
 		}
 		for {
 			s.rebuildMu.Lock()
-			var layer string
-			for l := range s.rebuilds {
-				layer = l
+			var (
+				layer   string
+				changes []postgis.Change
+			)
+			for l, cs := range s.rebuilds {
+				layer, changes = l, cs
 				break
 			}
 			delete(s.rebuilds, layer)
@@ -289,11 +297,34 @@ func (s *Service) rebuilder(ctx context.Context) {
 			if layer == "" {
 				break
 			}
+			for _, c := range changes {
+				if err := s.retagPrerendered(ctx, c); err != nil && ctx.Err() == nil {
+					s.log.Warn("keeping pre-rendered tiles outside a change failed", "layer", layer, "error", err)
+				}
+			}
 			if err := s.rebuildIfNeeded(ctx, layer); err != nil && ctx.Err() == nil {
 				s.log.Error("rebuilding generalised low zooms failed", "layer", layer, "error", err)
 			}
 		}
 	}
+}
+
+// retagPrerendered moves the per-feature pre-rendered tiles of the version
+// before change c that lie outside its extent to c's version: they are
+// unchanged, so an import invalidates exactly the pre-rendered tiles of the
+// extent it touched, for every process. Tiles of other versions are left
+// (unused; the rebuild deletes them). Generalised zooms are not kept, as
+// which cells they show depends on the whole layer.
+func (s *Service) retagPrerendered(ctx context.Context, c postgis.Change) error {
+	if len(c.BBox) != 4 {
+		return nil
+	}
+	_, err := s.db.Pool.Exec(ctx, `UPDATE tiles.prerendered SET version = $2, built_at = now()
+		WHERE layer = $1 AND version = $2 - 1 AND z > $3
+		  AND NOT ST_Intersects(ST_TileEnvelope(z, x, y, margin => 64.0 / 4096),
+		                        ST_Transform(ST_MakeEnvelope($4, $5, $6, $7, 4490), 3857))`,
+		c.Layer, c.Version, GeneralisedMaxZoom, c.BBox[0], c.BBox[1], c.BBox[2], c.BBox[3])
+	return postgis.Err(err)
 }
 
 // rebuildIfNeeded rebuilds a layer unless its generalisation is current.

@@ -146,7 +146,10 @@ func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool)
 		err := s.db.Pool.QueryRow(ctx, `SELECT version, mvt FROM tiles.prerendered
 			WHERE layer = $1 AND z = $2 AND x = $3 AND y = $4`, l.Name, t.Z, t.X, t.Y).Scan(&v, &b)
 		switch {
-		case err == nil && v == l.Version:
+		case err == nil && (v == l.Version || t.Z > GeneralisedMaxZoom && s.changes.untouched(l.Name, v, l.Version, t.boundsWithBuffer())):
+			// A per-feature tile of an older version is still exact when every
+			// change since lies outside it (generalised tiles are not: which
+			// cells are kept depends on the whole layer).
 			s.metrics.prerendered.Inc()
 			return b, true, nil
 		case err != nil && !errors.Is(err, pgx.ErrNoRows):

@@ -70,14 +70,14 @@ type Service struct {
 	metrics metrics
 
 	rebuildMu sync.Mutex
-	rebuilds  map[string]bool // layers waiting for a rebuild
+	rebuilds  map[string][]postgis.Change // layers waiting for a rebuild, with the changes heard (nil: none known)
 	wake      chan struct{}
 }
 
 type metrics struct {
-	hits, misses, revalidated, prerendered, stale prometheus.Counter
-	render                                        *prometheus.HistogramVec
-	rebuild                                       *prometheus.HistogramVec
+	hits, misses, revalidated, prerendered, stale, heard prometheus.Counter
+	render                                               *prometheus.HistogramVec
+	rebuild                                              *prometheus.HistogramVec
 }
 
 // New returns the tile service; its metrics are registered on reg (when not
@@ -93,7 +93,7 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{db: db, cfg: cfg, log: log, changes: newChangeLog(), reader: &versionReader{db: db},
-		rebuilds: map[string]bool{}, wake: make(chan struct{}, 1)}
+		rebuilds: map[string][]postgis.Change{}, wake: make(chan struct{}, 1)}
 	if cfg.CacheBytes > 0 {
 		s.cache = newLRU(cfg.CacheBytes)
 	}
@@ -111,6 +111,8 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 			Help: "Tile layers read from the pre-rendered table."}),
 		stale: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_generalised_stale_total",
 			Help: "Low-zoom tile layers rendered live because their generalisation was not yet rebuilt."}),
+		heard: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_changes_heard_total",
+			Help: "Layer change notifications heard."}),
 		render: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tudi_tile_render_seconds",
 			Help:    "Time to render a tile that was not cached, by zoom.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"z"}),
@@ -120,7 +122,7 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 	}
 	if reg != nil {
 		cs := []prometheus.Collector{s.metrics.hits, s.metrics.misses, s.metrics.revalidated,
-			s.metrics.prerendered, s.metrics.stale, s.metrics.render, s.metrics.rebuild,
+			s.metrics.prerendered, s.metrics.stale, s.metrics.heard, s.metrics.render, s.metrics.rebuild,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tudi_tile_cache_bytes",
 				Help: "Bytes held by the in-memory tile cache."}, func() float64 {
 				if s.cache == nil {
