@@ -82,7 +82,8 @@ export function sortLayers(catalog) {
 
 const matchLanduse = (fallback) => {
   const m = ['match', ['slice', ['to-string', ['coalesce', ['get', 'landuse_code'], '']], 0, 2]];
-  for (const [k, c] of Object.entries(LANDUSE_COLORS)) m.push(k, c);
+  // Sorted: "10"–"12" are integer-like keys, which objects list first.
+  for (const k of Object.keys(LANDUSE_COLORS).sort()) m.push(k, LANDUSE_COLORS[k]);
   m.push(fallback);
   return m;
 };
