@@ -81,12 +81,18 @@ func TestTileJSONAndStyle(t *testing.T) {
 				t.Fatalf("layer id %q twice", id)
 			}
 			ids[id] = true
+			if l["type"] == "circle" {
+				continue // points go on top of everything
+			}
 			if sl, ok := l["source-layer"].(string); ok && (sl == "parcels" || sl == "farmland") && (len(order) == 0 || order[len(order)-1] != sl) {
 				order = append(order, sl)
 			}
 		}
 		if strings.Join(order, ",") != "parcels,farmland" {
 			t.Fatalf("drawing order %v", order)
+		}
+		if last := st.Layers[len(st.Layers)-1]; last["type"] != "circle" {
+			t.Fatalf("the top layer is %v, want points", last["id"])
 		}
 		if !strings.Contains(body, `"#e60000"`) || !strings.Contains(body, `"0101"`) {
 			t.Fatalf("no red farmland outline or land-use colours")

@@ -92,9 +92,18 @@ func (s *Service) Style(ctx context.Context, name, base string) (*Style, error) 
 	st.Center, st.Zoom = tj.Center[:2], tj.Center[2]
 	st.Sources[SourceID] = Source{Type: "vector", Tiles: tj.Tiles, MinZoom: tj.MinZoom, MaxZoom: tj.MaxZoom,
 		Bounds: tj.Bounds, Attribution: tj.Attribution}
+	// Points go on top of every area and line, whatever their layer's order.
+	var circles []map[string]any
 	for _, l := range layers {
-		st.Layers = append(st.Layers, styleLayers(l)...)
+		for _, sl := range styleLayers(l) {
+			if sl["type"] == "circle" {
+				circles = append(circles, sl)
+			} else {
+				st.Layers = append(st.Layers, sl)
+			}
+		}
 	}
+	st.Layers = append(st.Layers, circles...)
 	return st, nil
 }
 

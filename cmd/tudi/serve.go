@@ -29,11 +29,12 @@ type ServeConfig struct {
 	Token            string
 	StatementTimeout time.Duration
 	Sample           bool
+	TileCache        string
 }
 
 func (c ServeConfig) logAttrs() []any {
 	return []any{"addr", c.Addr, "db", postgis.Redact(c.DB.URL), "data_dir", c.DB.DataDir,
-		"public_url", c.PublicURL, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample}
+		"public_url", c.PublicURL, "tile_cache", c.TileCache, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample}
 }
 
 func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger) error {
@@ -46,6 +47,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	fs.StringVar(&cfg.Token, "token", env.Getenv("TUDI_TOKEN"), "bearer token for writes (env TUDI_TOKEN); default: generated and stored in DATA_DIR/token")
 	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", 30*time.Second, "limit of one SQL statement of a request")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
+	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
@@ -80,7 +82,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 			log.Warn("no --token / TUDI_TOKEN given: generated one for this run only", "token", cfg.Token)
 		}
 	}
-	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token}, st.DB, log)
+	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache}, st.DB, log)
 	if err != nil {
 		return err
 	}
