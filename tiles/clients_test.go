@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"tudi/land"
 	"tudi/postgis"
 	"tudi/server"
 	"tudi/tiles"
@@ -18,6 +19,8 @@ func TestTileJSONAndStyle(t *testing.T) {
 	e := newEnv(t, tiles.Config{GeneraliseMin: 300})
 	e.mustCreateParcels("parcels", 20, 20)
 	e.mustCreateFarmland("farmland")
+	e.mustCreateKind("boundaries", land.Boundaries)
+	e.mustCreateKind("stations", land.Generic)
 
 	t.Run("TileJSON 3.0.0 has absolute tile URLs from X-Forwarded headers, the data's bounds and typed fields", func(t *testing.T) {
 		r := e.get("/tiles/parcels,farmland.json", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "gis.example.cn")
@@ -94,6 +97,14 @@ func TestTileJSONAndStyle(t *testing.T) {
 		if last := st.Layers[len(st.Layers)-1]; last["type"] != "circle" {
 			t.Fatalf("the top layer is %v, want points", last["id"])
 		}
+		// MapLibre rejects a whole style for one empty paint value.
+		for _, l := range st.Layers {
+			for k, v := range l["paint"].(map[string]any) {
+				if v == "" || v == nil {
+					t.Fatalf("layer %v: paint %s is empty", l["id"], k)
+				}
+			}
+		}
 		if !strings.Contains(body, `"#e60000"`) || !strings.Contains(body, `"0101"`) {
 			t.Fatalf("no red farmland outline or land-use colours")
 		}
@@ -125,8 +136,8 @@ func TestTileJSONAndStyle(t *testing.T) {
 		if err := json.Unmarshal(e.get("/tiles").body, &c); err != nil {
 			t.Fatal(err)
 		}
-		if len(c.Layers) != 2 || c.Layers[1].Name != "parcels" || !c.Layers[1].Generalised || c.Layers[0].Generalised ||
-			c.TileJSON != e.srv.URL+"/tiles/parcels,farmland.json" || c.Layers[1].Style != e.srv.URL+"/styles/parcels.json" {
+		if len(c.Layers) != 4 || c.Layers[2].Name != "parcels" || !c.Layers[2].Generalised || c.Layers[1].Generalised ||
+			c.TileJSON != e.srv.URL+"/tiles/parcels,stations,farmland,boundaries.json" || c.Layers[2].Style != e.srv.URL+"/styles/parcels.json" {
 			t.Fatalf("catalog %+v", c)
 		}
 	})

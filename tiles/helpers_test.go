@@ -338,3 +338,25 @@ func metric(t *testing.T, e *env, name string) float64 {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// mustCreateKind creates a small layer of a kind: polygons, and one point.
+func (e *env) mustCreateKind(name string, kind land.Kind) {
+	e.t.Helper()
+	ctx := context.Background()
+	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := postgis.CreateLayer(ctx, tx, &land.Layer{Name: name, Kind: kind}); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO `+postgis.Table(name)+` (geom) VALUES
+			(ST_MakeEnvelope($1::float8, $2::float8, $1::float8 + 0.01, $2::float8 + 0.01, 4490)),
+			(ST_SetSRID(ST_MakePoint($1::float8 + 0.005, $2::float8 + 0.005), 4490))`, originLon, originLat)
+		if err != nil {
+			return err
+		}
+		_, err = postgis.RefreshLayer(ctx, tx, name)
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}

@@ -168,6 +168,9 @@ func withMinZoom(m map[string]any, z int) map[string]any {
 // first-level class's (the code's first two characters), else Other.
 func colorExpr(lg KindLegend) any {
 	if lg.Field == "" || len(lg.Classes) == 0 {
+		if lg.Fill == "" {
+			return lg.Other // e.g. boundaries, which have no fill: their points still need a colour
+		}
 		return lg.Fill
 	}
 	value := []any{"to-string", []any{"coalesce", []any{"get", lg.Field}, ""}}
