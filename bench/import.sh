@@ -24,10 +24,13 @@ command -v ogr2ogr >/dev/null || { echo "ogr2ogr is missing: apt-get install gda
 
 [ -n "${NO_BUILD:-}" ] || (cd "$ROOT" && go build -o "$BIN" ./cmd/tudi)
 
-SERVE_PID=
+PG_STARTED=
 cleanup() {
 	status=$?
-	if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
+	if [ -n "$PG_STARTED" ]; then
+		if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/data/pg" -m fast -w stop >/dev/null 2>&1 || true
+		else "$PGBIN/pg_ctl" -D "$WORK/data/pg" -m fast -w stop >/dev/null 2>&1 || true; fi
+	fi
 	if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK" >&2; fi
 	exit $status
 }
@@ -41,19 +44,22 @@ ls -l "$WORK/sample"/parcels.* >&2
 URL=${DATABASE_URL:-}
 PG="PG:$URL" # GDAL takes a plain URL; set OGR_PG for one with query parameters
 if [ -z "$URL" ]; then
-	# Keep the embedded cluster up for both tools: a tudi serve owns it and
-	# tudi import attaches to it.
-	"$BIN" serve --data-dir "$WORK/data" --addr 127.0.0.1:0 --sample=false >"$WORK/serve.log" 2>&1 &
-	SERVE_PID=$!
-	for _ in $(seq 1 120); do
-		grep -q '"serving"' "$WORK/serve.log" 2>/dev/null && break
-		kill -0 "$SERVE_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
-		sleep 0.5
-	done
-	PORT=$(sed -n 4p "$WORK/data/pg/postmaster.pid")
-	SOCK=$(sed -n 5p "$WORK/data/pg/postmaster.pid")
-	URL="postgres://postgres@/tudi?host=$SOCK&port=$PORT&sslmode=disable"
-	PG="PG:host=$SOCK port=$PORT user=postgres dbname=tudi"
+	# The embedded cluster, created and migrated by tudi migrate, then kept
+	# running by pg_ctl with the embedded defaults, for both tools. Not by a
+	# tudi serve: it would start generalising the new layer for low-zoom
+	# tiles as soon as tudi's import commits, and that work would be counted.
+	"$BIN" migrate --data-dir "$WORK/data" >/dev/null 2>"$WORK/migrate.log" || { cat "$WORK/migrate.log" >&2; exit 1; }
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	[ -n "$PGBIN" ] || PGBIN=$(pg_config --bindir)
+	SOCK="$WORK/data/pg"
+	AS=()
+	[ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
+	"${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/data/pg" -l "$WORK/data/pg/bench.log" -w start -o "-c listen_addresses='' \
+		-c unix_socket_directories=$SOCK -c port=5432 -c shared_buffers=512MB -c work_mem=32MB -c maintenance_work_mem=512MB \
+		-c max_wal_size=4GB -c checkpoint_timeout=15min -c jit=off" >/dev/null
+	PG_STARTED=1
+	URL="postgres://postgres@/tudi?host=$SOCK&port=5432&sslmode=disable"
+	PG="PG:host=$SOCK port=5432 user=postgres dbname=tudi"
 fi
 PG=${OGR_PG:-$PG}
 
@@ -77,7 +83,7 @@ measure() { # name, command…: prints "seconds rss_kb client_cpu_s db_cpu_s"
 	before=$(pgcpu)
 	/usr/bin/time -v -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || {
 		echo "$name failed:" >&2; tail -20 "$WORK/$name.err" >&2; exit 1; }
-	sleep 2 # let the tool's backends exit and be reaped, so their CPU is counted once
+	sleep 1 # let the tool's backends exit and be reaped, so their CPU is counted once
 	after=$(pgcpu)
 	local wall rss cpu db=-
 	wall=$(grep 'Elapsed (wall clock)' "$WORK/$name.time" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
@@ -88,9 +94,6 @@ measure() { # name, command…: prints "seconds rss_kb client_cpu_s db_cpu_s"
 }
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-# ogr2ogr runs first: after tudi's import commits, a tudi serve on the same
-# database starts generalising the new layer for low-zoom tiles, which must
-# not weigh on the other tool's run.
 echo "== ogr2ogr" >&2
 read -r O_WALL O_RSS O_CPU O_DB < <(measure ogr2ogr ogr2ogr -f PostgreSQL "$PG" "$SHP" -t_srs EPSG:4490 \
 	-nln public.bench_ogr_parcels -overwrite)

@@ -39,10 +39,23 @@ const (
 // geometry, or one made only of degenerate parts). The slice is reused by
 // the next call.
 func (w *ewkbWriter) encode(g orb.Geometry) []byte {
+	return w.encodeWith(g, nil)
+}
+
+// encodeWith is encode with each point converted by f (when not nil) after
+// the cleaning, which judges the geometry in its own coordinates.
+func (w *ewkbWriter) encodeWith(g orb.Geometry, f func(orb.Point) orb.Point) []byte {
 	w.fixes = w.fixes[:0]
 	g = w.clean(g)
 	if g == nil {
 		return nil
+	}
+	if f != nil {
+		if p, ok := g.(orb.Point); ok {
+			g = f(p)
+		} else {
+			transform(g, f)
+		}
 	}
 	w.buf = w.appendGeom(w.buf[:0], g, true)
 	return w.buf
@@ -95,6 +108,16 @@ func (w *ewkbWriter) clean(g orb.Geometry) orb.Geometry {
 				}
 				continue
 			}
+			// A ring without area (its points on one line) is checked here,
+			// in the source coordinates: a later transformation would bend
+			// it into a valid sliver.
+			if collinear(r) {
+				w.fixes = append(w.fixes, fmt.Sprintf("ring %d has no area: dropped", i+1))
+				if i == 0 {
+					return nil
+				}
+				continue
+			}
 			out = append(out, r)
 		}
 		if len(out) == 0 {
@@ -127,6 +150,30 @@ func (w *ewkbWriter) clean(g orb.Geometry) orb.Geometry {
 		return w.clean(g.ToPolygon())
 	}
 	return nil
+}
+
+// collinear reports whether every point of r lies on one line (or on one
+// point), to within rounding.
+func collinear(r []orb.Point) bool {
+	p0 := r[0]
+	var d orb.Point
+	for _, p := range r[1:] {
+		if p != p0 {
+			d = orb.Point{p[0] - p0[0], p[1] - p0[1]}
+			break
+		}
+	}
+	if d == (orb.Point{}) {
+		return true
+	}
+	dl := math.Hypot(d[0], d[1])
+	for _, p := range r {
+		e := orb.Point{p[0] - p0[0], p[1] - p0[1]}
+		if math.Abs(d[0]*e[1]-d[1]*e[0]) > 1e-12*dl*math.Hypot(e[0], e[1]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (w *ewkbWriter) header(b []byte, typ uint32, top bool) []byte {

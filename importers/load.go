@@ -139,7 +139,25 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		}
 		tables = append(tables, fresh)
 	}
-	stagings := make([]string, workers)
+	// Direct mode: a replace from CGCS2000 or one of its Gauss-Krüger zones
+	// needs no staging table. The zone's inverse projection is exact math on
+	// the same ellipsoid (geo.GKZone.Inverse, sub-millimetre), so the reader
+	// converts to EPSG:4490 on its own core and the workers COPY straight
+	// into the fresh table, which is then validated in place. Other systems
+	// (datum shifts: PROJ's business) and append mode go through staging.
+	zone, isGK := geo.CGCS2000GK(info.SRID)
+	direct := !appendMode && (info.SRID == geo.CGCS2000 || isGK)
+	if direct {
+		rd.direct = true
+		rd.w.srid = geo.CGCS2000
+		if isGK {
+			rd.inverse = zone.Inverse
+		}
+	}
+	var stagings []string
+	if !direct {
+		stagings = make([]string, workers)
+	}
 	for k := range stagings {
 		stagings[k] = pgx.Identifier{postgis.MetaSchema, fmt.Sprintf("%s_%d", work, k)}.Sanitize()
 		if _, err := main.Exec(ctx, stagingDDL(stagings[k], m.fields)); err != nil {
@@ -148,10 +166,16 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		tables = append(tables, stagings[k])
 	}
 	cols := []string{"rec"}
+	if direct {
+		cols[0] = "id" // the record number: problems found in place name it
+	}
 	for _, f := range m.fields {
 		cols = append(cols, f.Name)
 	}
-	cols = append(cols, "props", "geom", "reject")
+	cols = append(cols, "props", "geom")
+	if !direct {
+		cols = append(cols, "reject")
+	}
 
 	// 1 and 2: read on this goroutine, copy, validate and fill on the workers.
 	batches := make(chan [][]any, workers*2)
@@ -160,11 +184,16 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	g, gctx := errgroup.WithContext(ctx)
 	for k := range workers {
 		g.Go(func() error {
-			n, err := im.work(gctx, workerJob{
-				staging: stagings[k], ident: pgx.Identifier{postgis.MetaSchema, fmt.Sprintf("%s_%d", work, k)}, cols: cols, batches: batches, m: m, info: info,
-				fill: !appendMode, fresh: fresh, layer: req.Layer,
+			j := workerJob{
+				cols: cols, batches: batches, m: m, info: info, fill: !appendMode, fresh: fresh, layer: req.Layer,
 				report: func(p land.ImportProblem) { mu.Lock(); rd.probs.add(p); mu.Unlock() },
-			})
+			}
+			if direct {
+				j.ident, j.direct = pgx.Identifier{postgis.LayerSchema, work}, true
+			} else {
+				j.staging, j.ident = stagings[k], pgx.Identifier{postgis.MetaSchema, fmt.Sprintf("%s_%d", work, k)}
+			}
+			n, err := im.work(gctx, j)
 			mu.Lock()
 			loaded += n
 			mu.Unlock()
@@ -183,6 +212,13 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	}
 	if req.Progress != nil {
 		req.Progress(rd.read, max(info.Total, rd.read))
+	}
+	if direct {
+		n, err := im.validateInPlace(ctx, work, workers, info.File, func(p land.ImportProblem) { rd.probs.add(p) })
+		if err != nil {
+			return err
+		}
+		loaded -= n
 	}
 	lap("copy, validate, fill")
 
@@ -372,6 +408,7 @@ type workerJob struct {
 	m       *mapper
 	info    *sourceInfo
 	fill    bool   // insert into fresh (replace), else leave rows in staging (append)
+	direct  bool   // ident is the fresh table: copy only
 	fresh   string // quoted table
 	layer   string
 	report  func(land.ImportProblem)
@@ -393,11 +430,16 @@ func (im *Importer) work(ctx context.Context, j workerJob) (int64, error) {
 			c.TypeMap().RegisterType(&pgtype.Type{Name: "geometry", OID: geomOID, Codec: pgtype.ByteaCodec{}})
 		}
 		src := &batchSource{ctx: ctx, in: j.batches}
-		if _, err := c.CopyFrom(ctx, j.ident, j.cols, src); err != nil {
+		n, err := c.CopyFrom(ctx, j.ident, j.cols, src)
+		if err != nil {
 			if src.err != nil {
 				return src.err
 			}
-			return fmt.Errorf("copy %s into staging: %w", j.info.File, postgis.Err(err))
+			return fmt.Errorf("copy %s: %w", j.info.File, postgis.Err(err))
+		}
+		if j.direct {
+			loaded = n
+			return nil
 		}
 		if err := validate(ctx, c, j.staging, j.info.File, j.report); err != nil {
 			return err
@@ -405,8 +447,7 @@ func (im *Importer) work(ctx context.Context, j workerJob) (int64, error) {
 		if !j.fill {
 			return nil
 		}
-		n, err := insertRows(ctx, c, j.fresh, j.m.fields, j.info.SRID, j.staging)
-		loaded = n
+		loaded, err = insertRows(ctx, c, j.fresh, j.m.fields, j.info.SRID, j.staging)
 		if err != nil {
 			return fmt.Errorf("load layer %q: %w", j.layer, err)
 		}
@@ -442,25 +483,95 @@ func validate(ctx context.Context, c *pgx.Conn, staging, file string, report fun
 		if err := rows.Scan(&rec, &reason, &empty, &typ); err != nil {
 			return fmt.Errorf("validate geometries: %w", postgis.Err(err))
 		}
-		if empty {
-			why := "invalid geometry (" + reason + ") with nothing polygonal left after repair"
-			if reason == "empty geometry" {
-				why = reason
-			}
-			report(land.ImportProblem{File: file, Record: rec, Action: "rejected", Reason: why})
-			continue
-		}
-		got := ""
-		if typ != nil {
-			got = ": now " + *typ
-		}
-		report(land.ImportProblem{File: file, Record: rec, Action: "repaired", Reason: "invalid geometry (" + reason + ") made valid" + got})
+		report(repairProblem(file, rec, reason, empty, typ))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("validate geometries: %w", postgis.Err(err))
 	}
 	return nil
+}
+
+// validateInPlace finds and repairs the invalid geometries of a fresh
+// table filled directly, one share of the rows per connection, deletes
+// what has nothing left, and moves the id sequence past the record numbers
+// that served as ids. It returns the number of rows deleted.
+func (im *Importer) validateInPlace(ctx context.Context, work string, workers int, file string, report func(land.ImportProblem)) (int64, error) {
+	table := postgis.Table(work)
+	var mu sync.Mutex
+	var gone []int64
+	g, gctx := errgroup.WithContext(ctx)
+	for k := range workers {
+		g.Go(func() error {
+			return im.onWorker(gctx, func(c *pgx.Conn) error {
+				// The reason is taken from the geometry before the repair,
+				// hence the CTE; the join uses the primary key.
+				rows, err := c.Query(gctx, fmt.Sprintf(`WITH bad AS (
+						SELECT id, CASE WHEN ST_IsEmpty(geom) THEN 'empty geometry' ELSE ST_IsValidReason(geom) END AS reason
+						FROM %[1]s WHERE geom IS NOT NULL AND id %% $1 = $2 AND (ST_IsEmpty(geom) OR NOT ST_IsValid(geom)))
+					UPDATE %[1]s t SET geom = CASE WHEN ST_IsEmpty(t.geom) THEN t.geom
+					                               WHEN ST_Dimension(t.geom) = 2 THEN ST_CollectionExtract(ST_MakeValid(t.geom), 3)
+					                               ELSE ST_MakeValid(t.geom) END
+					FROM bad WHERE t.id = bad.id
+					RETURNING t.id, bad.reason, ST_IsEmpty(t.geom), GeometryType(t.geom)`, table), workers, k)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var (
+						id     int64
+						reason string
+						empty  bool
+						typ    *string
+					)
+					if err := rows.Scan(&id, &reason, &empty, &typ); err != nil {
+						return err
+					}
+					mu.Lock()
+					report(repairProblem(file, id, reason, empty, typ))
+					if empty {
+						gone = append(gone, id)
+					}
+					mu.Unlock()
+				}
+				return rows.Err()
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, fmt.Errorf("validate geometries: %w", postgis.Err(err))
+	}
+	err := im.onWorker(ctx, func(c *pgx.Conn) error {
+		if len(gone) > 0 {
+			if _, err := c.Exec(ctx, `DELETE FROM `+table+` WHERE id = ANY($1)`, gone); err != nil {
+				return err
+			}
+		}
+		_, err := c.Exec(ctx, `SELECT setval($1::regclass, (SELECT coalesce(max(id), 0) + 1 FROM `+table+`), false)`,
+			pgx.Identifier{postgis.LayerSchema, work + "_id_seq"}.Sanitize())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("validate geometries: %w", postgis.Err(err))
+	}
+	return int64(len(gone)), nil
+}
+
+// repairProblem words what validation did to a record.
+func repairProblem(file string, rec int64, reason string, empty bool, typ *string) land.ImportProblem {
+	if empty {
+		why := "invalid geometry (" + reason + ") with nothing polygonal left after repair"
+		if reason == "empty geometry" {
+			why = reason
+		}
+		return land.ImportProblem{File: file, Record: rec, Action: "rejected", Reason: why}
+	}
+	got := ""
+	if typ != nil {
+		got = ": now " + *typ
+	}
+	return land.ImportProblem{File: file, Record: rec, Action: "repaired", Reason: "invalid geometry (" + reason + ") made valid" + got}
 }
 
 // insertRows moves the accepted rows of a staging table into a layer table,
@@ -658,6 +769,10 @@ type reader struct {
 	nulls    int64
 	err      error
 	seen     map[string]bool // GeoJSON: source fields met so far
+	// direct: rows for the fresh table (id, fields, props, geom in 4490),
+	// converted with inverse when the source is a Gauss-Krüger zone.
+	direct  bool
+	inverse func(orb.Point) orb.Point
 }
 
 func (r *reader) next() (f *feature, err error) {
@@ -719,6 +834,9 @@ func (r *reader) run(ctx context.Context, out chan<- [][]any, mu *sync.Mutex) er
 		mu.Lock()
 		row := r.row(f)
 		mu.Unlock()
+		if row == nil {
+			continue // rejected already, in direct mode
+		}
 		batch = append(batch, row)
 		if len(batch) == batchSize {
 			if err := send(); err != nil {
@@ -741,7 +859,11 @@ func (r *reader) row(f *feature) []any {
 	if r.info.Format == "geojson" {
 		r.collectFields(f)
 	}
-	row := make([]any, len(r.m.out)+4)
+	n := len(r.m.out) + 4
+	if r.direct {
+		n--
+	}
+	row := make([]any, n)
 	row[0] = f.Num
 	copy(row[1:], r.m.out)
 	k := 1 + len(r.m.out)
@@ -750,7 +872,7 @@ func (r *reader) row(f *feature) []any {
 		r.nulls++
 		return row
 	}
-	b := r.w.encode(f.Geom)
+	b := r.w.encodeWith(f.Geom, r.inverse)
 	for _, fix := range r.w.fixes {
 		action := "repaired"
 		if b == nil {
@@ -764,11 +886,52 @@ func (r *reader) row(f *feature) []any {
 			reason = "empty geometry"
 			r.probs.add(land.ImportProblem{File: r.info.File, Record: f.Num, Action: "rejected", Reason: reason})
 		}
+		if r.direct {
+			return nil
+		}
 		row[k+2] = reason
 		return row
 	}
 	row[k+1] = append([]byte(nil), b...)
 	return row
+}
+
+// transform converts every point of g in place.
+func transform(g orb.Geometry, f func(orb.Point) orb.Point) {
+	switch g := g.(type) {
+	case orb.MultiPoint: // a lone orb.Point is a value: the caller converts it
+		for i := range g {
+			g[i] = f(g[i])
+		}
+	case orb.LineString:
+		for i := range g {
+			g[i] = f(g[i])
+		}
+	case orb.Ring:
+		for i := range g {
+			g[i] = f(g[i])
+		}
+	case orb.MultiLineString:
+		for _, l := range g {
+			transform(l, f)
+		}
+	case orb.Polygon:
+		for _, r := range g {
+			transform(r, f)
+		}
+	case orb.MultiPolygon:
+		for _, p := range g {
+			transform(p, f)
+		}
+	case orb.Collection:
+		for i, c := range g {
+			if p, ok := c.(orb.Point); ok {
+				g[i] = f(p)
+				continue
+			}
+			transform(c, f)
+		}
+	}
 }
 
 // collectFields records the source fields of a GeoJSON feature, with the

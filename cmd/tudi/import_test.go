@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"tudi/land"
+	"tudi/postgis"
 )
 
 func TestImportCommandOnTheEmbeddedDatabase(t *testing.T) {
@@ -60,4 +61,32 @@ func TestImportCommandOnTheEmbeddedDatabase(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestSampleIsLoadedOnlyIntoAnEmptyDatabase(t *testing.T) {
+	sharedServer(t) // loaded the sample on its first start
+	ctx := context.Background()
+	log := newLogger(&bytes.Buffer{}, "")
+	st, err := openStore(ctx, DBConfig{DataDir: shared.dataDir}, postgis.Options{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	count := func() int {
+		var n int
+		if err := st.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM tudi.imports WHERE username = 'tudi (sample)'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	if before < 6 {
+		t.Fatalf("%d sample imports after the first start", before)
+	}
+	if err := loadSampleIfEmpty(ctx, st.DB, shared.dataDir, log); err != nil {
+		t.Fatal(err)
+	}
+	if after := count(); after != before {
+		t.Fatalf("the sample was loaded again: %d → %d imports", before, after)
+	}
 }
