@@ -152,8 +152,20 @@ try {
   const firstView = await page.evaluate(() => ({ center: window.map.getCenter().toArray(), zoom: window.map.getZoom() }));
 
   // 2. Click a parcel and find its code in the identify panel.
-  const parcels = await getJSON('/ogc/collections/parcels/items?limit=50');
-  const parcel = parcels.features.find((f) => f.properties.code && /Polygon/.test(f.geometry.type));
+  // The parcel nearest the middle of the district (of the first 1000), so the
+  // screenshot shows it among its neighbours.
+  const cat = await getJSON('/tiles');
+  const pb = (cat.layers.find((l) => l.name === 'parcels') || {}).bounds;
+  const mid = pb ? [(pb[0] + pb[2]) / 2, (pb[1] + pb[3]) / 2] : [0, 0];
+  const parcels = await getJSON('/ogc/collections/parcels/items?limit=1000');
+  let parcel = null;
+  let best = Infinity;
+  for (const f of parcels.features) {
+    if (!f.properties.code || !/Polygon/.test(f.geometry.type)) continue;
+    const [x, y] = interiorPoint(f.geometry);
+    const d = (x - mid[0]) ** 2 + (y - mid[1]) ** 2;
+    if (d < best) { best = d; parcel = f; }
+  }
   if (!parcel) throw new Error('no parcel with a code in /ogc/collections/parcels/items');
   const code = parcel.properties.code;
   const [lon, lat] = interiorPoint(parcel.geometry);
