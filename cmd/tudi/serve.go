@@ -30,27 +30,36 @@ type ServeConfig struct {
 	StatementTimeout time.Duration
 	Sample           bool
 	TileCache        string
+	MaxConns         int32
 }
 
 func (c ServeConfig) logAttrs() []any {
 	return []any{"addr", c.Addr, "db", postgis.Redact(c.DB.URL), "data_dir", c.DB.DataDir,
-		"public_url", c.PublicURL, "tile_cache", c.TileCache, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample}
+		"public_url", c.PublicURL, "tile_cache", c.TileCache, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample, "max_conns", c.MaxConns}
 }
 
 func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	var cfg ServeConfig
+	var (
+		cfg      ServeConfig
+		maxConns int
+	)
 	addDBFlags(fs, &cfg.DB, env)
 	fs.StringVar(&cfg.Addr, "addr", envOr(env, "TUDI_ADDR", ":8080"), "listen address (env TUDI_ADDR)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env.Getenv("TUDI_PUBLIC_URL"), "absolute URL clients reach tudi at, when behind a proxy (env TUDI_PUBLIC_URL)")
 	fs.StringVar(&cfg.Token, "token", env.Getenv("TUDI_TOKEN"), "bearer token for writes (env TUDI_TOKEN); default: generated and stored in DATA_DIR/token")
 	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", 30*time.Second, "limit of one SQL statement of a request")
+	fs.IntVar(&maxConns, "max-conns", 24, "database connections of the server's pool (tiles of a composite request and concurrent clients each take one)")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
 	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
+	if maxConns < 2 || maxConns > 1000 {
+		return land.Errorf(land.Invalid, "--max-conns must be between 2 and 1000, got %d", maxConns)
+	}
+	cfg.MaxConns = int32(maxConns)
 	if fs.NArg() > 0 {
 		return land.Errorf(land.Invalid, "serve takes no arguments, got %q", fs.Args())
 	}
@@ -62,7 +71,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	defer ln.Close()
 	log.Info("starting tudi serve", cfg.logAttrs()...)
 
-	st, err := openStore(ctx, cfg.DB, postgis.Options{StatementTimeout: cfg.StatementTimeout, AppName: "tudi serve"}, log)
+	st, err := openStore(ctx, cfg.DB, postgis.Options{StatementTimeout: cfg.StatementTimeout, AppName: "tudi serve", MaxConns: cfg.MaxConns}, log)
 	if err != nil {
 		return err
 	}
