@@ -58,6 +58,7 @@ type Request struct {
 	SourceLayer string            // the layer to read from a GeoPackage or a zip holding several
 	Files       []string          // paths of the input files (.shp with siblings, .zip, .geojson, .json, .gpkg)
 	User        string            // who imports, for the history
+	Title       string            // title of a new layer (default: the kind's Chinese name, or the layer name)
 	// Names, when set, are the names to record for Files (uploads are
 	// stored under temporary names); same length as Files.
 	Names []string

@@ -266,7 +266,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	} else {
 		// Once committed, the fresh table has the layer's name and the
 		// deferred DROP of the working name finds nothing.
-		if err := swap(ctx, tx, req.Layer, work, kind, old); err != nil {
+		if err := swap(ctx, tx, req.Layer, req.Title, work, kind, old); err != nil {
 			return err
 		}
 	}
@@ -613,12 +613,13 @@ func appendRows(ctx context.Context, tx pgx.Tx, layer string, fields []land.Fiel
 // new layer is first created with postgis.CreateLayer (registry entry and
 // table), whose empty table is swapped out the same way. From the DROP to
 // the commit the layer is locked, for the time of a few catalog updates.
-func swap(ctx context.Context, tx pgx.Tx, name, work string, kind land.Kind, old *land.Layer) error {
+func swap(ctx context.Context, tx pgx.Tx, name, title, work string, kind land.Kind, old *land.Layer) error {
 	if old == nil {
-		zh, _ := kind.Title()
-		title := zh
-		if kind == land.Generic {
-			title = name
+		if title == "" {
+			title, _ = kind.Title()
+			if kind == land.Generic {
+				title = name
+			}
 		}
 		if err := postgis.CreateLayer(ctx, tx, &land.Layer{Name: name, Kind: kind, Title: title}); err != nil {
 			return err

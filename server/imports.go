@@ -159,6 +159,8 @@ func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool
 		req.Encoding = v
 	case "source_layer":
 		req.SourceLayer = v
+	case "title":
+		req.Title = v
 	case "srid":
 		if v == "" {
 			return nil
@@ -175,7 +177,7 @@ func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool
 		}
 		req.Map[strings.TrimSpace(k)] = strings.TrimSpace(src)
 	default:
-		return land.Errorf(land.Invalid, "unknown form field %q (allowed: file, layer, kind, mode, encoding, srid, map, source_layer)", name)
+		return land.Errorf(land.Invalid, "unknown form field %q (allowed: file, layer, kind, mode, encoding, srid, map, source_layer, title)", name)
 	}
 	return nil
 }

@@ -63,6 +63,7 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		r.Map[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		return nil
 	})
+	fs.StringVar(&r.Title, "title", "", "title of a new layer, shown in the web map and catalogs (default: the kind's name)")
 	fs.StringVar(&r.SourceLayer, "source-layer", "", "the layer to read from a GeoPackage, or a zip holding several")
 	fs.StringVar(&r.User, "user", currentUser(env), "who imports, for the history (env TUDI_USER)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the summary as JSON")

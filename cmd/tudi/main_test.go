@@ -142,14 +142,17 @@ func TestServeLoadsTheSampleDistrict(t *testing.T) {
 	var cat struct {
 		Layers []struct {
 			Name         string    `json:"name"`
+			Title        string    `json:"title"`
 			FeatureCount int64     `json:"feature_count"`
 			Bounds       []float64 `json:"bounds"`
 		} `json:"layers"`
 	}
 	getJSON(t, base+"/tiles", 200, &cat)
 	got := map[string]int64{}
+	titles := map[string]string{}
 	for _, l := range cat.Layers {
 		got[l.Name] = l.FeatureCount
+		titles[l.Name] = l.Title
 		if len(l.Bounds) != 4 || l.Bounds[0] < 73 || l.Bounds[2] > 136 {
 			t.Errorf("layer %q: bounds %v are not in China", l.Name, l.Bounds)
 		}
@@ -158,6 +161,9 @@ func TestServeLoadsTheSampleDistrict(t *testing.T) {
 		if got[name] <= 0 {
 			t.Errorf("catalog: layer %q has %d features, want > 0 (catalog: %v)", name, got[name], got)
 		}
+	}
+	if titles["parcels"] != "地块" || titles["stations"] != "地铁站点" {
+		t.Errorf("layer titles: %v, want 地块 for parcels (the kind's) and 地铁站点 for stations (given at import)", titles)
 	}
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {

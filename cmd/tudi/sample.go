@@ -68,7 +68,7 @@ func loadSampleIfEmpty(ctx context.Context, db *postgis.DB, dataDir string, log 
 	for _, l := range m.Layers {
 		imp, err := im.Import(ctx, importers.Request{
 			Layer: l.Name, Kind: l.Kind, Encoding: l.Encoding, SRID: l.SRID,
-			Files: []string{filepath.Join(dir, l.Files[0])}, User: "tudi (sample)",
+			Files: []string{filepath.Join(dir, l.Files[0])}, User: "tudi (sample)", Title: sampleTitles[l.Name],
 		})
 		if err != nil {
 			return fmt.Errorf("load the sample layer %q: %w", l.Name, err)
@@ -78,3 +78,7 @@ func loadSampleIfEmpty(ctx context.Context, db *postgis.DB, dataDir string, log 
 	}
 	return nil
 }
+
+// sampleTitles names the sample's layers whose kind has no fitting title of
+// its own (generic layers get their layer name otherwise).
+var sampleTitles = map[string]string{"stations": "地铁站点"}
