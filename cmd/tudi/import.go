@@ -7,14 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"os/user"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
-
-	"golang.org/x/term"
 
 	"tudi/importers"
 	"tudi/land"
@@ -100,7 +95,7 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	}
 	defer st.Close(context.WithoutCancel(ctx))
 
-	bar := newProgressBar(env.Stderr)
+	bar := newProgressBar(env.Stderr, "features", "— validating, indexing, swapping…")
 	r.Progress = bar.update
 	imp, err := importers.New(st.DB, log).Import(ctx, *r)
 	bar.finish()
@@ -189,57 +184,4 @@ func group(n int64) string {
 		b.WriteRune(c)
 	}
 	return b.String()
-}
-
-// progressBar draws "[####......]  45%  123 456 / 274 000  85 200 features/s"
-// on a terminal, at most five times a second; on anything else it draws
-// nothing.
-type progressBar struct {
-	mu    sync.Mutex
-	w     io.Writer
-	on    bool
-	start time.Time
-	last  time.Time
-	drawn bool
-}
-
-func newProgressBar(w io.Writer) *progressBar {
-	f, ok := w.(*os.File)
-	return &progressBar{w: w, on: ok && term.IsTerminal(int(f.Fd())), start: time.Now()}
-}
-
-func (p *progressBar) update(read, total int64) {
-	if !p.on {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	if now.Sub(p.last) < 200*time.Millisecond && read != total {
-		return
-	}
-	p.last = now
-	rate := float64(read) / max(now.Sub(p.start).Seconds(), 0.001)
-	const width = 30
-	if total > 0 {
-		frac := min(float64(read)/float64(total), 1)
-		n := int(frac * width)
-		after := ""
-		if read >= total {
-			after = "— validating, indexing, swapping…"
-		}
-		fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %s / %s  %s features/s %s", strings.Repeat("#", n), strings.Repeat(".", width-n),
-			frac*100, group(read), group(total), group(int64(rate)), after)
-	} else {
-		fmt.Fprintf(p.w, "\r%s features  %s features/s ", group(read), group(int64(rate)))
-	}
-	p.drawn = true
-}
-
-func (p *progressBar) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
 }

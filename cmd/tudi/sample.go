@@ -31,7 +31,7 @@ func sampleCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	if fs.NArg() > 0 {
 		return land.Errorf(land.Invalid, "sample takes no arguments, got %q", fs.Args())
 	}
-	bar := newProgressBar(env.Stderr)
+	bar := newProgressBar(env.Stderr, "features", "")
 	m, err := sampledata.Write(ctx, *out, sampledata.Options{Scale: *scale, Seed: *seed}, func(layer string, n int) {
 		bar.update(int64(n), 0)
 	})

@@ -4,16 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
-	"golang.org/x/term"
 
 	"tudi/land"
 	"tudi/postgis"
@@ -100,11 +96,11 @@ func tilesCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	bar := newTileBar(env.Stderr)
+	bar := newProgressBar(env.Stderr, "tiles", "")
 	start := time.Now()
 	switch sub {
 	case "seed":
-		sum, err := svc.Seed(ctx, r, bar.update)
+		sum, err := svc.Seed(ctx, r, bar.updateInt)
 		bar.finish()
 		if err != nil {
 			return err
@@ -113,7 +109,7 @@ func tilesCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 			group(int64(sum.Tiles)), cfg.Layers, r.MinZoom, r.MaxZoom, time.Since(start).Round(time.Millisecond),
 			group(int64(sum.Rendered)), group(int64(sum.Empty)), strconv.FormatFloat(float64(sum.Bytes)/1e6, 'f', 1, 64), group(int64(sum.Current)))
 	case "export":
-		sum, err := svc.Export(ctx, r, cfg.Format, cfg.Out, bar.update)
+		sum, err := svc.Export(ctx, r, cfg.Format, cfg.Out, bar.updateInt)
 		bar.finish()
 		if err != nil {
 			return err
@@ -163,51 +159,4 @@ func (c TilesConfig) tileRange() (tiles.Range, error) {
 		r.BBox = &orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}
 	}
 	return r, r.Validate()
-}
-
-// tileBar draws "[####......]  45%  1 234 / 2 744 tiles  85 tiles/s" on a
-// terminal, at most five times a second; elsewhere nothing.
-type tileBar struct {
-	mu    sync.Mutex
-	w     io.Writer
-	on    bool
-	start time.Time
-	last  time.Time
-	drawn bool
-}
-
-func newTileBar(w io.Writer) *tileBar {
-	f, ok := w.(*os.File)
-	return &tileBar{w: w, on: ok && term.IsTerminal(int(f.Fd())), start: time.Now()}
-}
-
-func (b *tileBar) update(done, total int) {
-	if !b.on {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := time.Now()
-	if now.Sub(b.last) < 200*time.Millisecond && done != total {
-		return
-	}
-	b.last = now
-	const width = 30
-	frac := 1.0
-	if total > 0 {
-		frac = min(float64(done)/float64(total), 1)
-	}
-	n := int(frac * width)
-	rate := float64(done) / max(now.Sub(b.start).Seconds(), 0.001)
-	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  %s / %s tiles  %s tiles/s ", strings.Repeat("#", n), strings.Repeat(".", width-n),
-		frac*100, group(int64(done)), group(int64(total)), group(int64(rate)))
-	b.drawn = true
-}
-
-func (b *tileBar) finish() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.drawn {
-		fmt.Fprint(b.w, "\r\033[K")
-	}
 }
