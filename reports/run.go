@@ -179,6 +179,9 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*land.Repo
 			res.Notes = append(res.Notes, note)
 		}
 	}
+	if err := s.boundaryCells(ctx, tx, sp, slices.Contains(group, "street")); err != nil {
+		return nil, err
+	}
 	args := []any{group}
 	if sp.Year != "" {
 		var year any // NULL: every year

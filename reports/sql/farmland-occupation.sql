@@ -26,15 +26,22 @@ construction AS (
     WHERE left(p.landuse_code, 2) IN ('05', '06', '07', '08', '09', '10')
       AND ($2::integer IS NULL OR extract(year FROM p.supply_date) = $2::integer)
 ),
--- Each pair of a construction parcel and a farmland patch that meet: the
--- join uses the GiST index of farmland (ST_Intersects implies &&), after
--- the cheap class test, and PostgreSQL may split the parcels among parallel
--- workers. Only the areal part of an intersection is kept, so parcels that
--- merely share an edge with a patch do not count.
+-- Each pair of a construction parcel and a farmland patch that meet, with
+-- the areal part of their intersection (parcels that merely share an edge
+-- with a patch have none). Each patch looks up the parcels under it through
+-- the GiST index of parcels and keeps the construction ones: 120 000
+-- patches probing the parcels' index take less than half the time of half
+-- a million construction parcels probing the farmland index. The LATERAL …
+-- OFFSET 0 holds PostgreSQL to that order and computes each intersection
+-- once.
 pairs AS (
-    SELECT c.id, f.id AS patch, ST_CollectionExtract(ST_Intersection(c.geom, f.geom), 3) AS g
-    FROM construction c
-    JOIN farmland f ON ST_Intersects(c.geom, f.geom)
+    SELECT c.id, f.id AS patch, c.g
+    FROM farmland f
+    CROSS JOIN LATERAL (
+        SELECT c.id, ST_CollectionExtract(ST_Intersection(c.geom, f.geom), 3) AS g
+        FROM construction c
+        WHERE ST_Intersects(c.geom, f.geom)
+        OFFSET 0) c
 ),
 occupied AS (
     SELECT id, ST_Area(ST_Union(g)::geography) AS area_m2, array_agg(patch) AS patches -- each (parcel, patch) pair comes once
@@ -46,22 +53,26 @@ occupied AS (
     GROUP BY id
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface, looked up for each feature through the GiST
--- index of boundaries, and only when grouped by street (the CASE skips the
--- lookup otherwise). A lookup per feature (about 10 µs against boundaries
--- of ~900 vertices) is deliberately preferred to joining an intermediate
--- result back to the features: that join's plan hangs on row estimates,
--- and a nested loop over a million rows never ends.
+-- holds its point on surface, computed only when grouped by street (the
+-- CASEs skip it otherwise): the name of the point's 0.01° cell in
+-- boundary_cells (see boundary-cells.sql), a hash join, or where a
+-- boundary's edge crosses that cell, a lookup through the GiST index of
+-- boundaries. Features are never joined back to an intermediate result:
+-- that join's plan hangs on row estimates.
 keyed AS (
-    SELECT CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
+    SELECT CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(cell.name, (
                SELECT b.name FROM boundaries b
-               WHERE ST_Contains(b.geom, ST_PointOnSurface(c.geom))
+               WHERE ST_Contains(b.geom, c.pos)
                ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
            CASE WHEN 'class' = ANY($1::text[]) THEN left(c.landuse_code, 2) END AS class_code,
            CASE WHEN 'code' = ANY($1::text[]) THEN c.landuse_code END AS landuse_code,
            c.landuse_name, o.area_m2, o.patches
     FROM occupied o
-    JOIN parcels c ON c.id = o.id
+    JOIN (SELECT id, landuse_code, landuse_name,
+                 CASE WHEN 'street' = ANY($1::text[]) THEN ST_PointOnSurface(geom) END AS pos
+          FROM parcels) c ON c.id = o.id
+    LEFT JOIN boundary_cells cell -- the point's cell
+           ON cell.cell = floor(ST_X(c.pos) * 100)::bigint * 100000 + floor(ST_Y(c.pos) * 100)::bigint
 )
 SELECT k.street, k.class_code,
        (SELECT class_name FROM classes WHERE classes.class_code = k.class_code) AS class_name,

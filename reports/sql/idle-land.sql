@@ -12,30 +12,33 @@
 --   $2 integer  only land identified in this year (NULL: every year)
 -- Layers: idle_land, boundaries.
 WITH idle AS (
-    SELECT i.*
+    SELECT i.*, CASE WHEN 'street' = ANY($1::text[]) THEN ST_PointOnSurface(i.geom) END AS pos
     FROM idle_land i
     WHERE $2::integer IS NULL OR extract(year FROM i.identified_date) = $2::integer
+    OFFSET 0 -- keeps the point on surface computed once per feature
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface, looked up for each feature through the GiST
--- index of boundaries, and only when grouped by street (the CASE skips the
--- lookup otherwise). A lookup per feature (about 10 µs against boundaries
--- of ~900 vertices) is deliberately preferred to joining an intermediate
--- result back to the features: that join's plan hangs on row estimates,
--- and a nested loop over a million rows never ends.
+-- holds its point on surface, computed only when grouped by street (the
+-- CASEs skip it otherwise): the name of the point's 0.01° cell in
+-- boundary_cells (see boundary-cells.sql), a hash join, or where a
+-- boundary's edge crosses that cell, a lookup through the GiST index of
+-- boundaries. Features are never joined back to an intermediate result:
+-- that join's plan hangs on row estimates.
 keyed AS (
     SELECT CASE WHEN 'kind' = ANY($1::text[]) THEN coalesce(nullif(i.kind, ''), '未填') END AS kind,
            CASE WHEN 'cause' = ANY($1::text[]) THEN coalesce(nullif(i.cause, ''), '未填') END AS cause,
            CASE WHEN 'method' = ANY($1::text[]) THEN coalesce(nullif(i.disposal_method, ''), '未填') END AS method,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
+           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(cell.name, (
                SELECT b.name FROM boundaries b
-               WHERE ST_Contains(b.geom, ST_PointOnSurface(i.geom))
+               WHERE ST_Contains(b.geom, i.pos)
                ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
            CASE WHEN 'year' = ANY($1::text[]) THEN extract(year FROM i.identified_date)::integer END AS year,
            i.area_m2,
            i.disposal_status = '已处置' AS disposed,
            coalesce(i.digested, false) AS digested
     FROM idle i
+    LEFT JOIN boundary_cells cell -- the point's cell
+           ON cell.cell = floor(ST_X(i.pos) * 100)::bigint * 100000 + floor(ST_Y(i.pos) * 100)::bigint
 ),
 sums AS (
     SELECT kind, cause, method, street, year,

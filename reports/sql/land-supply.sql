@@ -9,27 +9,31 @@
 --   SET search_path = layers, public; or let tudi map them to other layers).
 -- Rows: one per group, then one total row (is_total) over all of them.
 WITH supplied AS (
-    SELECT id, geom, area_m2, supply_method, supply_date, price_wan
+    SELECT area_m2, supply_method, supply_date, price_wan,
+           CASE WHEN 'street' = ANY($1::text[]) THEN ST_PointOnSurface(geom) END AS pos
     FROM parcels
     WHERE coalesce(supply_method, '') <> ''
       AND ($2::integer IS NULL OR extract(year FROM supply_date) = $2::integer)
+    OFFSET 0 -- keeps the point on surface computed once per parcel
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface, looked up for each feature through the GiST
--- index of boundaries, and only when grouped by street (the CASE skips the
--- lookup otherwise). A lookup per feature (about 10 µs against boundaries
--- of ~900 vertices) is deliberately preferred to joining an intermediate
--- result back to the features: that join's plan hangs on row estimates,
--- and a nested loop over a million rows never ends.
+-- holds its point on surface, computed only when grouped by street (the
+-- CASEs skip it otherwise): the name of the point's 0.01° cell in
+-- boundary_cells (see boundary-cells.sql), a hash join, or where a
+-- boundary's edge crosses that cell, a lookup through the GiST index of
+-- boundaries. Features are never joined back to an intermediate result:
+-- that join's plan hangs on row estimates.
 keyed AS (
     SELECT CASE WHEN 'method' = ANY($1::text[]) THEN p.supply_method END AS method,
            CASE WHEN 'year' = ANY($1::text[]) THEN extract(year FROM p.supply_date)::integer END AS year,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
+           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(cell.name, (
                SELECT b.name FROM boundaries b
-               WHERE ST_Contains(b.geom, ST_PointOnSurface(p.geom))
+               WHERE ST_Contains(b.geom, p.pos)
                ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
            p.area_m2, p.price_wan
     FROM supplied p
+    LEFT JOIN boundary_cells cell -- the point's cell
+           ON cell.cell = floor(ST_X(p.pos) * 100)::bigint * 100000 + floor(ST_Y(p.pos) * 100)::bigint
 )
 SELECT method, year, street,
        GROUPING(method, year, street) <> 0 AS is_total,

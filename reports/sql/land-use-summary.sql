@@ -13,21 +13,26 @@ WITH classes (class_code, class_name) AS (VALUES
     ('11', '水域及水利设施用地'), ('12', '其他土地')
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface, looked up for each feature through the GiST
--- index of boundaries, and only when grouped by street (the CASE skips the
--- lookup otherwise). A lookup per feature (about 10 µs against boundaries
--- of ~900 vertices) is deliberately preferred to joining an intermediate
--- result back to the features: that join's plan hangs on row estimates,
--- and a nested loop over a million rows never ends.
+-- holds its point on surface, computed only when grouped by street (the
+-- CASEs skip it otherwise): the name of the point's 0.01° cell in
+-- boundary_cells (see boundary-cells.sql), a hash join, or where a
+-- boundary's edge crosses that cell, a lookup through the GiST index of
+-- boundaries. Features are never joined back to an intermediate result:
+-- that join's plan hangs on row estimates.
 keyed AS (
     SELECT CASE WHEN 'class' = ANY($1::text[]) THEN coalesce(left(nullif(p.landuse_code, ''), 2), '未填') END AS class_code,
            CASE WHEN 'code' = ANY($1::text[]) THEN coalesce(nullif(p.landuse_code, ''), '未填') END AS landuse_code,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
+           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(cell.name, (
                SELECT b.name FROM boundaries b
-               WHERE ST_Contains(b.geom, ST_PointOnSurface(p.geom))
+               WHERE ST_Contains(b.geom, p.pos)
                ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
            p.landuse_name, p.area_m2
-    FROM parcels p
+    -- OFFSET 0 keeps the point on surface computed once per parcel.
+    FROM (SELECT landuse_code, landuse_name, area_m2,
+                 CASE WHEN 'street' = ANY($1::text[]) THEN ST_PointOnSurface(geom) END AS pos
+          FROM parcels OFFSET 0) p
+    LEFT JOIN boundary_cells cell -- the point's cell
+           ON cell.cell = floor(ST_X(p.pos) * 100)::bigint * 100000 + floor(ST_Y(p.pos) * 100)::bigint
 ),
 sums AS (
     SELECT class_code, landuse_code, street,

@@ -19,25 +19,27 @@
 -- Layers: renewal_units, stations, boundaries.
 WITH units AS (
     SELECT u.*,
-           array_position(ARRAY['计划立项', '规划批准', '实施主体确认', '土地出让', '建设', '竣工'], u.stage) AS stage_no
+           array_position(ARRAY['计划立项', '规划批准', '实施主体确认', '土地出让', '建设', '竣工'], u.stage) AS stage_no,
+           CASE WHEN 'street' = ANY($1::text[]) THEN ST_PointOnSurface(u.geom) END AS pos
     FROM renewal_units u
     WHERE $2::integer IS NULL OR extract(year FROM u.approved_date) = $2::integer
+    OFFSET 0 -- keeps the point on surface computed once per unit
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface, looked up for each feature through the GiST
--- index of boundaries, and only when grouped by street (the CASE skips the
--- lookup otherwise). A lookup per feature (about 10 µs against boundaries
--- of ~900 vertices) is deliberately preferred to joining an intermediate
--- result back to the features: that join's plan hangs on row estimates,
--- and a nested loop over a million rows never ends.
+-- holds its point on surface, computed only when grouped by street (the
+-- CASEs skip it otherwise): the name of the point's 0.01° cell in
+-- boundary_cells (see boundary-cells.sql), a hash join, or where a
+-- boundary's edge crosses that cell, a lookup through the GiST index of
+-- boundaries. Features are never joined back to an intermediate result:
+-- that join's plan hangs on row estimates.
 keyed AS (
     SELECT CASE WHEN 'stage' = ANY($1::text[]) THEN coalesce(nullif(u.stage, ''), '未填') END AS stage,
            CASE WHEN 'stage' = ANY($1::text[]) THEN u.stage_no END AS stage_no,
            CASE WHEN 'category' = ANY($1::text[]) THEN coalesce(nullif(u.category, ''), '未填') END AS category,
            CASE WHEN 'direction' = ANY($1::text[]) THEN coalesce(nullif(u.direction, ''), '未填') END AS direction,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce((
+           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(cell.name, (
                SELECT b.name FROM boundaries b
-               WHERE ST_Contains(b.geom, ST_PointOnSurface(u.geom))
+               WHERE ST_Contains(b.geom, u.pos)
                ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
            u.area_m2,
            coalesce(u.contributed_area_m2, 0) AS contributed_m2,
@@ -51,6 +53,8 @@ keyed AS (
                    WHERE s.geom && ST_Expand(u.geom, 0.01)
                      AND ST_DWithin(s.geom::geography, u.geom::geography, 500)) AS tod
     FROM units u
+    LEFT JOIN boundary_cells cell -- the point's cell
+           ON cell.cell = floor(ST_X(u.pos) * 100)::bigint * 100000 + floor(ST_Y(u.pos) * 100)::bigint
 ),
 sums AS (
     SELECT stage, stage_no, category, direction, street,

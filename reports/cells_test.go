@@ -1,0 +1,101 @@
+package reports_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"testing"
+
+	"tudi/land"
+	"tudi/pgcluster/pgtest"
+	"tudi/postgis"
+	"tudi/reports"
+)
+
+// Over boundaries kilometres wide, most features take their sub-district
+// from the grid of boundary_cells, the rest from a lookup; either way each
+// street's count and area equal those of a plain point-on-surface lookup
+// of every parcel, written here on its own, with nested polygons (the
+// smallest wins), a gap between polygons and parcels outside every one.
+func TestStreetCellsAgreeWithAPlainLookup(t *testing.T) {
+	db := postgis.New(pgtest.NewDB(t).Pool, nil)
+	mustLayer(t, db, "boundaries", land.Boundaries, []feature{
+		{r: rect{-10000, 0, 10000, 20000}, vals: map[string]any{"name": "大区"}},
+		{r: rect{-10000, 0, 0, 12000}, vals: map[string]any{"name": "西街"}},
+		{r: rect{0, 0, 10000, 20000}, vals: map[string]any{"name": "东街"}},
+		{r: rect{3000, 4000, 7500, 9000}, vals: map[string]any{"name": "东街里的镇"}},
+		{r: rect{-10000, 26000, -4000, 31000}, vals: map[string]any{"name": "飞地"}},
+	})
+	var parcels []feature
+	for x := -12000.0; x < 12000; x += 430 {
+		for y := -1500.0; y < 32000; y += 370 {
+			parcels = append(parcels, feature{r: rect{x, y, x + 120, y + 90},
+				vals: map[string]any{"landuse_code": "0701", "landuse_name": "城镇住宅用地"}})
+		}
+	}
+	mustLayer(t, db, "parcels", land.Parcels, parcels)
+	ctx := context.Background()
+	// The grid must name cells of each kind (else only the lookup is tested):
+	// in the streets, in the nested town and outside every boundary.
+	q, err := os.ReadFile("sql/boundary-cells.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named []string
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rolled back, as the report's transaction is: the temporary table goes.
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "SET LOCAL search_path = layers, public;\n"+string(q)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT array_agg(DISTINCT name ORDER BY name) FROM boundary_cells`).Scan(&named); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"东街", "东街里的镇", "大区", "未划分", "西街", "飞地"}; !slices.Equal(named, want) {
+		t.Errorf("cells are named %v, want %v", named, want)
+	}
+	want := map[string][2]float64{}
+	rows, err := db.Pool.Query(ctx, `
+		SELECT coalesce((SELECT b.name FROM layers.boundaries b
+		                 WHERE ST_Contains(b.geom, ST_PointOnSurface(p.geom))
+		                 ORDER BY b.area_m2 LIMIT 1), '未划分'),
+		       count(*), sum(p.area_m2)
+		FROM layers.parcels p GROUP BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		var n, a float64
+		if err := rows.Scan(&name, &n, &a); err != nil {
+			t.Fatal(err)
+		}
+		want[name] = [2]float64{n, a}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 6 {
+		t.Fatalf("the fixture should give 6 sub-districts, gives %v", want)
+	}
+	res := mustRun(t, reports.New(db, nil), "land-use-summary", reports.Options{Group: []string{"street"}})
+	if len(res.Rows) != len(want) {
+		t.Errorf("%d streets, want %d: %v", len(res.Rows), len(want), res.Rows)
+	}
+	for _, row := range res.Rows {
+		name := fmt.Sprint(row["street"])
+		n, _ := num(row["parcels"])
+		a, _ := num(row["area_m2"])
+		if w, ok := want[name]; !ok || n != w[0] || math.Abs(a-w[1]) > 0.01 {
+			t.Errorf("%s: %v parcels, %v m²; want %v", name, n, a, w)
+		}
+	}
+}

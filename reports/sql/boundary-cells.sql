@@ -1,0 +1,49 @@
+-- Sub-district cells: a grid of 0.01° cells (about 1 km) over the
+-- boundaries layer, each cell that no boundary's edge crosses named after
+-- the sub-district it lies in. The reports find a feature's sub-district by
+-- joining the cell of its point on surface to this table (a hash join, a
+-- fraction of a microsecond a feature) and look the point up in boundaries
+-- only when its cell is not here (an edge crosses it). Looking up every one
+-- of a million points costs ~5 µs each in the index probe itself, whatever
+-- the size of the polygons, so the grid rather than subdivided polygons
+-- is what makes grouping by street fast.
+--
+-- The cell of cx, cy spans longitude cx/100 … (cx+1)/100 and latitude
+-- cy/100 … (cy+1)/100 (CGCS2000 degrees, like every layer); a point x, y
+-- lies in cx = floor(x * 100), cy = floor(y * 100), and the table keys the
+-- cell by the one number cx * 100000 + cy (|cy| ≤ 9000), which lets
+-- PostgreSQL hash the join. A cell is named only when every
+-- boundary polygon that meets it holds it in its interior (then every point
+-- in it lies in exactly those polygons, and the smallest one wins, as in the
+-- lookup) or when no polygon meets it (未划分). The cell is tested grown by
+-- 1e-7° (1 cm) so that rounding in floor() cannot put a point in a cell
+-- whose test it escaped.
+--
+-- tudi runs this in the report's transaction when grouping by street, and
+-- otherwise makes boundary_cells an empty view (a temporary table would keep
+-- the whole report off parallel workers). Over a boundaries layer wider than
+-- 250 000 cells (a province, say) the grid is left empty: every feature is
+-- then looked up, which is slower but gives the same sub-districts.
+-- In psql, run it before the report's SQL: \i reports/sql/boundary-cells.sql
+CREATE TEMP TABLE boundary_cells AS
+WITH extent AS (
+    SELECT floor(ST_XMin(e) * 100)::integer AS x0, floor(ST_XMax(e) * 100)::integer AS x1,
+           floor(ST_YMin(e) * 100)::integer AS y0, floor(ST_YMax(e) * 100)::integer AS y1
+    FROM (SELECT ST_Extent(geom) AS e FROM boundaries) b
+    WHERE e IS NOT NULL
+),
+grid AS (
+    SELECT cx, cy, ST_Expand(ST_MakeEnvelope(cx / 100.0, cy / 100.0, (cx + 1) / 100.0, (cy + 1) / 100.0, 4490), 1e-7) AS box
+    FROM extent,
+         generate_series(x0, x1) AS cx,
+         generate_series(y0, y1) AS cy
+    WHERE (x1 - x0 + 1)::bigint * (y1 - y0 + 1) <= 250000
+)
+SELECT g.cx::bigint * 100000 + g.cy AS cell,
+       coalesce((SELECT b.name FROM boundaries b
+                 WHERE ST_ContainsProperly(b.geom, g.box)
+                 ORDER BY b.area_m2 LIMIT 1), '未划分') AS name
+FROM grid g
+WHERE NOT EXISTS (SELECT 1 FROM boundaries b
+                  WHERE ST_Intersects(b.geom, g.box) AND NOT ST_ContainsProperly(b.geom, g.box));
+ANALYZE boundary_cells;
