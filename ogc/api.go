@@ -19,7 +19,7 @@ func (s *Service) api(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	layers, err := s.db.FindLayers(r.Context(), allLayers())
+	layers, err := s.db.FindLayers(r.Context(), land.LayerFilter{})
 	if err != nil {
 		return err
 	}

@@ -168,7 +168,3 @@ func (s *Service) layer(ctx context.Context, r *http.Request) (*land.Layer, erro
 }
 
 func pathEscape(s string) string { return url.PathEscape(s) }
-
-// allLayers selects every layer. Names is an empty, non-nil slice: a nil
-// one reaches SQL as NULL, and cardinality(NULL) = 0 is not true.
-func allLayers() land.LayerFilter { return land.LayerFilter{Names: []string{}} }

@@ -54,7 +54,7 @@ func parseSRID(param, s string) (int, error) {
 
 // layersParam returns the named layers (comma-separated), or all of them.
 func (s *Server) layersParam(r *http.Request, names []string) ([]*land.Layer, error) {
-	f := land.LayerFilter{Names: []string{}} // non-nil: a nil slice would select nothing
+	f := land.LayerFilter{}
 	for _, n := range names {
 		if n = strings.TrimSpace(n); n != "" {
 			if err := land.ValidateLayerName(n); err != nil {

@@ -425,7 +425,7 @@ type CatalogEntry struct {
 }
 
 func (s *Service) catalog(w http.ResponseWriter, r *http.Request) error {
-	layers, err := s.db.FindLayers(r.Context(), allLayers())
+	layers, err := s.db.FindLayers(r.Context(), land.LayerFilter{})
 	if err != nil {
 		return err
 	}

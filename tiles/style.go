@@ -54,7 +54,7 @@ func (s *Service) Style(ctx context.Context, name, base string) (*Style, error) 
 	var layers []*land.Layer
 	var err error
 	if name == "default" {
-		if layers, err = s.db.FindLayers(ctx, allLayers()); err != nil {
+		if layers, err = s.db.FindLayers(ctx, land.LayerFilter{}); err != nil {
 			return nil, err
 		}
 		order := orderLayers(layers)

@@ -89,7 +89,3 @@ func classField(k land.Kind) string {
 func extentBound(e [4]float64) orb.Bound {
 	return orb.Bound{Min: orb.Point{e[0], e[1]}, Max: orb.Point{e[2], e[3]}}
 }
-
-// allLayers selects every layer. Names is an empty, non-nil slice: a nil one
-// reaches the registry query as NULL, which matches no layer.
-func allLayers() land.LayerFilter { return land.LayerFilter{Names: []string{}} }
