@@ -365,31 +365,25 @@ func (r *wkbReader) geom(depth int) (orb.Geometry, error) {
 		}
 		switch typ {
 		case wkbMultiPoint:
-			mp := make(orb.MultiPoint, 0, len(parts))
-			for _, c := range parts {
-				if p, ok := c.(orb.Point); ok {
-					mp = append(mp, p)
-				}
-			}
-			return mp, nil
+			return orb.MultiPoint(partsOf[orb.Point](parts)), nil
 		case wkbMultiLineString:
-			ml := make(orb.MultiLineString, 0, len(parts))
-			for _, c := range parts {
-				if l, ok := c.(orb.LineString); ok {
-					ml = append(ml, l)
-				}
-			}
-			return ml, nil
+			return orb.MultiLineString(partsOf[orb.LineString](parts)), nil
 		case wkbMultiPolygon:
-			mp := make(orb.MultiPolygon, 0, len(parts))
-			for _, c := range parts {
-				if p, ok := c.(orb.Polygon); ok {
-					mp = append(mp, p)
-				}
-			}
-			return mp, nil
+			return orb.MultiPolygon(partsOf[orb.Polygon](parts)), nil
 		}
 		return orb.Collection(parts), nil
 	}
 	return nil, fmt.Errorf("%w: geometry type %d", errWKB, typ)
+}
+
+// partsOf keeps the parts of a multi-geometry that are of type T (a
+// MultiPolygon's WKB may only hold polygons; anything else is dropped).
+func partsOf[T orb.Geometry](parts []orb.Geometry) []T {
+	out := make([]T, 0, len(parts))
+	for _, c := range parts {
+		if t, ok := c.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
 }
