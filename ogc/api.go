@@ -12,10 +12,7 @@ import (
 // declared inline (not only through $ref) and equal what the server
 // enforces.
 func (s *Service) api(w http.ResponseWriter, r *http.Request) error {
-	if err := checkParams(r, "f"); err != nil {
-		return err
-	}
-	isHTML, err := wantsHTML(r)
+	isHTML, err := formatOnly(r)
 	if err != nil {
 		return err
 	}

@@ -34,10 +34,7 @@ var conformanceClasses = []string{
 }
 
 func (s *Service) landing(w http.ResponseWriter, r *http.Request) error {
-	if err := checkParams(r, "f"); err != nil {
-		return err
-	}
-	isHTML, err := wantsHTML(r)
+	isHTML, err := formatOnly(r)
 	if err != nil {
 		return err
 	}
@@ -62,10 +59,7 @@ func (s *Service) landing(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) conformance(w http.ResponseWriter, r *http.Request) error {
-	if err := checkParams(r, "f"); err != nil {
-		return err
-	}
-	isHTML, err := wantsHTML(r)
+	isHTML, err := formatOnly(r)
 	if err != nil {
 		return err
 	}
@@ -168,10 +162,7 @@ func (s *Service) temporalExtent(ctx context.Context, l *land.Layer) (temporalEx
 }
 
 func (s *Service) collections(w http.ResponseWriter, r *http.Request) error {
-	if err := checkParams(r, "f"); err != nil {
-		return err
-	}
-	isHTML, err := wantsHTML(r)
+	isHTML, err := formatOnly(r)
 	if err != nil {
 		return err
 	}
@@ -203,10 +194,7 @@ func (s *Service) collections(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) collection(w http.ResponseWriter, r *http.Request) error {
-	if err := checkParams(r, "f"); err != nil {
-		return err
-	}
-	isHTML, err := wantsHTML(r)
+	isHTML, err := formatOnly(r)
 	if err != nil {
 		return err
 	}
@@ -234,10 +222,7 @@ func (s *Service) collection(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) queryables(w http.ResponseWriter, r *http.Request) error {
-	if err := checkParams(r, "f"); err != nil {
-		return err
-	}
-	isHTML, err := wantsHTML(r)
+	isHTML, err := formatOnly(r)
 	if err != nil {
 		return err
 	}

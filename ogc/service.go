@@ -108,6 +108,15 @@ func wantsHTML(r *http.Request) (bool, error) {
 	return j < 0 || h < j, nil
 }
 
+// formatOnly is the prologue of the resources that take no parameter but
+// f: it refuses any other parameter and says whether HTML is wanted.
+func formatOnly(r *http.Request) (bool, error) {
+	if err := checkParams(r, "f"); err != nil {
+		return false, err
+	}
+	return wantsHTML(r)
+}
+
 // checkParams refuses query parameters that the API definition does not
 // declare (OGC API Features Part 1, /req/core/query-param-unknown).
 func checkParams(r *http.Request, allowed ...string) error {
