@@ -248,6 +248,14 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	}
 
 	// 3. One transaction: swap or append, registry, record, notification.
+	// Tile servers hold the registry in memory: the fence makes them check
+	// this layer in the database until the transaction has ended, so none
+	// serves a tile of the old version once it commits.
+	lift, err := im.db.Fence(ctx, main.Conn(), req.Layer)
+	if err != nil {
+		return err
+	}
+	defer lift()
 	tx, err := main.Begin(ctx)
 	if err != nil {
 		return postgis.Err(err)

@@ -23,7 +23,7 @@ func TestSampleDistrictImportsAsTheManifestSays(t *testing.T) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready := make(chan struct{})
-	go e.db.ListenChanges(lctx, func(c postgis.Change) { heard <- c }, func() { close(ready) })
+	go e.db.Listen(lctx, postgis.Listener{Changed: func(c postgis.Change) { heard <- c }, Synced: func(map[string][]string) { close(ready) }})
 	<-ready
 
 	for _, l := range m.Layers {

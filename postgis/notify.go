@@ -33,13 +33,33 @@ func NotifyChange(ctx context.Context, tx pgx.Tx, c Change) error {
 	return nil
 }
 
-// ListenChanges calls fn for every Change announced until ctx is done,
-// reconnecting after connection failures. onConnect, if not nil, is called
-// after each (re)connection, before listening: a reconnect may have missed
-// notifications, so a cache should drop what it cannot verify.
-func (db *DB) ListenChanges(ctx context.Context, fn func(Change), onConnect func()) error {
+// Listener receives what a change listener hears; every func may be nil.
+// They are called one at a time, from the listening goroutine.
+type Listener struct {
+	// Synced is called after each (re)connection, once listening, with the
+	// fences standing then (token → layers): changes may have been missed
+	// while disconnected, so a cache should drop what it cannot verify.
+	Synced func(fences map[string][]string)
+	// Lost is called when the connection is lost, before reconnecting.
+	Lost func(err error)
+	// Fenced is called for each fence announced (see Fence); the fence is
+	// acknowledged once it returns.
+	Fenced func(token string, layers []string)
+	// Lifted is called when a fence is lifted.
+	Lifted func(token string)
+	// Changed is called for each committed change.
+	Changed func(Change)
+}
+
+// Listen hears layer changes and fences until ctx is done, reconnecting
+// after connection failures. While connected it holds the listeners'
+// advisory lock, so writers' fences wait for its acknowledgements.
+func (db *DB) Listen(ctx context.Context, l Listener) error {
 	for {
-		err := db.listenOnce(ctx, fn, onConnect)
+		err := db.listenOnce(ctx, l)
+		if l.Lost != nil {
+			l.Lost(err)
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -52,30 +72,78 @@ func (db *DB) ListenChanges(ctx context.Context, fn func(Change), onConnect func
 	}
 }
 
-func (db *DB) listenOnce(ctx context.Context, fn func(Change), onConnect func()) error {
+func (db *DB) listenOnce(ctx context.Context, l Listener) error {
 	pc, err := db.Pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	// The connection is left in LISTEN state: never return it to the pool.
+	// The connection is left in LISTEN state holding a session lock: never
+	// return it to the pool.
 	conn := pc.Hijack()
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+Ident(ChangesChannel)); err != nil {
+	for _, q := range []string{
+		fmt.Sprintf("SELECT pg_advisory_lock_shared(%d, %d)", listenerLockClass, listenerLockObj),
+		"LISTEN " + Ident(ChangesChannel),
+		"LISTEN " + Ident(FencesChannel),
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	// Fences announced from now on arrive as notifications; those announced
+	// before are in the table.
+	fences, err := liveFences(ctx, conn)
+	if err != nil {
 		return err
 	}
-	if onConnect != nil {
-		onConnect()
+	if l.Synced != nil {
+		l.Synced(fences)
+	}
+	for token := range fences {
+		if err := ack(ctx, conn, token); err != nil {
+			return err
+		}
 	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
-		var c Change
-		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {
-			db.Log.Warn("bad change notification", "payload", n.Payload, "error", err)
-			continue
+		switch n.Channel {
+		case ChangesChannel:
+			var c Change
+			if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {
+				db.Log.Warn("bad change notification", "payload", n.Payload, "error", err)
+				continue
+			}
+			if l.Changed != nil {
+				l.Changed(c)
+			}
+		case FencesChannel:
+			var f fenceMsg
+			if err := json.Unmarshal([]byte(n.Payload), &f); err != nil || f.Token == "" {
+				db.Log.Warn("bad fence notification", "payload", n.Payload, "error", err)
+				continue
+			}
+			if f.Lifted {
+				if l.Lifted != nil {
+					l.Lifted(f.Token)
+				}
+				continue
+			}
+			if l.Fenced != nil {
+				l.Fenced(f.Token, f.Layers)
+			}
+			if err := ack(ctx, conn, f.Token); err != nil {
+				return err
+			}
 		}
-		fn(c)
 	}
+}
+
+func ack(ctx context.Context, conn *pgx.Conn, token string) error {
+	if _, err := conn.Exec(ctx, `SELECT pg_notify($1, $2)`, fenceAcksChannel, token); err != nil {
+		return fmt.Errorf("acknowledge fence: %w", Err(err))
+	}
+	return nil
 }

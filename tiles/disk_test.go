@@ -103,7 +103,7 @@ func TestAnImportInvalidatesExactlyThePreRenderedTilesOfItsExtent(t *testing.T) 
 	}
 	// Change parcel 1, at the origin, the way an import does.
 	var version int64
-	if err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+	if err := e.db.InFencedTx(ctx, []string{"parcels"}, func(tx pgx.Tx) error {
 		var bbox [4]float64
 		if err := tx.QueryRow(ctx, `UPDATE layers.parcels SET landuse_name = '已改' WHERE id = 1
 			RETURNING ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)`).Scan(&bbox[0], &bbox[1], &bbox[2], &bbox[3]); err != nil {

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -205,30 +206,78 @@ func (s *Service) dropGeneralised(ctx context.Context, layer string) error {
 // cache revalidation and, unless Config.NoRebuild, queues a rebuild of the
 // layer's generalised low zooms. At start (and after each reconnect, when
 // changes may have been missed) every layer whose generalisation is missing
-// or outdated is queued.
+// or outdated is queued. While it listens, tile requests take layer
+// versions from memory (see registry).
 func (s *Service) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	if !s.cfg.NoRebuild {
-		go func() {
-			defer close(done)
-			s.rebuilder(ctx)
-		}()
-	} else {
-		close(done)
+		wg.Go(func() { s.rebuilder(ctx) })
 	}
-	err := s.db.ListenChanges(ctx, func(c postgis.Change) {
-		s.changes.record(c)
-		s.metrics.heard.Inc()
-		s.queue(c.Layer, &c)
-	}, func() {
-		s.changes.reset()
-		go s.queueOutdated(ctx)
+	wg.Go(func() { s.dropStaleFences(ctx) })
+	err := s.db.Listen(ctx, postgis.Listener{
+		Synced: func(fences map[string][]string) {
+			s.changes.reset()
+			s.reg.connect(fences)
+			if err := s.reg.refresh(ctx, s.db, true); err != nil && ctx.Err() == nil {
+				// Not synced: requests read the registry in the database
+				// until dropStaleFences manages a read.
+				s.log.Warn("cannot read the layer registry after connecting", "error", err)
+			}
+			go s.queueOutdated(ctx)
+		},
+		Lost: func(error) { s.reg.lost() },
+		Fenced: func(token string, layers []string) {
+			s.reg.fence(token, layers)
+		},
+		Lifted: func(token string) {
+			if err := s.reg.refresh(ctx, s.db, false, token); err != nil && ctx.Err() == nil {
+				s.log.Warn("cannot read the layer registry after a change; retrying", "error", err)
+			}
+		},
+		Changed: func(c postgis.Change) {
+			s.changes.record(c)
+			s.metrics.heard.Inc()
+			s.queue(c.Layer, &c)
+		},
 	})
 	cancel()
-	<-done
+	wg.Wait()
 	return err
+}
+
+// dropStaleFences lifts, every second, the fences whose writers are gone
+// (or whose lift was missed) and retries a registry read that failed after
+// connecting.
+func (s *Service) dropStaleFences(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		tokens := s.reg.tokens()
+		retry := s.reg.needsSync()
+		if len(tokens) == 0 && !retry {
+			continue
+		}
+		live, err := s.db.LiveFences(ctx)
+		if err != nil {
+			continue
+		}
+		var gone []string
+		for _, t := range tokens {
+			if _, ok := live[t]; !ok {
+				gone = append(gone, t)
+			}
+		}
+		if len(gone) > 0 || retry {
+			_ = s.reg.refresh(ctx, s.db, retry, gone...)
+		}
+	}
 }
 
 func (s *Service) queue(layer string, c *postgis.Change) {

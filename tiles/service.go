@@ -67,6 +67,7 @@ type Service struct {
 	changes *changeLog
 	flight  singleflight.Group
 	reader  *versionReader
+	reg     *registry
 	metrics metrics
 
 	rebuildMu sync.Mutex
@@ -75,9 +76,9 @@ type Service struct {
 }
 
 type metrics struct {
-	hits, misses, revalidated, prerendered, stale, heard prometheus.Counter
-	render                                               *prometheus.HistogramVec
-	rebuild                                              *prometheus.HistogramVec
+	hits, misses, revalidated, prerendered, stale, heard, checks prometheus.Counter
+	render                                                       *prometheus.HistogramVec
+	rebuild                                                      *prometheus.HistogramVec
 }
 
 // New returns the tile service; its metrics are registered on reg (when not
@@ -92,7 +93,7 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: db, cfg: cfg, log: log, changes: newChangeLog(), reader: &versionReader{db: db},
+	s := &Service{db: db, cfg: cfg, log: log, changes: newChangeLog(), reader: &versionReader{db: db}, reg: newRegistry(),
 		rebuilds: map[string][]postgis.Change{}, wake: make(chan struct{}, 1)}
 	if cfg.CacheBytes > 0 {
 		s.cache = newLRU(cfg.CacheBytes)
@@ -113,6 +114,8 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 			Help: "Low-zoom tile layers rendered live because their generalisation was not yet rebuilt."}),
 		heard: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_changes_heard_total",
 			Help: "Layer change notifications heard."}),
+		checks: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_registry_checks_total",
+			Help: "Tile requests that read the layer registry in the database (listener not in sync, layer under a change fence, or unknown)."}),
 		render: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tudi_tile_render_seconds",
 			Help:    "Time to render a tile that was not cached, by zoom.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"z"}),
@@ -122,7 +125,7 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 	}
 	if reg != nil {
 		cs := []prometheus.Collector{s.metrics.hits, s.metrics.misses, s.metrics.revalidated,
-			s.metrics.prerendered, s.metrics.stale, s.metrics.heard, s.metrics.render, s.metrics.rebuild,
+			s.metrics.prerendered, s.metrics.stale, s.metrics.heard, s.metrics.checks, s.metrics.render, s.metrics.rebuild,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tudi_tile_cache_bytes",
 				Help: "Bytes held by the in-memory tile cache."}, func() float64 {
 				if s.cache == nil {
@@ -205,11 +208,15 @@ func (s *Service) Tile(ctx context.Context, names []string, t Tile, all bool) (T
 }
 
 func (s *Service) tileEntry(ctx context.Context, names []string, t Tile, all bool) (*entry, error) {
-	// The versions read here, for every request, are part of what decides
-	// whether a cached tile may be served (see versionReader).
-	refs, err := s.reader.read(ctx, names)
-	if err != nil {
-		return nil, err
+	// The versions found here decide whether a cached tile may be served:
+	// from memory while that is safe, else from the database (see registry).
+	refs, ok := s.reg.lookup(names)
+	if !ok {
+		s.metrics.checks.Inc()
+		var err error
+		if refs, err = s.reader.read(ctx, names); err != nil {
+			return nil, err
+		}
 	}
 	key := strings.Join(names, ",") + "/" + t.String()
 	if all {

@@ -256,11 +256,11 @@ func TestTheNextRequestAfterAnImportShowsTheChange(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// change updates one parcel the way an import does: change, refresh the
-	// registry (bumping the version), notify, commit.
+	// change updates one parcel the way an import does: under a fence,
+	// change, refresh the registry (bumping the version), notify, commit.
 	change := func(newName string) {
 		t.Helper()
-		err := e.db.InTx(ctx, func(tx pgx.Tx) error {
+		err := e.db.InFencedTx(ctx, []string{"parcels"}, func(tx pgx.Tx) error {
 			var bbox [4]float64
 			if err := tx.QueryRow(ctx, `UPDATE layers.parcels SET landuse_name = $2 WHERE id = $1
 				RETURNING ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)`, id, newName).
@@ -309,6 +309,28 @@ func TestTheNextRequestAfterAnImportShowsTheChange(t *testing.T) {
 		}
 		if got := nameOf(e.get(path), tile, id); got != last {
 			t.Fatalf("tile over the change says %q, want %q", got, last)
+		}
+		// The listener is in sync: between changes, requests take the layer
+		// versions from memory; right after each commit they are fresh.
+		inMemory := func() bool {
+			before := metric(t, e, "tudi_tile_registry_checks_total")
+			_ = e.get(farPath)
+			return metric(t, e, "tudi_tile_registry_checks_total") == before
+		}
+		for i := 0; i < 20; i++ {
+			deadline := time.Now().Add(5 * time.Second)
+			for !inMemory() {
+				if time.Now().After(deadline) {
+					t.Fatal("requests still read the registry in the database 5 s after the last change")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			_ = e.get(path)
+			name := fmt.Sprintf("第%d次", i)
+			change(name)
+			if got := nameOf(e.get(path), tile, id); got != name {
+				t.Fatalf("change %d: the request right after the commit says %q, want %q", i, got, name)
+			}
 		}
 		cancel()
 		if err := <-done; err != nil {

@@ -10,6 +10,137 @@ import (
 	"tudi/postgis"
 )
 
+// registry is the layer registry as this process holds it in memory,
+// which tile requests use without asking the database. It is trusted only
+// while the change listener is connected and has read the registry since
+// (synced), and never for layers under a fence (see postgis.Fence): a
+// writer's commit waits until this process has acknowledged its fence, and
+// the fence stands until the registry has been read again after the commit.
+// Everything else (not synced, fenced, unknown names) is read from the
+// database per request by versionReader. So a tile older than a committed
+// import is never served, and without imports no request costs a query.
+type registry struct {
+	mu        sync.RWMutex
+	connected bool   // the listener is connected
+	gen       uint64 // counts connections and losses
+	synced    bool   // connected, and the registry read since
+	layers    map[string]layerRef
+	fences    map[string][]string // token → layers
+	fenced    map[string]int      // layer → fences standing on it
+	// Registry reads are numbered as they start; a read's result is kept
+	// only if no later-started read has been kept (it may be older).
+	started, applied uint64
+}
+
+func newRegistry() *registry {
+	return &registry{fences: map[string][]string{}, fenced: map[string]int{}}
+}
+
+// lookup returns the entries of names from memory, or false when they must
+// be read from the database.
+func (r *registry) lookup(names []string) ([]layerRef, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if !r.synced {
+		return nil, false
+	}
+	out := make([]layerRef, 0, len(names))
+	for _, n := range names {
+		l, ok := r.layers[n]
+		if !ok || r.fenced[n] > 0 {
+			return nil, false
+		}
+		out = append(out, l)
+	}
+	return out, true
+}
+
+// lost stops trusting the registry (the listener is disconnected).
+func (r *registry) lost() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.connected, r.synced, r.layers = false, false, nil
+	r.gen++
+}
+
+// needsSync reports whether the listener is connected but the registry has
+// not been read since.
+func (r *registry) needsSync() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.connected && !r.synced
+}
+
+// fence adds a fence; from its return on, its layers are read from the
+// database.
+func (r *registry) fence(token string, layers []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.fences[token]; ok {
+		return
+	}
+	r.fences[token] = layers
+	for _, l := range layers {
+		r.fenced[l]++
+	}
+}
+
+// connect replaces every fence with those standing at a (re)connection.
+func (r *registry) connect(fences map[string][]string) {
+	r.mu.Lock()
+	r.fences, r.fenced = map[string][]string{}, map[string]int{}
+	r.connected = true
+	r.gen++
+	r.mu.Unlock()
+	for t, ls := range fences {
+		r.fence(t, ls)
+	}
+}
+
+// tokens returns the standing fences' tokens.
+func (r *registry) tokens() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, 0, len(r.fences))
+	for t := range r.fences {
+		out = append(out, t)
+	}
+	return out
+}
+
+// refresh reads the registry from the database and then lifts the fences
+// of tokens: their layers are served from memory again, at the versions
+// just read, which include every commit made before the fence was lifted.
+// markSynced is for the read after a (re)connection: it takes effect only
+// if the connection is still the one it started on.
+func (r *registry) refresh(ctx context.Context, db *postgis.DB, markSynced bool, tokens ...string) error {
+	r.mu.Lock()
+	r.started++
+	seq, gen := r.started, r.gen
+	r.mu.Unlock()
+	layers, err := readAllLayers(ctx, db)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if seq > r.applied {
+		r.layers, r.applied = layers, seq
+	}
+	if markSynced && r.connected && r.gen == gen {
+		r.synced = true
+	}
+	for _, t := range tokens {
+		for _, l := range r.fences[t] {
+			if r.fenced[l]--; r.fenced[l] <= 0 {
+				delete(r.fenced, l)
+			}
+		}
+		delete(r.fences, t)
+	}
+	return nil
+}
+
 // versionReader reads the layer registry for tile requests, sharing one
 // query between concurrent requests without ever answering a request from a
 // query that started before it arrived: a request joins the batch waiting
