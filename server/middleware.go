@@ -3,9 +3,11 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -29,6 +31,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		}
 		s.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 		s.duration.WithLabelValues(route).Observe(d.Seconds())
+		if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+			return
+		}
 		s.log.Debug("request", "request_id", middleware.GetReqID(r.Context()), "method", r.Method,
 			"path", r.URL.Path, "status", status, "bytes", ww.BytesWritten(), "duration_ms", float64(d.Microseconds())/1000)
 	})
@@ -81,4 +86,20 @@ func cors(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// skipTiles applies mw to everything but vector tiles, which are stored
+// gzip-compressed and set their own Content-Encoding: the compressor's
+// wrapping would only cost time on the busiest route.
+func skipTiles(mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		wrapped := mw(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, ".mvt") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			wrapped.ServeHTTP(w, r)
+		})
+	}
 }

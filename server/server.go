@@ -119,8 +119,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, s.accessLog, s.recoverer, cors, s.timeout)
-	r.Use(middleware.Compress(5, "application/json", "application/geo+json", "text/html", "text/css",
-		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json"))
+	r.Use(skipTiles(middleware.Compress(5, "application/json", "application/geo+json", "text/html", "text/css",
+		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json")))
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.tiles.Mount(r, s.handle)
