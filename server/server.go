@@ -33,6 +33,7 @@ type Config struct {
 	RequestTimeout time.Duration // deadline of a request's context (default 60 s)
 	MaxUploadBytes int64         // limit of an import upload (default 2 GiB)
 	TileCacheDir   string        // also keep rendered tiles as files here (optional)
+	TileCacheBytes int64         // memory for rendered tiles (0: tiles.DefaultCacheBytes, negative: none)
 }
 
 // Server is the HTTP side of tudi.
@@ -71,7 +72,7 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	}
 	reg.MustRegister(s.requests, s.duration)
 	var err error
-	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir}, reg, log); err != nil {
+	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes}, reg, log); err != nil {
 		return nil, err
 	}
 	s.ogc = ogc.New(db, ogc.Config{PublicURL: cfg.PublicURL}, log)

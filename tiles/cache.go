@@ -6,10 +6,14 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 )
 
 // entry is one cached tile response: the MVT bytes of all requested layers,
@@ -120,7 +124,8 @@ func (c *lru) stats() (int64, int) {
 }
 
 // diskCache keeps rendered tiles as files under a directory, named with the
-// layer versions, so a file of an older version is simply never read again.
+// layer versions, so a file of an older version is never read again; sweep
+// removes such files after each change.
 // Files are written to a temporary name and renamed, so readers (other
 // processes too) never see half a tile.
 type diskCache struct{ dir string }
@@ -158,4 +163,58 @@ func (d diskCache) put(key string, versions []int64, b []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), p)
+}
+
+// sweep removes the files of tiles rendered at a version older than the
+// layer's current one (they are never read again) or of a layer that is
+// gone, and temporary files left for over an hour by a writer that died.
+// Files of a newer version than current (written by a process that has
+// heard of a later import) are kept, as are files it does not recognise.
+func (d diskCache) sweep(current map[string]int64) (removed int, err error) {
+	err = filepath.WalkDir(d.dir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if de.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(d.dir, p)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(de.Name(), ".tmp-") {
+			if fi, err := de.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour && os.Remove(p) == nil {
+				removed++
+			}
+			return nil
+		}
+		// layers/z/x/y[.all]-vA[-vB…].mvt, one version per layer.
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		name, ok := strings.CutSuffix(de.Name(), ".mvt")
+		if len(parts) != 4 || !ok {
+			return nil
+		}
+		layers := strings.Split(parts[0], ",")
+		vs := strings.Split(name, "-v")[1:]
+		if len(vs) != len(layers) {
+			return nil
+		}
+		for i, l := range layers {
+			v, err := strconv.ParseInt(vs[i], 10, 64)
+			if err != nil {
+				return nil
+			}
+			if cur, ok := current[l]; !ok || v < cur {
+				if os.Remove(p) == nil {
+					removed++
+				}
+				return nil
+			}
+		}
+		return nil
+	})
+	return removed, err
 }

@@ -148,3 +148,51 @@ func TestAnImportInvalidatesExactlyThePreRenderedTilesOfItsExtent(t *testing.T) 
 		}
 	}
 }
+
+func TestOutdatedDiskCacheFilesAreRemoved(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	e := newEnv(t, tiles.Config{CacheDir: dir})
+	e.mustCreateParcels("parcels", 10, 10)
+	tile := tileAt(originLon+0.002, originLat+0.002, 15)
+	_ = e.get(tilePath("parcels", tile))
+	old, _ := filepath.Glob(filepath.Join(dir, "parcels", "15", "*", "*.mvt"))
+	if len(old) != 1 {
+		t.Fatalf("disk cache files: %v", old)
+	}
+	// A tile of a layer that is gone, one of a version newer than this
+	// process knows (another process wrote it), and a temporary file.
+	gone := filepath.Join(dir, "gone", "15", "1", "2-v1.mvt")
+	newer := filepath.Join(dir, "parcels", "15", "1", "2-v99.mvt")
+	for _, p := range []string{gone, newer} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() { _ = e.svc.Run(ctx) }()
+	if err := e.db.InFencedTx(ctx, []string{"parcels"}, func(tx pgx.Tx) error {
+		_, err := postgis.RefreshLayer(ctx, tx, "parcels")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for exists(old[0]) || exists(gone) {
+		if time.Now().After(deadline) {
+			t.Fatalf("outdated files kept: old version %v, gone layer %v", exists(old[0]), exists(gone))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !exists(newer) {
+		t.Fatal("the file of a newer version was removed")
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

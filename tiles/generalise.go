@@ -226,6 +226,7 @@ func (s *Service) Run(ctx context.Context) error {
 				s.log.Warn("cannot read the layer registry after connecting", "error", err)
 			}
 			go s.queueOutdated(ctx)
+			s.sweepDisk()
 		},
 		Lost: func(error) { s.reg.lost() },
 		Fenced: func(token string, layers []string) {
@@ -235,6 +236,7 @@ func (s *Service) Run(ctx context.Context) error {
 			if err := s.reg.refresh(ctx, s.db, false, token); err != nil && ctx.Err() == nil {
 				s.log.Warn("cannot read the layer registry after a change; retrying", "error", err)
 			}
+			s.sweepDisk()
 		},
 		Changed: func(c postgis.Change) {
 			s.changes.record(c)
@@ -245,6 +247,26 @@ func (s *Service) Run(ctx context.Context) error {
 	cancel()
 	wg.Wait()
 	return err
+}
+
+// sweepDisk removes outdated files from the disk cache in the background,
+// one sweep at a time (a sweep asked for while one runs is skipped: the
+// next change sweeps again).
+func (s *Service) sweepDisk() {
+	current := s.reg.versions()
+	if s.disk == nil || current == nil || !s.sweeping.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.sweeping.Store(false)
+		n, err := s.disk.sweep(current)
+		if err != nil {
+			s.log.Warn("tile disk cache sweep failed", "dir", s.cfg.CacheDir, "error", err)
+		}
+		if n > 0 {
+			s.log.Info("removed outdated tiles from the disk cache", "files", n, "dir", s.cfg.CacheDir)
+		}
+	}()
 }
 
 // dropStaleFences lifts, every second, the fences whose writers are gone

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -69,6 +70,8 @@ type Service struct {
 	reader  *versionReader
 	reg     *registry
 	metrics metrics
+
+	sweeping atomic.Bool // a disk cache sweep is running
 
 	rebuildMu sync.Mutex
 	rebuilds  map[string][]postgis.Change // layers waiting for a rebuild, with the changes heard (nil: none known)

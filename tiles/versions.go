@@ -63,6 +63,20 @@ func (r *registry) lost() {
 	r.gen++
 }
 
+// versions returns every layer's version, or nil when not synced.
+func (r *registry) versions() map[string]int64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if !r.synced {
+		return nil
+	}
+	out := make(map[string]int64, len(r.layers))
+	for n, l := range r.layers {
+		out[n] = l.Version
+	}
+	return out
+}
+
 // needsSync reports whether the listener is connected but the registry has
 // not been read since.
 func (r *registry) needsSync() bool {

@@ -206,6 +206,7 @@ func TestServeRefusesBadSetups(t *testing.T) {
 		{"a malformed database URL is invalid", []string{"migrate", "--db", "postgres://%zz"}, 2, "database URL"},
 		{"an unknown command is a usage error", []string{"frobnicate"}, 2, "unknown command"},
 		{"an unknown flag is a usage error", []string{"serve", "--no-such-flag"}, 2, "no-such-flag"},
+		{"a tile memory that is not megabytes is invalid", []string{"serve", "--addr", "127.0.0.1:0", "--tile-memory", "256MB"}, 2, "--tile-memory"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"tudi/land"
 	"tudi/postgis"
 	"tudi/server"
+	"tudi/tiles"
 )
 
 // ServeConfig configures tudi serve.
@@ -30,12 +32,13 @@ type ServeConfig struct {
 	StatementTimeout time.Duration
 	Sample           bool
 	TileCache        string
+	TileMemoryMB     int
 	MaxConns         int32
 }
 
 func (c ServeConfig) logAttrs() []any {
 	return []any{"addr", c.Addr, "db", postgis.Redact(c.DB.URL), "data_dir", c.DB.DataDir,
-		"public_url", c.PublicURL, "tile_cache", c.TileCache, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample, "max_conns", c.MaxConns}
+		"public_url", c.PublicURL, "tile_cache", c.TileCache, "tile_memory_mb", c.TileMemoryMB, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample, "max_conns", c.MaxConns}
 }
 
 func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger) error {
@@ -53,8 +56,19 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	fs.IntVar(&maxConns, "max-conns", 24, "database connections of the server's pool (tiles of a composite request and concurrent clients each take one)")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
 	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
+	memMB := envOr(env, "TUDI_TILE_MEMORY", strconv.Itoa(tiles.DefaultCacheBytes>>20))
+	fs.StringVar(&memMB, "tile-memory", memMB, "megabytes of rendered tiles kept in memory, 0 for none (env TUDI_TILE_MEMORY)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
+	}
+	mb, err := strconv.Atoi(memMB)
+	cfg.TileMemoryMB = mb
+	if err != nil || mb < 0 || mb > 1<<20 {
+		return land.Errorf(land.Invalid, "--tile-memory must be a number of megabytes between 0 and %d, got %q", 1<<20, memMB)
+	}
+	tileBytes := int64(cfg.TileMemoryMB) << 20
+	if tileBytes == 0 {
+		tileBytes = -1 // none
 	}
 	if maxConns < 2 || maxConns > 1000 {
 		return land.Errorf(land.Invalid, "--max-conns must be between 2 and 1000, got %d", maxConns)
@@ -91,7 +105,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 			log.Warn("no --token / TUDI_TOKEN given: generated one for this run only", "token", cfg.Token)
 		}
 	}
-	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache}, st.DB, log)
+	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes}, st.DB, log)
 	if err != nil {
 		return err
 	}
