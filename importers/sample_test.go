@@ -23,7 +23,7 @@ func TestSampleDistrictImportsAsTheManifestSays(t *testing.T) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready := make(chan struct{})
-	go e.db.Listen(lctx, postgis.Listener{Changed: func(c postgis.Change) { heard <- c }, Synced: func(map[string][]string) { close(ready) }})
+	go e.db.Listen(lctx, postgis.Listener{Changed: func(c postgis.Change) { heard <- c }, Synced: func(postgis.Querier, map[string][]string) { close(ready) }})
 	<-ready
 
 	for _, l := range m.Layers {

@@ -155,11 +155,7 @@ func (db *DB) LiveFences(ctx context.Context) (map[string][]string, error) {
 	return liveFences(ctx, db.Pool)
 }
 
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
-func liveFences(ctx context.Context, q querier) (map[string][]string, error) {
+func liveFences(ctx context.Context, q Querier) (map[string][]string, error) {
 	rows, err := q.Query(ctx, `SELECT token, layers FROM tudi.fences f
 		WHERE EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = f.pid)`)
 	if err != nil {

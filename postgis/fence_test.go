@@ -24,14 +24,14 @@ func listen(t *testing.T, ctx context.Context, db *postgis.DB, delay time.Durati
 	t.Helper()
 	l := &listener{fenced: map[string]time.Time{}, lifted: map[string]bool{}, synced: make(chan map[string][]string, 4)}
 	go db.Listen(ctx, postgis.Listener{
-		Synced: func(f map[string][]string) { l.synced <- f },
+		Synced: func(_ postgis.Querier, f map[string][]string) { l.synced <- f },
 		Fenced: func(token string, _ []string) {
 			time.Sleep(delay)
 			l.mu.Lock()
 			l.fenced[token] = time.Now()
 			l.mu.Unlock()
 		},
-		Lifted: func(token string) {
+		Lifted: func(_ postgis.Querier, token string) {
 			l.mu.Lock()
 			l.lifted[token] = true
 			l.mu.Unlock()
@@ -108,7 +108,7 @@ func TestFences(t *testing.T) {
 		l := &listener{synced: make(chan map[string][]string, 1)}
 		lctx, lcancel := context.WithCancel(ctx)
 		defer lcancel()
-		go db.Listen(lctx, postgis.Listener{Synced: func(f map[string][]string) { l.synced <- f }})
+		go db.Listen(lctx, postgis.Listener{Synced: func(_ postgis.Querier, f map[string][]string) { l.synced <- f }})
 		select {
 		case f := <-l.synced:
 			if len(f) != 1 {

@@ -38,15 +38,17 @@ func NotifyChange(ctx context.Context, tx pgx.Tx, c Change) error {
 type Listener struct {
 	// Synced is called after each (re)connection, once listening, with the
 	// fences standing then (token → layers): changes may have been missed
-	// while disconnected, so a cache should drop what it cannot verify.
-	Synced func(fences map[string][]string)
+	// while disconnected, so a cache should drop what it cannot verify. q is
+	// the listener's connection, for reads that must not wait for the pool.
+	Synced func(q Querier, fences map[string][]string)
 	// Lost is called when the connection is lost, before reconnecting.
 	Lost func(err error)
 	// Fenced is called for each fence announced (see Fence); the fence is
 	// acknowledged once it returns.
 	Fenced func(token string, layers []string)
-	// Lifted is called when a fence is lifted.
-	Lifted func(token string)
+	// Lifted is called when a fence is lifted; q is the listener's
+	// connection.
+	Lifted func(q Querier, token string)
 	// Changed is called for each committed change.
 	Changed func(Change)
 }
@@ -97,7 +99,7 @@ func (db *DB) listenOnce(ctx context.Context, l Listener) error {
 		return err
 	}
 	if l.Synced != nil {
-		l.Synced(fences)
+		l.Synced(conn, fences)
 	}
 	for token := range fences {
 		if err := ack(ctx, conn, token); err != nil {
@@ -127,7 +129,7 @@ func (db *DB) listenOnce(ctx context.Context, l Listener) error {
 			}
 			if f.Lifted {
 				if l.Lifted != nil {
-					l.Lifted(f.Token)
+					l.Lifted(conn, f.Token)
 				}
 				continue
 			}

@@ -93,7 +93,7 @@ func TestChangesAreHeardAfterCommit(t *testing.T) {
 	db := postgis.New(tdb.Pool, nil)
 	got := make(chan postgis.Change, 1)
 	ready := make(chan struct{})
-	go db.Listen(ctx, postgis.Listener{Changed: func(c postgis.Change) { got <- c }, Synced: func(map[string][]string) { close(ready) }})
+	go db.Listen(ctx, postgis.Listener{Changed: func(c postgis.Change) { got <- c }, Synced: func(postgis.Querier, map[string][]string) { close(ready) }})
 	<-ready
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := postgis.NotifyChange(ctx, tx, postgis.Change{Layer: "parcels", Version: 7, BBox: []float64{1, 2, 3, 4}}); err != nil {

@@ -217,10 +217,10 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { s.dropStaleFences(ctx) })
 	err := s.db.Listen(ctx, postgis.Listener{
-		Synced: func(fences map[string][]string) {
+		Synced: func(q postgis.Querier, fences map[string][]string) {
 			s.changes.reset()
 			s.reg.connect(fences)
-			if err := s.reg.refresh(ctx, s.db, true); err != nil && ctx.Err() == nil {
+			if err := s.reg.refresh(ctx, q, true); err != nil && ctx.Err() == nil {
 				// Not synced: requests read the registry in the database
 				// until dropStaleFences manages a read.
 				s.log.Warn("cannot read the layer registry after connecting", "error", err)
@@ -232,8 +232,8 @@ func (s *Service) Run(ctx context.Context) error {
 		Fenced: func(token string, layers []string) {
 			s.reg.fence(token, layers)
 		},
-		Lifted: func(token string) {
-			if err := s.reg.refresh(ctx, s.db, false, token); err != nil && ctx.Err() == nil {
+		Lifted: func(q postgis.Querier, token string) {
+			if err := s.reg.refresh(ctx, q, false, token); err != nil && ctx.Err() == nil {
 				s.log.Warn("cannot read the layer registry after a change; retrying", "error", err)
 			}
 			s.sweepDisk()
@@ -297,7 +297,7 @@ func (s *Service) dropStaleFences(ctx context.Context) {
 			}
 		}
 		if len(gone) > 0 || retry {
-			_ = s.reg.refresh(ctx, s.db, retry, gone...)
+			_ = s.reg.refresh(ctx, s.db.Pool, retry, gone...)
 		}
 	}
 }

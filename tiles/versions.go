@@ -127,12 +127,12 @@ func (r *registry) tokens() []string {
 // just read, which include every commit made before the fence was lifted.
 // markSynced is for the read after a (re)connection: it takes effect only
 // if the connection is still the one it started on.
-func (r *registry) refresh(ctx context.Context, db *postgis.DB, markSynced bool, tokens ...string) error {
+func (r *registry) refresh(ctx context.Context, q postgis.Querier, markSynced bool, tokens ...string) error {
 	r.mu.Lock()
 	r.started++
 	seq, gen := r.started, r.gen
 	r.mu.Unlock()
-	layers, err := readAllLayers(ctx, db)
+	layers, err := readAllLayers(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func (v *versionReader) loop() {
 		}
 		v.mu.Unlock()
 		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-		b.layers, b.err = readAllLayers(ctx, v.db)
+		b.layers, b.err = readAllLayers(ctx, v.db.Pool)
 		cancel()
 		close(b.done)
 	}
@@ -231,8 +231,8 @@ func (v *versionReader) loop() {
 
 // readAllLayers reads every registry entry (the registry is small: one row
 // per layer).
-func readAllLayers(ctx context.Context, db *postgis.DB) (map[string]layerRef, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT name, kind, version, feature_count, geom_type, minx, miny, maxx, maxy FROM tudi.layers`)
+func readAllLayers(ctx context.Context, q postgis.Querier) (map[string]layerRef, error) {
+	rows, err := q.Query(ctx, `SELECT name, kind, version, feature_count, geom_type, minx, miny, maxx, maxy FROM tudi.layers`)
 	if err != nil {
 		return nil, fmt.Errorf("read layer registry: %w", postgis.Err(err))
 	}
