@@ -124,7 +124,8 @@ func run(args []string) error {
 	c := fs.Int("c", 8, "concurrent clients")
 	limit := fs.Duration("timeout", 15*time.Minute, "stop the run after this long")
 	reqTimeout := fs.Duration("request-timeout", 3*time.Minute, "limit of one request")
-	maxReq := fs.Int("max", 10000, "at most this many requests")
+	maxReq := fs.Int("max", 10000, "at most this many tiles of the list")
+	repeat := fs.Int("repeat", 1, "request the list this many times (a warm pass of a few thousand cached tiles is over too quickly to measure once)")
 	label := fs.String("label", "", "name of the run in the output")
 	jsonOut := fs.String("json", "", "append the summary as a JSON line to this file")
 	if err := fs.Parse(args); err != nil {
@@ -152,24 +153,36 @@ func run(args []string) error {
 	if len(tiles) > *maxReq {
 		tiles = tiles[:*maxReq]
 	}
+	// URLs are made before the clock starts, so the client spends as little
+	// as it can per request and the run measures the server.
+	type job struct {
+		z   int
+		url string
+	}
+	var jobList []job
+	for range max(*repeat, 1) {
+		for _, t := range tiles {
+			u := strings.NewReplacer("{z}", strconv.Itoa(t[0]), "{x}", strconv.Itoa(t[1]), "{y}", strconv.Itoa(t[2])).Replace(*tmpl)
+			jobList = append(jobList, job{t[0], u})
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *limit)
 	defer cancel()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *c, DisableCompression: false}, Timeout: *reqTimeout}
-	jobs := make(chan [3]int)
-	results := make(chan result, len(tiles))
+	jobs := make(chan job)
+	results := make(chan result, len(jobList))
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range *c {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for t := range jobs {
-				u := strings.NewReplacer("{z}", strconv.Itoa(t[0]), "{x}", strconv.Itoa(t[1]), "{y}", strconv.Itoa(t[2])).Replace(*tmpl)
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+			for j := range jobs {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, j.url, nil)
 				req.Header.Set("Accept-Encoding", "gzip")
 				t0 := time.Now()
 				res, err := client.Do(req)
-				r := result{z: t[0]}
+				r := result{z: j.z}
 				if err == nil {
 					r.bytes, err = io.Copy(io.Discard, res.Body)
 					res.Body.Close()
@@ -181,9 +194,9 @@ func run(args []string) error {
 		}()
 	}
 feed:
-	for _, t := range tiles {
+	for _, j := range jobList {
 		select {
-		case jobs <- t:
+		case jobs <- j:
 		case <-ctx.Done():
 			break feed
 		}
