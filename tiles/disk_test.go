@@ -62,7 +62,7 @@ func TestTheDiskCacheIsSharedAndNeverStale(t *testing.T) {
 	}
 }
 
-func gather(t *testing.T, reg *prometheus.Registry, name string) float64 {
+func gather(t testing.TB, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {

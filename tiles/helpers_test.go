@@ -51,14 +51,14 @@ var landUses = []struct{ code, name string }{
 // env is a tile service on a fresh database, behind an HTTP server that
 // adapts errors the way tudi's server does.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	db  *postgis.DB
 	svc *tiles.Service
 	srv *httptest.Server
 	reg *prometheus.Registry
 }
 
-func newEnv(t *testing.T, cfg tiles.Config) *env {
+func newEnv(t testing.TB, cfg tiles.Config) *env {
 	t.Helper()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, slog.New(slog.DiscardHandler))
