@@ -53,14 +53,28 @@ func TestStreetCellsAgreeWithAPlainLookup(t *testing.T) {
 	if _, err := tx.Exec(ctx, "SET LOCAL search_path = layers, public;\n"+string(q)); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.QueryRow(ctx, `SELECT array_agg(DISTINCT name ORDER BY name) FROM boundary_cells`).Scan(&named); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Rollback(ctx); err != nil {
+	var all int
+	if err := tx.QueryRow(ctx, `SELECT array_agg(DISTINCT name ORDER BY name), count(*) FROM boundary_cells`).Scan(&named, &all); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"东街", "东街里的镇", "大区", "未划分", "西街", "飞地"}; !slices.Equal(named, want) {
 		t.Errorf("cells are named %v, want %v", named, want)
+	}
+	// With tudi.report_streets, the grid covers the extent of those
+	// sub-districts only: 飞地, a 6 × 5 km rectangle, is some 40 cells of
+	// ~1 km, those along its edges left out.
+	var some int
+	if _, err := tx.Exec(ctx, "DROP TABLE boundary_cells; SET LOCAL tudi.report_streets = '{飞地}';\n"+string(q)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT array_agg(DISTINCT name ORDER BY name), count(*) FROM boundary_cells`).Scan(&named, &some); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"飞地"}; !slices.Equal(named, want) || some >= all/4 {
+		t.Errorf("cells of 飞地 alone: %d named %v, want fewer than %d named %v", some, named, all/4, want)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
 	}
 	want := map[string][2]float64{}
 	rows, err := db.Pool.Query(ctx, `
@@ -86,7 +100,8 @@ func TestStreetCellsAgreeWithAPlainLookup(t *testing.T) {
 	if len(want) != 6 {
 		t.Fatalf("the fixture should give 6 sub-districts, gives %v", want)
 	}
-	res := mustRun(t, reports.New(db, nil), "land-use-summary", reports.Options{Group: []string{"street"}})
+	svc := reports.New(db, nil)
+	res := mustRun(t, svc, "land-use-summary", reports.Options{Group: []string{"street"}})
 	if len(res.Rows) != len(want) {
 		t.Errorf("%d streets, want %d: %v", len(res.Rows), len(want), res.Rows)
 	}
@@ -96,6 +111,22 @@ func TestStreetCellsAgreeWithAPlainLookup(t *testing.T) {
 		a, _ := num(row["area_m2"])
 		if w, ok := want[name]; !ok || n != w[0] || math.Abs(a-w[1]) > 0.01 {
 			t.Errorf("%s: %v parcels, %v m²; want %v", name, n, a, w)
+		}
+	}
+	// Filtered by street, the grid covers the chosen sub-districts only and
+	// parcels outside their extent are left out before any lookup: each
+	// filter still selects exactly the parcels of the plain lookup.
+	for _, filter := range [][]string{{"东街里的镇"}, {"大区"}, {"飞地", "西街"}, {"东街"}, {"未划分"}, {"东街", "未划分"}} {
+		var w [2]float64
+		for _, name := range filter {
+			w[0] += want[name][0]
+			w[1] += want[name][1]
+		}
+		res := mustRun(t, svc, "land-use-summary", reports.Options{Street: filter})
+		n, _ := num(res.Totals["parcels"])
+		a, _ := num(res.Totals["area_m2"])
+		if n != w[0] || math.Abs(a-w[1]) > 0.01 {
+			t.Errorf("filtered to %v: %v parcels, %v m²; want %v", filter, n, a, w)
 		}
 	}
 }

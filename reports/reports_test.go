@@ -23,7 +23,7 @@ type want struct {
 	figs map[string]float64
 }
 
-func mustRun(tb testing.TB, svc *reports.Service, name string, opt reports.Options) *land.ReportResult {
+func mustRun(tb testing.TB, svc *reports.Service, name string, opt reports.Options) *reports.Result {
 	tb.Helper()
 	res, err := svc.Run(context.Background(), name, opt)
 	if err != nil {
@@ -32,7 +32,7 @@ func mustRun(tb testing.TB, svc *reports.Service, name string, opt reports.Optio
 	return res
 }
 
-func column(res *land.ReportResult, key string) (land.Column, bool) {
+func column(res *reports.Result, key string) (land.Column, bool) {
 	for _, c := range res.Columns {
 		if c.Key == key {
 			return c, true
@@ -56,7 +56,7 @@ func num(v any) (float64, bool) {
 // tolerance (see fixture_test.go) plus the rounding of the column, rates
 // within 0.01 (their rounding: expected rates are computed from planar
 // areas and rounded here), counts exactly.
-func checkFigures(tb testing.TB, res *land.ReportResult, what string, got map[string]any, w map[string]float64) {
+func checkFigures(tb testing.TB, res *reports.Result, what string, got map[string]any, w map[string]float64) {
 	tb.Helper()
 	for key, exp := range w {
 		c, ok := column(res, key)
@@ -86,7 +86,7 @@ func checkFigures(tb testing.TB, res *land.ReportResult, what string, got map[st
 
 // checkRows finds each wanted row by its keys and checks its figures; the
 // result must have exactly the wanted rows.
-func checkRows(tb testing.TB, res *land.ReportResult, rows []want, totals map[string]float64) {
+func checkRows(tb testing.TB, res *reports.Result, rows []want, totals map[string]float64) {
 	tb.Helper()
 	if len(res.Rows) != len(rows) {
 		tb.Errorf("%d rows, want %d: %v", len(res.Rows), len(rows), res.Rows)

@@ -19,7 +19,23 @@ import (
 type Options struct {
 	Group  []string          // grouping dimensions; empty: the report's default
 	Year   int               // only this year (what it filters on depends on the report); 0: every year
+	Street []string          // only features of these sub-districts (names in boundaries, or 未划分); empty: every one
 	Layers map[string]string // kind → layer name, overriding the defaults
+}
+
+// Result is a computed report: a land.ReportResult whose parameters also
+// say which sub-districts it was restricted to. Its Params shadows the
+// embedded result's own, in Go as in JSON ("params"); the embedded one is
+// left empty.
+type Result struct {
+	land.ReportResult
+	Params Params `json:"params"`
+}
+
+// Params are the parameters a report ran with.
+type Params struct {
+	land.ReportParams
+	Street []string `json:"street"` // the sub-districts it was restricted to; null: every one
 }
 
 // Years a report accepts: wide enough for any land record, narrow enough to
@@ -70,6 +86,16 @@ func (s *Service) Reports() []land.Report {
 	return out
 }
 
+// List returns the list of reports that GET /api/reports and `tudi report
+// list` show, without the sub-districts (see Streets).
+func (s *Service) List() *List {
+	l := &List{Reports: make([]ListedReport, len(s.specs)), Formats: Formats()}
+	for i, sp := range s.specs {
+		l.Reports[i] = ListedReport{Report: sp.Report, Street: sp.street}
+	}
+	return l
+}
+
 func (s *Service) find(name string) (*spec, error) {
 	for _, sp := range s.specs {
 		if sp.Name == name {
@@ -101,6 +127,14 @@ func (sp *spec) validate(opt Options) (group []string, layers map[string]string,
 		}
 		if slices.Contains(group[:i], g) {
 			return nil, nil, land.Errorf(land.Invalid, "group %q is given twice", g)
+		}
+	}
+	for i, st := range opt.Street {
+		if strings.TrimSpace(st) == "" {
+			return nil, nil, land.Errorf(land.Invalid, "empty street name: give sub-district names, comma-separated, e.g. street=东街道,西街道")
+		}
+		if slices.Contains(opt.Street[:i], st) {
+			return nil, nil, land.Errorf(land.Invalid, "street %q is given twice", st)
 		}
 	}
 	if opt.Year != 0 {
@@ -140,10 +174,11 @@ func (s *Service) Check(name string, opt Options) error {
 	return err
 }
 
-// Run computes the report named name. Unknown reports, groupings, years and
-// layer kinds are Invalid, listing what is allowed; a missing or empty layer
-// that the report needs is NotFound, naming the layer.
-func (s *Service) Run(ctx context.Context, name string, opt Options) (*land.ReportResult, error) {
+// Run computes the report named name. Unknown reports, groupings, years,
+// layer kinds and streets are Invalid, listing what is allowed; a missing or
+// empty layer that the report needs (boundaries when grouped or filtered by
+// street) is NotFound, naming the layer.
+func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, error) {
 	sp, err := s.find(name)
 	if err != nil {
 		return nil, err
@@ -153,16 +188,23 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*land.Repo
 		return nil, err
 	}
 	start := time.Now()
-	res := &land.ReportResult{
-		Report: sp.Name, Title: sp.Title, TitleEN: sp.TitleEN,
-		Params:  land.ReportParams{Group: group, Layers: layers},
-		Columns: sp.columns(group),
-		Rows:    []map[string]any{},
+	res := &Result{
+		ReportResult: land.ReportResult{
+			Report: sp.Name, Title: sp.Title, TitleEN: sp.TitleEN,
+			Columns: sp.columns(group),
+			Rows:    []map[string]any{},
+		},
+		Params: Params{ReportParams: land.ReportParams{Group: group, Layers: layers}},
 	}
 	if opt.Year != 0 {
 		y := opt.Year
 		res.Params.Year = &y
 	}
+	if len(opt.Street) > 0 {
+		res.Params.Street = slices.Clone(opt.Street)
+	}
+	// Sub-districts are computed when grouping by street or filtering by it.
+	byStreet := slices.Contains(group, "street") || len(opt.Street) > 0
 	// The transaction is always rolled back: it only holds the temporary
 	// views that map the report's plain layer names onto the chosen layers.
 	tx, err := s.db.Pool.Begin(ctx)
@@ -171,7 +213,7 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*land.Repo
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	for _, l := range sp.Layers {
-		note, err := s.mapLayer(ctx, tx, sp, l, layers[l.Kind], slices.Contains(group, "street"))
+		note, err := s.mapLayer(ctx, tx, sp, l, layers[l.Kind], byStreet)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +221,12 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*land.Repo
 			res.Notes = append(res.Notes, note)
 		}
 	}
-	if err := s.boundaryCells(ctx, tx, sp, slices.Contains(group, "street")); err != nil {
+	if len(opt.Street) > 0 {
+		if err := checkStreets(ctx, tx, sp, layers[string(land.Boundaries)], opt.Street); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.boundaryCells(ctx, tx, sp, byStreet, opt.Street); err != nil {
 		return nil, err
 	}
 	args := []any{group}
@@ -190,15 +237,20 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*land.Repo
 		}
 		args = append(args, year)
 	}
+	var streets any // NULL: every sub-district
+	if len(opt.Street) > 0 {
+		streets = opt.Street
+	}
+	args = append(args, streets)
 	rows, err := tx.Query(ctx, sp.sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
-	if err := scan(ctx, rows, res, sp.dimColumns()); err != nil {
+	if err := scan(ctx, rows, &res.ReportResult, sp.dimColumns()); err != nil {
 		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
 	s.log.Info("report computed", "report", sp.Name, "group", strings.Join(group, ","), "year", opt.Year,
-		"rows", len(res.Rows), "duration_ms", time.Since(start).Milliseconds())
+		"street", strings.Join(opt.Street, ","), "rows", len(res.Rows), "duration_ms", time.Since(start).Milliseconds())
 	return res, nil
 }
 
@@ -234,8 +286,8 @@ func (sp *spec) dimColumns() map[string]bool {
 // first in the search path, so the report's SQL reads it as plain
 // `parcels`, `farmland`, …) over the chosen layer, after checking that the
 // layer exists, is of the right kind and has features. A layer the report
-// can do without (an optional one, or boundaries when not grouped by street)
-// becomes an empty view instead; the returned note says so when it matters.
+// can do without (an optional one, or boundaries when neither grouped nor
+// filtered by street) becomes an empty view instead; the returned note says so when it matters.
 func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.ReportLayer, name string, byStreet bool) (note string, err error) {
 	needed := !rl.Optional && (rl.Kind != string(land.Boundaries) || byStreet)
 	view := postgis.Ident(rl.Kind)

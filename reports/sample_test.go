@@ -107,6 +107,18 @@ func TestSampleDistrict(t *testing.T) {
 			})
 		}
 	}
+	// Over real sub-district outlines (edges crossing many cells, the grid
+	// of a filter covering one sub-district's extent), each report
+	// filtered to a sub-district gives the figures of its street row.
+	for _, r := range svc.Reports() {
+		t.Run(r.Name+" filtered to each sub-district gives its street row", func(t *testing.T) {
+			byStreet := mustRun(t, svc, r.Name, reports.Options{Group: []string{"street"}})
+			for _, row := range byStreet.Rows {
+				res := mustRun(t, svc, r.Name, reports.Options{Street: []string{row["street"].(string)}})
+				sameFigures(t, res, fmt.Sprint(row["street"]), res.Totals, row, "share")
+			}
+		})
+	}
 	t.Run("the figures a work report quotes are there", func(t *testing.T) {
 		idle := mustRun(t, svc, "idle-land", reports.Options{})
 		occ := mustRun(t, svc, "farmland-occupation", reports.Options{})

@@ -30,21 +30,27 @@ func New(db *postgis.DB, log *slog.Logger) *Service {
 
 // Mount registers /api/reports routes on r; wrap adapts error-returning handlers.
 //
-//	GET /api/reports         the reports, their parameters and groupings
-//	GET /api/reports/{name}  ?format=json|csv|xlsx|table&group=a,b&year=Y&layer.KIND=NAME
+//	GET /api/reports         the reports, their parameters and groupings, the sub-districts
+//	GET /api/reports/{name}  ?format=json|csv|xlsx|table&group=a,b&year=Y&street=A,B&layer.KIND=NAME
 func (s *Service) Mount(r chi.Router, wrap func(func(http.ResponseWriter, *http.Request) error) http.HandlerFunc) {
 	r.Get("/api/reports", wrap(s.list))
 	r.Get("/api/reports/{name}", wrap(s.report))
 }
 
-// list answers GET /api/reports.
+// list answers GET /api/reports, with the sub-districts of the default
+// boundaries layer (none when it does not exist).
 func (s *Service) list(w http.ResponseWriter, r *http.Request) error {
+	l := s.List()
+	var err error
+	if l.Streets, err = s.Streets(r.Context(), "boundaries"); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if err := WriteList(&buf, s.Reports()); err != nil {
+	if err := WriteList(&buf, l); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", ContentType(FormatJSON))
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
 	return err
 }
 
@@ -66,12 +72,14 @@ func (s *Service) report(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			opt.Year = y
+		case key == "street":
+			opt.Street = ParseStreets(v)
 		case strings.HasPrefix(key, "layer."):
 			if err := ParseLayer(opt.Layers, strings.TrimPrefix(key, "layer.")+"="+v); err != nil {
 				return err
 			}
 		default:
-			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, layer.KIND)", key)
+			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, street, layer.KIND)", key)
 		}
 	}
 	if err := CheckFormat(format); err != nil {

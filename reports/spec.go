@@ -18,6 +18,7 @@ var sqlFiles embed.FS
 // each grouping dimension adds and the figures it computes.
 type spec struct {
 	land.Report
+	street   string // what the street filter selects by, as the list says it
 	sql      string
 	dims     []dim
 	measures []measure
@@ -87,6 +88,11 @@ func areaMeasures(m2 bool) []measure {
 	return append(ms, number("area_ha", "面积", "Area", "公顷", 4), number("area_mu", "面积", "Area", "亩", 2))
 }
 
+// onSurface says which sub-district a feature is in, for the list.
+func onSurface(feature string) string {
+	return "sub-district of the " + feature + " (the smallest boundaries polygon holding its point on surface, else 未划分)"
+}
+
 func layer(kind, name string) land.ReportLayer { return land.ReportLayer{Kind: kind, Name: name} }
 
 // specs returns the five reports, in the order the API lists them. It
@@ -102,6 +108,7 @@ func specs() []*spec {
 				Group:       []string{"year", "method"},
 				Year:        "supply year (parcels.supply_date)",
 			},
+			street: onSurface("parcel"),
 			dims: []dim{
 				{key: "year", title: "供应年度", titleEN: "Supply year", columns: []land.Column{integer("year", "供应年度", "Supply year")}},
 				streetDim(),
@@ -119,7 +126,8 @@ func specs() []*spec {
 				Group: []string{"street", "class"},
 				Year:  "supply year of the parcels (parcels.supply_date)",
 			},
-			dims: []dim{streetDim(), classDim(), codeDim()},
+			street: onSurface("construction parcel"),
+			dims:   []dim{streetDim(), classDim(), codeDim()},
 			measures: append([]measure{count("parcels", "占用地块数", "Parcels", "宗"), count("patches", "涉及图斑数", "Farmland patches", "块")},
 				areaMeasures(true)...),
 		},
@@ -131,6 +139,7 @@ func specs() []*spec {
 				Group:       []string{"kind"},
 				Year:        "identified year (idle_land.identified_date)",
 			},
+			street: onSurface("item"),
 			dims: []dim{
 				{key: "kind", title: "类型", titleEN: "Kind", columns: []land.Column{text("kind", "类型", "Kind")}},
 				{key: "cause", title: "闲置原因", titleEN: "Cause", columns: []land.Column{text("cause", "闲置原因", "Cause")}},
@@ -151,6 +160,7 @@ func specs() []*spec {
 				Group: []string{"stage"},
 				Year:  "approval year (renewal_units.approved_date)",
 			},
+			street: onSurface("unit"),
 			dims: []dim{
 				{key: "stage", title: "阶段", titleEN: "Stage", columns: []land.Column{text("stage", "阶段", "Stage")}},
 				{key: "category", title: "更新类别", titleEN: "Category", columns: []land.Column{text("category", "更新类别", "Category")}},
@@ -176,7 +186,8 @@ func specs() []*spec {
 				Layers:      []land.ReportLayer{layer(string(land.Parcels), "parcels"), layer(string(land.Boundaries), "boundaries")},
 				Group:       []string{"class"},
 			},
-			dims: []dim{classDim(), codeDim(), streetDim()},
+			street: onSurface("parcel"),
+			dims:   []dim{classDim(), codeDim(), streetDim()},
 			measures: append(append([]measure{count("parcels", "宗数", "Parcels", "宗")}, areaMeasures(true)...),
 				percent("share", "占比", "Share")),
 		},

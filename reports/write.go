@@ -47,11 +47,21 @@ func ContentType(format string) string {
 	return "application/json; charset=utf-8"
 }
 
-// FileName returns a download name for a result, such as land-supply-2024.csv.
-func FileName(res *land.ReportResult, format string) string {
+// FileName returns a download name for a result, such as land-supply-2024.csv
+// or, filtered by street, land-supply-2024-东街道.csv (characters that file
+// systems refuse in a name become _).
+func FileName(res *Result, format string) string {
 	name := res.Report
 	if res.Params.Year != nil {
 		name += "-" + strconv.Itoa(*res.Params.Year)
+	}
+	for _, st := range res.Params.Street {
+		name += "-" + strings.Map(func(r rune) rune {
+			if r < 0x20 || strings.ContainsRune(`/\:*?"<>|`, r) {
+				return '_'
+			}
+			return r
+		}, st)
 	}
 	ext := format
 	if format == FormatTable {
@@ -61,7 +71,7 @@ func FileName(res *land.ReportResult, format string) string {
 }
 
 // Write writes res to w in the given format.
-func Write(w io.Writer, res *land.ReportResult, format string) error {
+func Write(w io.Writer, res *Result, format string) error {
 	switch format {
 	case FormatJSON:
 		return WriteJSON(w, res)
@@ -76,16 +86,28 @@ func Write(w io.Writer, res *land.ReportResult, format string) error {
 }
 
 // WriteJSON writes res as indented JSON, non-ASCII text as is.
-func WriteJSON(w io.Writer, res *land.ReportResult) error { return encodeJSON(w, res) }
+func WriteJSON(w io.Writer, res *Result) error { return encodeJSON(w, res) }
+
+// List is the list of reports, as GET /api/reports answers it.
+type List struct {
+	Reports []ListedReport `json:"reports"`
+	Formats []string       `json:"formats"`
+	// Streets are the sub-districts of the boundaries layer, in the order
+	// the reports sort them: the names the street parameter takes (besides
+	// 未划分). Nil, and then left out, when not looked up.
+	Streets []string `json:"streets,omitzero"`
+}
+
+// ListedReport is a report as the list shows it: land.Report, and what its
+// street parameter selects by (every report takes one).
+type ListedReport struct {
+	land.Report
+	Street string `json:"street"`
+}
 
 // WriteList writes the list of reports as JSON, as GET /api/reports answers:
-// {"reports": […], "formats": […]}.
-func WriteList(w io.Writer, list []land.Report) error {
-	return encodeJSON(w, &struct {
-		Reports []land.Report `json:"reports"`
-		Formats []string      `json:"formats"`
-	}{list, Formats()})
-}
+// {"reports": […], "formats": […], "streets": […]}.
+func WriteList(w io.Writer, list *List) error { return encodeJSON(w, list) }
 
 func encodeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
@@ -137,7 +159,7 @@ func formatValue(c land.Column, v any) string {
 
 // lines returns the header, the rows and the totals row of res as text
 // cells; the totals row is labelled 合计 in its first key column.
-func lines(res *land.ReportResult) (head []string, body [][]string, total []string) {
+func lines(res *Result) (head []string, body [][]string, total []string) {
 	for _, c := range res.Columns {
 		head = append(head, header(c))
 	}
@@ -166,7 +188,7 @@ func lines(res *land.ReportResult) (head []string, body [][]string, total []stri
 // WriteCSV writes res as CSV in UTF-8 with a byte-order mark, which is what
 // makes Excel read Chinese text correctly: a header row (titles with units),
 // the rows, and a 合计 (total) row.
-func WriteCSV(w io.Writer, res *land.ReportResult) error {
+func WriteCSV(w io.Writer, res *Result) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
 	}
@@ -213,7 +235,7 @@ func pad(s string, w int, right bool) string {
 // WriteTable writes res as a plain-text table for a terminal: columns
 // aligned by display width (Chinese characters take two cells), numbers on
 // the right, the totals under a rule, then any notes.
-func WriteTable(w io.Writer, res *land.ReportResult) error {
+func WriteTable(w io.Writer, res *Result) error {
 	head, body, total := lines(res)
 	widths := make([]int, len(head))
 	for _, line := range append(append([][]string{head}, body...), total) {
@@ -259,10 +281,13 @@ func WriteTable(w io.Writer, res *land.ReportResult) error {
 }
 
 // describeParams says what a result was computed from, in one line.
-func describeParams(res *land.ReportResult) string {
+func describeParams(res *Result) string {
 	parts := []string{"分组 group: " + strings.Join(res.Params.Group, ",")}
 	if res.Params.Year != nil {
 		parts = append(parts, fmt.Sprintf("年度 year: %d", *res.Params.Year))
+	}
+	if len(res.Params.Street) > 0 {
+		parts = append(parts, "街道/镇 street: "+strings.Join(res.Params.Street, ","))
 	}
 	var ls []string
 	for _, c := range []string{"parcels", "farmland", "renewal_units", "idle_land", "boundaries", "stations"} {
@@ -310,7 +335,7 @@ func sheetName(s string) string {
 // parameters, headers in Chinese (with units) and English, the rows with
 // number formats, a 合计 (total) row, the header frozen and the columns
 // wide enough for their text.
-func WriteXLSX(w io.Writer, res *land.ReportResult) (err error) {
+func WriteXLSX(w io.Writer, res *Result) (err error) {
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); err == nil {

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,15 +20,18 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"tudi/land"
+	"tudi/pgcluster/pgtest"
+	"tudi/postgis"
 	"tudi/reports"
 )
 
 // sample is a small hand-made result with Chinese and ASCII keys.
-func sample() *land.ReportResult {
+func sample() *reports.Result {
 	year := 2024
-	return &land.ReportResult{
+	return &reports.Result{Params: reports.Params{
+		ReportParams: land.ReportParams{Group: []string{"street"}, Year: &year, Layers: map[string]string{"parcels": "parcels"}},
+	}, ReportResult: land.ReportResult{
 		Report: "land-supply", Title: "土地供应情况", TitleEN: "Land supply",
-		Params: land.ReportParams{Group: []string{"street"}, Year: &year, Layers: map[string]string{"parcels": "parcels"}},
 		Columns: []land.Column{
 			{Key: "street", Title: "街道/镇", TitleEN: "Sub-district", Type: land.ColumnText},
 			{Key: "parcels", Title: "宗数", TitleEN: "Parcels", Unit: "宗", Type: land.ColumnInteger},
@@ -37,7 +43,7 @@ func sample() *land.ReportResult {
 			{"street": "Xi-2", "parcels": int64(3), "area_ha": 1234.25, "rate": nil},
 		},
 		Totals: map[string]any{"parcels": int64(15), "area_ha": 1237.75, "rate": 95.61},
-	}
+	}}
 }
 
 // cells counts terminal cells the test's own way: Han characters and
@@ -81,6 +87,42 @@ Xi-2            3   1234.2500
 			}
 		}
 	})
+}
+
+// A street filter shows in the parameters line (table, XLSX), in the JSON
+// params and in the file name, after the year.
+func TestWriteStreetFilter(t *testing.T) {
+	res := sample()
+	res.Params.Street = []string{"东街道", "a/b"}
+	var b bytes.Buffer
+	if err := reports.WriteTable(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if line := strings.Split(b.String(), "\n")[1]; line != "分组 group: street; 年度 year: 2024; 街道/镇 street: 东街道,a/b; 图层 layers: parcels=parcels" {
+		t.Errorf("parameters line %q", line)
+	}
+	if got := reports.FileName(res, reports.FormatCSV); got != "land-supply-2024-东街道-a_b.csv" {
+		t.Errorf("file name %q", got)
+	}
+	for street, want := range map[string]string{"": `"street": null`, "东街道": `"street": [
+      "东街道"
+    ]`} {
+		res.Params.Street = reports.ParseStreets(street)
+		b.Reset()
+		if err := reports.WriteJSON(&b, res); err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Params struct {
+				Group  []string
+				Year   int
+				Street []string
+			}
+		}
+		if err := json.Unmarshal(b.Bytes(), &got); err != nil || !strings.Contains(b.String(), want) || got.Params.Year != 2024 || len(got.Params.Group) != 1 {
+			t.Errorf("json (%v) lacks %s:\n%s", err, want, b.String())
+		}
+	}
 }
 
 func TestWriteCSV(t *testing.T) {
@@ -312,10 +354,101 @@ func TestHTTP(t *testing.T) {
 			t.Errorf("A5 = %q", v)
 		}
 	})
+	t.Run("the list names the sub-districts as the street rows sort them, and every report takes street", func(t *testing.T) {
+		_, body := get(t, "/api/reports", 200)
+		var list struct {
+			Reports []struct{ Name, Street string }
+			Streets []string
+		}
+		if err := json.Unmarshal(body, &list); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(list.Streets, []string{"东街道", "示例区", "西街道"}) {
+			t.Errorf("streets %q", list.Streets)
+		}
+		for _, r := range list.Reports {
+			if !strings.Contains(r.Street, "point on surface") {
+				t.Errorf("report %s: street %q", r.Name, r.Street)
+			}
+		}
+		var rows []string
+		for _, row := range mustRun(t, svc, "land-use-summary", reports.Options{Group: []string{"street"}}).Rows {
+			rows = append(rows, row["street"].(string))
+		}
+		listed := slices.DeleteFunc(slices.Clone(list.Streets), func(s string) bool { return !slices.Contains(rows, s) })
+		if !slices.Equal(append(listed, "未划分"), rows) {
+			t.Errorf("street rows %q, in the list %q", rows, listed)
+		}
+	})
+	t.Run("a report filtered to two streets as JSON", func(t *testing.T) {
+		_, body := get(t, "/api/reports/land-supply?"+url.Values{"street": {"东街道,西街道"}, "year": {"2023"}}.Encode(), 200)
+		var res struct {
+			Params struct{ Street []string }
+			Rows   []map[string]any
+			Totals map[string]any
+		}
+		if err := json.Unmarshal(body, &res); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(res.Params.Street, []string{"东街道", "西街道"}) || len(res.Rows) != 2 || res.Totals["parcels"] != 2.0 {
+			t.Errorf("result %s", body)
+		}
+		_, body = get(t, "/api/reports/land-supply?"+url.Values{"street": {"西街道"}, "year": {"2023"}, "group": {"street,method"}}.Encode(), 200)
+		if err := json.Unmarshal(body, &res); err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Rows) != 1 || res.Rows[0]["street"] != "西街道" || res.Rows[0]["method"] != "协议" || res.Totals["price_wan"] != 3000.0 {
+			t.Errorf("result %s", body)
+		}
+	})
+	t.Run("a filtered CSV is named after its street and holds its rows only", func(t *testing.T) {
+		resp, body := get(t, "/api/reports/idle-land?"+url.Values{"format": {"csv"}, "year": {"2023"}, "street": {"西街道"}}.Encode(), 200)
+		_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition"))
+		if err != nil || params["filename"] != "idle-land-2023-西街道.csv" {
+			t.Errorf("disposition %q: %v", resp.Header.Get("Content-Disposition"), err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff")))).ReadAll()
+		// i3 and i4, both 批而未供: one row of two, and the total.
+		if err != nil || len(recs) != 3 || recs[1][0] != "批而未供" || recs[1][1] != "2" || recs[2][0] != "合计" {
+			t.Errorf("csv %q %v", recs, err)
+		}
+	})
+	t.Run("a filtered XLSX and table say the street in their parameters line", func(t *testing.T) {
+		resp, body := get(t, "/api/reports/renewal-progress?"+url.Values{"format": {"xlsx"}, "street": {"东街道"}}.Encode(), 200)
+		if _, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); params["filename"] != "renewal-progress-东街道.xlsx" {
+			t.Errorf("disposition %q", resp.Header.Get("Content-Disposition"))
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if v, _ := f.GetCellValue("城市更新推进情况", "A2"); !strings.Contains(v, "街道/镇 street: 东街道;") {
+			t.Errorf("A2 = %q", v)
+		}
+		_, body = get(t, "/api/reports/land-use-summary?"+url.Values{"format": {"table"}, "street": {"未划分"}}.Encode(), 200)
+		if !strings.Contains(string(body), "街道/镇 street: 未划分;") || !strings.Contains(string(body), "耕地") {
+			t.Errorf("table:\n%s", body)
+		}
+	})
+	t.Run("without a boundaries layer the list has no sub-districts", func(t *testing.T) {
+		empty := serve(t, reports.New(postgis.New(pgtest.NewDB(t).Pool, nil), nil))
+		resp, err := http.Get(empty.URL + "/api/reports")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"streets": []`) {
+			t.Errorf("%d %s", resp.StatusCode, body)
+		}
+	})
 	for _, tc := range []struct {
 		path, contains string
 		status         int
 	}{
+		{"/api/reports/land-supply?street=" + url.QueryEscape("北街道"), `unknown street \"北街道\": not a sub-district of layer \"boundaries\" (allowed: 东街道, 示例区, 西街道, 未划分`, 400},
+		{"/api/reports/land-supply?street=" + url.QueryEscape("东街道") + "&layer.boundaries=gone", "layer.boundaries=NAME", 404},
 		{"/api/reports/nope", "land-use-summary", 400},
 		{"/api/reports/land-supply?group=town", "year, street, method", 400},
 		{"/api/reports/land-supply?year=twenty", "invalid year", 400},

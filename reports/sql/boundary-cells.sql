@@ -19,17 +19,32 @@
 -- 1e-7° (1 cm) so that rounding in floor() cannot put a point in a cell
 -- whose test it escaped.
 --
--- tudi runs this in the report's transaction when grouping by street, and
--- otherwise makes boundary_cells an empty view (a temporary table would keep
--- the whole report off parallel workers). Over a boundaries layer wider than
--- 250 000 cells (a province, say) the grid is left empty: every feature is
--- then looked up, which is slower but gives the same sub-districts.
+-- tudi runs this in the report's transaction when grouping or filtering by
+-- street, and otherwise makes boundary_cells an empty view (a temporary
+-- table would keep the whole report off parallel workers). Over a
+-- boundaries layer wider than 250 000 cells (a province, say) the grid is
+-- left empty: every feature is then looked up, which is slower but gives
+-- the same sub-districts.
+--
+-- When a report is filtered by street, tudi sets tudi.report_streets (for
+-- the transaction) to the chosen names as a text[] literal, and the grid
+-- then covers only the extent of those sub-districts: a feature elsewhere
+-- is either left out by the report's own test of its extent or, if its
+-- point on surface falls outside the grid, looked up. The grid only ever
+-- saves lookups, so the setting changes the speed, never a sub-district;
+-- with 未划分 among the names (its features lie anywhere) the grid is whole.
 -- In psql, run it before the report's SQL: \i reports/sql/boundary-cells.sql
+-- (first SET tudi.report_streets = '{东街道}'; when filtering, if you like).
 CREATE TEMP TABLE boundary_cells AS
-WITH extent AS (
+WITH chosen AS (
+    SELECT nullif(current_setting('tudi.report_streets', true), '')::text[] AS names
+),
+extent AS (
     SELECT floor(ST_XMin(e) * 100)::integer AS x0, floor(ST_XMax(e) * 100)::integer AS x1,
            floor(ST_YMin(e) * 100)::integer AS y0, floor(ST_YMax(e) * 100)::integer AS y1
-    FROM (SELECT ST_Extent(geom) AS e FROM boundaries) b
+    FROM (SELECT ST_Extent(b.geom) AS e
+          FROM boundaries b, chosen c
+          WHERE c.names IS NULL OR '未划分' = ANY(c.names) OR b.name = ANY(c.names)) b
     WHERE e IS NOT NULL
 ),
 grid AS (

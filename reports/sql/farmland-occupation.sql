@@ -13,6 +13,8 @@
 -- Parameters:
 --   $1 text[]   the grouping, a subset of {street, class, code}
 --   $2 integer  only parcels supplied in this year (NULL: every parcel)
+--   $3 text[]   only parcels of these sub-districts, boundaries names or
+--               未划分 (NULL: every parcel)
 -- Layers: parcels, farmland, boundaries.
 WITH classes (class_code, class_name) AS (VALUES
     ('05', '商业服务业用地'), ('06', '工矿仓储用地'), ('07', '住宅用地'),
@@ -25,6 +27,12 @@ construction AS (
     -- the spatial one.
     WHERE left(p.landuse_code, 2) IN ('05', '06', '07', '08', '09', '10')
       AND ($2::integer IS NULL OR extract(year FROM p.supply_date) = $2::integer)
+      -- Filtered by street, a parcel can only lie in the chosen
+      -- sub-districts if it meets their extent (its point on surface lies
+      -- in both): a test of bounding boxes that spares the others their
+      -- intersections. 未划分 parcels may lie anywhere.
+      AND ($3::text[] IS NULL OR '未划分' = ANY($3::text[]) OR p.geom && (
+               SELECT ST_SetSRID(ST_Extent(b.geom)::geometry, 4490) FROM boundaries b WHERE b.name = ANY($3::text[])))
 ),
 -- Each pair of a construction parcel and a farmland patch that meet, with
 -- the areal part of their intersection (parcels that merely share an edge
@@ -53,26 +61,31 @@ occupied AS (
     GROUP BY id
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface, computed only when grouped by street (the
--- CASEs skip it otherwise): the name of the point's 0.01° cell in
--- boundary_cells (see boundary-cells.sql), a hash join, or where a
+-- holds its point on surface, computed only when grouped or filtered by
+-- street (the CASEs skip it otherwise): the name of the point's 0.01° cell
+-- in boundary_cells (see boundary-cells.sql), a hash join, or where a
 -- boundary's edge crosses that cell, a lookup through the GiST index of
 -- boundaries. Features are never joined back to an intermediate result:
--- that join's plan hangs on row estimates.
+-- that join's plan hangs on row estimates. The street filter keeps the
+-- parcels whose sub-district is chosen, before any figure is summed.
 keyed AS (
-    SELECT CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(cell.name, (
-               SELECT b.name FROM boundaries b
-               WHERE ST_Contains(b.geom, c.pos)
-               ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
-           CASE WHEN 'class' = ANY($1::text[]) THEN left(c.landuse_code, 2) END AS class_code,
-           CASE WHEN 'code' = ANY($1::text[]) THEN c.landuse_code END AS landuse_code,
-           c.landuse_name, o.area_m2, o.patches
-    FROM occupied o
-    JOIN (SELECT id, landuse_code, landuse_name,
-                 CASE WHEN 'street' = ANY($1::text[]) THEN ST_PointOnSurface(geom) END AS pos
-          FROM parcels) c ON c.id = o.id
-    LEFT JOIN boundary_cells cell -- the point's cell
-           ON cell.cell = floor(ST_X(c.pos) * 100)::bigint * 100000 + floor(ST_Y(c.pos) * 100)::bigint
+    SELECT CASE WHEN 'street' = ANY($1::text[]) THEN j.sub END AS street,
+           CASE WHEN 'class' = ANY($1::text[]) THEN left(j.landuse_code, 2) END AS class_code,
+           CASE WHEN 'code' = ANY($1::text[]) THEN j.landuse_code END AS landuse_code,
+           j.landuse_name, j.area_m2, j.patches
+    FROM (SELECT c.landuse_code, c.landuse_name, o.area_m2, o.patches,
+                 CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN coalesce(cell.name, (
+                     SELECT b.name FROM boundaries b
+                     WHERE ST_Contains(b.geom, c.pos)
+                     ORDER BY b.area_m2 LIMIT 1), '未划分') END AS sub
+          FROM occupied o
+          JOIN (SELECT id, landuse_code, landuse_name,
+                       CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN ST_PointOnSurface(geom) END AS pos
+                FROM parcels) c ON c.id = o.id
+          LEFT JOIN boundary_cells cell -- the point's cell
+                 ON cell.cell = floor(ST_X(c.pos) * 100)::bigint * 100000 + floor(ST_Y(c.pos) * 100)::bigint
+          OFFSET 0) j -- keeps the sub-district computed once per parcel
+    WHERE $3::text[] IS NULL OR j.sub = ANY($3::text[])
 )
 SELECT k.street, k.class_code,
        (SELECT class_name FROM classes WHERE classes.class_code = k.class_code) AS class_name,

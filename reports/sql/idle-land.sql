@@ -10,35 +10,48 @@
 -- Parameters:
 --   $1 text[]   the grouping, a subset of {kind, cause, method, street, year}
 --   $2 integer  only land identified in this year (NULL: every year)
+--   $3 text[]   only land of these sub-districts, boundaries names or 未划分
+--               (NULL: all land)
 -- Layers: idle_land, boundaries.
 WITH idle AS (
-    SELECT i.*, CASE WHEN 'street' = ANY($1::text[]) THEN ST_PointOnSurface(i.geom) END AS pos
+    SELECT i.*, CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN ST_PointOnSurface(i.geom) END AS pos
     FROM idle_land i
-    WHERE $2::integer IS NULL OR extract(year FROM i.identified_date) = $2::integer
+    WHERE ($2::integer IS NULL OR extract(year FROM i.identified_date) = $2::integer)
+      -- Filtered by street, an item can only lie in the chosen
+      -- sub-districts if it meets their extent (its point on surface lies
+      -- in both): a test of bounding boxes that spares the others the
+      -- point on surface. 未划分 items may lie anywhere.
+      AND ($3::text[] IS NULL OR '未划分' = ANY($3::text[]) OR i.geom && (
+               SELECT ST_SetSRID(ST_Extent(b.geom)::geometry, 4490) FROM boundaries b WHERE b.name = ANY($3::text[])))
     OFFSET 0 -- keeps the point on surface computed once per feature
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface, computed only when grouped by street (the
--- CASEs skip it otherwise): the name of the point's 0.01° cell in
--- boundary_cells (see boundary-cells.sql), a hash join, or where a
+-- holds its point on surface, computed only when grouped or filtered by
+-- street (the CASEs skip it otherwise): the name of the point's 0.01° cell
+-- in boundary_cells (see boundary-cells.sql), a hash join, or where a
 -- boundary's edge crosses that cell, a lookup through the GiST index of
 -- boundaries. Features are never joined back to an intermediate result:
--- that join's plan hangs on row estimates.
+-- that join's plan hangs on row estimates. The street filter keeps the
+-- features whose sub-district is chosen, before any figure is summed.
 keyed AS (
     SELECT CASE WHEN 'kind' = ANY($1::text[]) THEN coalesce(nullif(i.kind, ''), '未填') END AS kind,
            CASE WHEN 'cause' = ANY($1::text[]) THEN coalesce(nullif(i.cause, ''), '未填') END AS cause,
            CASE WHEN 'method' = ANY($1::text[]) THEN coalesce(nullif(i.disposal_method, ''), '未填') END AS method,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(cell.name, (
-               SELECT b.name FROM boundaries b
-               WHERE ST_Contains(b.geom, i.pos)
-               ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
+           CASE WHEN 'street' = ANY($1::text[]) THEN i.sub END AS street,
            CASE WHEN 'year' = ANY($1::text[]) THEN extract(year FROM i.identified_date)::integer END AS year,
            i.area_m2,
            i.disposal_status = '已处置' AS disposed,
            coalesce(i.digested, false) AS digested
-    FROM idle i
-    LEFT JOIN boundary_cells cell -- the point's cell
-           ON cell.cell = floor(ST_X(i.pos) * 100)::bigint * 100000 + floor(ST_Y(i.pos) * 100)::bigint
+    FROM (SELECT d.*,
+                 CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN coalesce(cell.name, (
+                     SELECT b.name FROM boundaries b
+                     WHERE ST_Contains(b.geom, d.pos)
+                     ORDER BY b.area_m2 LIMIT 1), '未划分') END AS sub
+          FROM idle d
+          LEFT JOIN boundary_cells cell -- the point's cell
+                 ON cell.cell = floor(ST_X(d.pos) * 100)::bigint * 100000 + floor(ST_Y(d.pos) * 100)::bigint
+          OFFSET 0) i -- keeps the sub-district computed once per feature
+    WHERE $3::text[] IS NULL OR i.sub = ANY($3::text[])
 ),
 sums AS (
     SELECT kind, cause, method, street, year,

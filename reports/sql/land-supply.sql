@@ -5,35 +5,48 @@
 -- Parameters:
 --   $1 text[]   the grouping, a subset of {method, year, street}
 --   $2 integer  only parcels supplied in this year (NULL: every year)
+--   $3 text[]   only parcels of these sub-districts, boundaries names or
+--               未划分 (NULL: every parcel)
 -- Layers: parcels, boundaries (read as plain names: in psql run
 --   SET search_path = layers, public; or let tudi map them to other layers).
 -- Rows: one per group, then one total row (is_total) over all of them.
 WITH supplied AS (
     SELECT area_m2, supply_method, supply_date, price_wan,
-           CASE WHEN 'street' = ANY($1::text[]) THEN ST_PointOnSurface(geom) END AS pos
+           CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN ST_PointOnSurface(geom) END AS pos
     FROM parcels
     WHERE coalesce(supply_method, '') <> ''
       AND ($2::integer IS NULL OR extract(year FROM supply_date) = $2::integer)
+      -- Filtered by street, a parcel can only lie in the chosen
+      -- sub-districts if it meets their extent (its point on surface lies
+      -- in both): a test of bounding boxes that spares the others the
+      -- point on surface. 未划分 parcels may lie anywhere.
+      AND ($3::text[] IS NULL OR '未划分' = ANY($3::text[]) OR geom && (
+               SELECT ST_SetSRID(ST_Extent(b.geom)::geometry, 4490) FROM boundaries b WHERE b.name = ANY($3::text[])))
     OFFSET 0 -- keeps the point on surface computed once per parcel
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface, computed only when grouped by street (the
--- CASEs skip it otherwise): the name of the point's 0.01° cell in
--- boundary_cells (see boundary-cells.sql), a hash join, or where a
+-- holds its point on surface, computed only when grouped or filtered by
+-- street (the CASEs skip it otherwise): the name of the point's 0.01° cell
+-- in boundary_cells (see boundary-cells.sql), a hash join, or where a
 -- boundary's edge crosses that cell, a lookup through the GiST index of
 -- boundaries. Features are never joined back to an intermediate result:
--- that join's plan hangs on row estimates.
+-- that join's plan hangs on row estimates. The street filter keeps the
+-- features whose sub-district is chosen, before any figure is summed.
 keyed AS (
     SELECT CASE WHEN 'method' = ANY($1::text[]) THEN p.supply_method END AS method,
            CASE WHEN 'year' = ANY($1::text[]) THEN extract(year FROM p.supply_date)::integer END AS year,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(cell.name, (
-               SELECT b.name FROM boundaries b
-               WHERE ST_Contains(b.geom, p.pos)
-               ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
+           CASE WHEN 'street' = ANY($1::text[]) THEN p.sub END AS street,
            p.area_m2, p.price_wan
-    FROM supplied p
-    LEFT JOIN boundary_cells cell -- the point's cell
-           ON cell.cell = floor(ST_X(p.pos) * 100)::bigint * 100000 + floor(ST_Y(p.pos) * 100)::bigint
+    FROM (SELECT s.*,
+                 CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN coalesce(cell.name, (
+                     SELECT b.name FROM boundaries b
+                     WHERE ST_Contains(b.geom, s.pos)
+                     ORDER BY b.area_m2 LIMIT 1), '未划分') END AS sub
+          FROM supplied s
+          LEFT JOIN boundary_cells cell -- the point's cell
+                 ON cell.cell = floor(ST_X(s.pos) * 100)::bigint * 100000 + floor(ST_Y(s.pos) * 100)::bigint
+          OFFSET 0) p -- keeps the sub-district computed once per parcel
+    WHERE $3::text[] IS NULL OR p.sub = ANY($3::text[])
 )
 SELECT method, year, street,
        GROUPING(method, year, street) <> 0 AS is_total,

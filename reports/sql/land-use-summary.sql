@@ -1,10 +1,14 @@
 -- 地类面积 land-use summary: parcel count and area per land-use first-level
 -- class (GB/T 21010-2017) and per land-use code, grouped by any of class,
 -- code and sub-district, with each group's share of the layer's area. The
--- total is the layer's total area (Σ area_m2 of every parcel, on the ellipsoid).
+-- total is the layer's total area (Σ area_m2 of every parcel, on the
+-- ellipsoid), or that of the chosen sub-districts when filtered by street.
 --
 -- Parameters:
 --   $1 text[]   the grouping, a subset of {class, code, street}
+--   $2 text[]   only parcels of these sub-districts, boundaries names or
+--               未划分 (NULL: every parcel); the total and the shares are
+--               then those of the chosen sub-districts
 -- Layers: parcels, boundaries.
 WITH classes (class_code, class_name) AS (VALUES
     ('00', '湿地'), ('01', '耕地'), ('02', '种植园用地'), ('03', '林地'), ('04', '草地'),
@@ -13,26 +17,39 @@ WITH classes (class_code, class_name) AS (VALUES
     ('11', '水域及水利设施用地'), ('12', '其他土地')
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface, computed only when grouped by street (the
--- CASEs skip it otherwise): the name of the point's 0.01° cell in
--- boundary_cells (see boundary-cells.sql), a hash join, or where a
+-- holds its point on surface, computed only when grouped or filtered by
+-- street (the CASEs skip it otherwise): the name of the point's 0.01° cell
+-- in boundary_cells (see boundary-cells.sql), a hash join, or where a
 -- boundary's edge crosses that cell, a lookup through the GiST index of
 -- boundaries. Features are never joined back to an intermediate result:
--- that join's plan hangs on row estimates.
+-- that join's plan hangs on row estimates. The street filter keeps the
+-- features whose sub-district is chosen, before any figure is summed.
 keyed AS (
     SELECT CASE WHEN 'class' = ANY($1::text[]) THEN coalesce(left(nullif(p.landuse_code, ''), 2), '未填') END AS class_code,
            CASE WHEN 'code' = ANY($1::text[]) THEN coalesce(nullif(p.landuse_code, ''), '未填') END AS landuse_code,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(cell.name, (
-               SELECT b.name FROM boundaries b
-               WHERE ST_Contains(b.geom, p.pos)
-               ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
+           CASE WHEN 'street' = ANY($1::text[]) THEN p.sub END AS street,
            p.landuse_name, p.area_m2
-    -- OFFSET 0 keeps the point on surface computed once per parcel.
-    FROM (SELECT landuse_code, landuse_name, area_m2,
-                 CASE WHEN 'street' = ANY($1::text[]) THEN ST_PointOnSurface(geom) END AS pos
-          FROM parcels OFFSET 0) p
-    LEFT JOIN boundary_cells cell -- the point's cell
-           ON cell.cell = floor(ST_X(p.pos) * 100)::bigint * 100000 + floor(ST_Y(p.pos) * 100)::bigint
+    FROM (SELECT q.*,
+                 CASE WHEN 'street' = ANY($1::text[]) OR $2::text[] IS NOT NULL THEN coalesce(cell.name, (
+                     SELECT b.name FROM boundaries b
+                     WHERE ST_Contains(b.geom, q.pos)
+                     ORDER BY b.area_m2 LIMIT 1), '未划分') END AS sub
+          -- OFFSET 0 keeps the point on surface computed once per parcel.
+          FROM (SELECT landuse_code, landuse_name, area_m2,
+                       CASE WHEN 'street' = ANY($1::text[]) OR $2::text[] IS NOT NULL THEN ST_PointOnSurface(geom) END AS pos
+                FROM parcels
+                -- Filtered by street, a parcel can only lie in the chosen
+                -- sub-districts if it meets their extent (its point on
+                -- surface lies in both): a test of bounding boxes that
+                -- spares the others the point on surface. 未划分 parcels
+                -- may lie anywhere.
+                WHERE $2::text[] IS NULL OR '未划分' = ANY($2::text[]) OR geom && (
+                      SELECT ST_SetSRID(ST_Extent(b.geom)::geometry, 4490) FROM boundaries b WHERE b.name = ANY($2::text[]))
+                OFFSET 0) q
+          LEFT JOIN boundary_cells cell -- the point's cell
+                 ON cell.cell = floor(ST_X(q.pos) * 100)::bigint * 100000 + floor(ST_Y(q.pos) * 100)::bigint
+          OFFSET 0) p -- keeps the sub-district computed once per parcel
+    WHERE $2::text[] IS NULL OR p.sub = ANY($2::text[])
 ),
 sums AS (
     SELECT class_code, landuse_code, street,

@@ -16,31 +16,38 @@
 -- Parameters:
 --   $1 text[]   the grouping, a subset of {stage, category, direction, street}
 --   $2 integer  only units approved in this year (NULL: every unit)
+--   $3 text[]   only units of these sub-districts, boundaries names or 未划分
+--               (NULL: every unit)
 -- Layers: renewal_units, stations, boundaries.
 WITH units AS (
     SELECT u.*,
            array_position(ARRAY['计划立项', '规划批准', '实施主体确认', '土地出让', '建设', '竣工'], u.stage) AS stage_no,
-           CASE WHEN 'street' = ANY($1::text[]) THEN ST_PointOnSurface(u.geom) END AS pos
+           CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN ST_PointOnSurface(u.geom) END AS pos
     FROM renewal_units u
-    WHERE $2::integer IS NULL OR extract(year FROM u.approved_date) = $2::integer
+    WHERE ($2::integer IS NULL OR extract(year FROM u.approved_date) = $2::integer)
+      -- Filtered by street, a unit can only lie in the chosen sub-districts
+      -- if it meets their extent (its point on surface lies in both): a
+      -- test of bounding boxes that spares the others the point on surface.
+      -- 未划分 units may lie anywhere.
+      AND ($3::text[] IS NULL OR '未划分' = ANY($3::text[]) OR u.geom && (
+               SELECT ST_SetSRID(ST_Extent(b.geom)::geometry, 4490) FROM boundaries b WHERE b.name = ANY($3::text[])))
     OFFSET 0 -- keeps the point on surface computed once per unit
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
--- holds its point on surface, computed only when grouped by street (the
--- CASEs skip it otherwise): the name of the point's 0.01° cell in
--- boundary_cells (see boundary-cells.sql), a hash join, or where a
+-- holds its point on surface, computed only when grouped or filtered by
+-- street (the CASEs skip it otherwise): the name of the point's 0.01° cell
+-- in boundary_cells (see boundary-cells.sql), a hash join, or where a
 -- boundary's edge crosses that cell, a lookup through the GiST index of
 -- boundaries. Features are never joined back to an intermediate result:
--- that join's plan hangs on row estimates.
+-- that join's plan hangs on row estimates. The street filter keeps the
+-- units whose sub-district is chosen, before any figure is summed (and
+-- before TOD is looked up).
 keyed AS (
     SELECT CASE WHEN 'stage' = ANY($1::text[]) THEN coalesce(nullif(u.stage, ''), '未填') END AS stage,
            CASE WHEN 'stage' = ANY($1::text[]) THEN u.stage_no END AS stage_no,
            CASE WHEN 'category' = ANY($1::text[]) THEN coalesce(nullif(u.category, ''), '未填') END AS category,
            CASE WHEN 'direction' = ANY($1::text[]) THEN coalesce(nullif(u.direction, ''), '未填') END AS direction,
-           CASE WHEN 'street' = ANY($1::text[]) THEN coalesce(cell.name, (
-               SELECT b.name FROM boundaries b
-               WHERE ST_Contains(b.geom, u.pos)
-               ORDER BY b.area_m2 LIMIT 1), '未划分') END AS street,
+           CASE WHEN 'street' = ANY($1::text[]) THEN u.sub END AS street,
            u.area_m2,
            coalesce(u.contributed_area_m2, 0) AS contributed_m2,
            u.stage_no >= 2 AS approved,
@@ -52,9 +59,16 @@ keyed AS (
            EXISTS (SELECT 1 FROM stations s
                    WHERE s.geom && ST_Expand(u.geom, 0.01)
                      AND ST_DWithin(s.geom::geography, u.geom::geography, 500)) AS tod
-    FROM units u
-    LEFT JOIN boundary_cells cell -- the point's cell
-           ON cell.cell = floor(ST_X(u.pos) * 100)::bigint * 100000 + floor(ST_Y(u.pos) * 100)::bigint
+    FROM (SELECT n.*,
+                 CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN coalesce(cell.name, (
+                     SELECT b.name FROM boundaries b
+                     WHERE ST_Contains(b.geom, n.pos)
+                     ORDER BY b.area_m2 LIMIT 1), '未划分') END AS sub
+          FROM units n
+          LEFT JOIN boundary_cells cell -- the point's cell
+                 ON cell.cell = floor(ST_X(n.pos) * 100)::bigint * 100000 + floor(ST_Y(n.pos) * 100)::bigint
+          OFFSET 0) u -- keeps the sub-district computed once per unit
+    WHERE $3::text[] IS NULL OR u.sub = ANY($3::text[])
 ),
 sums AS (
     SELECT stage, stage_no, category, direction, street,
