@@ -152,16 +152,28 @@ func BenchmarkReports(b *testing.B) {
 	b.Logf("scale %d: %d parcels loaded in %v", scale, parcels, time.Since(start).Round(time.Second))
 	_, _ = db.Pool.Exec(context.Background(), `ANALYZE`)
 	svc := reports.New(db, nil)
+	streets, err := svc.Streets(context.Background(), "boundaries")
+	if err != nil || len(streets) == 0 {
+		b.Fatalf("sub-districts %v: %v", streets, err)
+	}
 	for _, r := range svc.Reports() {
-		groups := [][]string{r.Group}
+		// The default grouping, grouped by street, and the default grouping
+		// filtered to one sub-district, which should cost little more than
+		// the whole.
+		opts := []reports.Options{{Group: r.Group}}
 		if r.Group[0] != "street" {
-			groups = append(groups, []string{"street"})
+			opts = append(opts, reports.Options{Group: []string{"street"}})
 		}
-		for _, g := range groups {
-			b.Run(fmt.Sprintf("%s/group=%v", r.Name, g), func(b *testing.B) {
+		opts = append(opts, reports.Options{Group: r.Group, Street: streets[:1]})
+		for _, opt := range opts {
+			name := fmt.Sprintf("%s/group=%v", r.Name, opt.Group)
+			if opt.Street != nil {
+				name += fmt.Sprintf("/street=%v", opt.Street)
+			}
+			b.Run(name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := svc.Run(context.Background(), r.Name, reports.Options{Group: g}); err != nil {
+					if _, err := svc.Run(context.Background(), r.Name, opt); err != nil {
 						b.Fatal(err)
 					}
 				}
