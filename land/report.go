@@ -12,6 +12,7 @@ type Report struct {
 	Groups      []ReportGroup `json:"groups"`        // dimensions the rows can be grouped by
 	Group       []string      `json:"default_group"` // the grouping when none is asked for
 	Year        string        `json:"year"`          // what --year filters on (empty: no year filter)
+	Street      string        `json:"street"`        // what --street selects by (every report takes it)
 }
 
 // ReportLayer is a layer a report reads, chosen by kind; Name is the default
@@ -66,5 +67,6 @@ type ReportResult struct {
 type ReportParams struct {
 	Group  []string          `json:"group"`
 	Year   *int              `json:"year"`
+	Street []string          `json:"street"` // only these sub-districts; null: every one
 	Layers map[string]string `json:"layers"` // kind → layer name
 }

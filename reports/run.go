@@ -23,20 +23,8 @@ type Options struct {
 	Layers map[string]string // kind → layer name, overriding the defaults
 }
 
-// Result is a computed report: a land.ReportResult whose parameters also
-// say which sub-districts it was restricted to. Its Params shadows the
-// embedded result's own, in Go as in JSON ("params"); the embedded one is
-// left empty.
-type Result struct {
-	land.ReportResult
-	Params Params `json:"params"`
-}
-
-// Params are the parameters a report ran with.
-type Params struct {
-	land.ReportParams
-	Street []string `json:"street"` // the sub-districts it was restricted to; null: every one
-}
+// Result is a computed report.
+type Result = land.ReportResult
 
 // Years a report accepts: wide enough for any land record, narrow enough to
 // catch a typo such as 20233.
@@ -89,9 +77,10 @@ func (s *Service) Reports() []land.Report {
 // List returns the list of reports that GET /api/reports and `tudi report
 // list` show, without the sub-districts (see Streets).
 func (s *Service) List() *List {
-	l := &List{Reports: make([]ListedReport, len(s.specs)), Formats: Formats()}
+	l := &List{Reports: make([]land.Report, len(s.specs)), Formats: Formats()}
 	for i, sp := range s.specs {
-		l.Reports[i] = ListedReport{Report: sp.Report, Street: sp.street}
+		l.Reports[i] = sp.Report
+		l.Reports[i].Street = sp.street
 	}
 	return l
 }
@@ -189,12 +178,10 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 	}
 	start := time.Now()
 	res := &Result{
-		ReportResult: land.ReportResult{
-			Report: sp.Name, Title: sp.Title, TitleEN: sp.TitleEN,
-			Columns: sp.columns(group),
-			Rows:    []map[string]any{},
-		},
-		Params: Params{ReportParams: land.ReportParams{Group: group, Layers: layers}},
+		Report: sp.Name, Title: sp.Title, TitleEN: sp.TitleEN,
+		Params:  land.ReportParams{Group: group, Layers: layers},
+		Columns: sp.columns(group),
+		Rows:    []map[string]any{},
 	}
 	if opt.Year != 0 {
 		y := opt.Year
@@ -246,7 +233,7 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 	if err != nil {
 		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
-	if err := scan(ctx, rows, &res.ReportResult, sp.dimColumns()); err != nil {
+	if err := scan(ctx, rows, res, sp.dimColumns()); err != nil {
 		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
 	s.log.Info("report computed", "report", sp.Name, "group", strings.Join(group, ","), "year", opt.Year,

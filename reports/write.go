@@ -90,19 +90,12 @@ func WriteJSON(w io.Writer, res *Result) error { return encodeJSON(w, res) }
 
 // List is the list of reports, as GET /api/reports answers it.
 type List struct {
-	Reports []ListedReport `json:"reports"`
-	Formats []string       `json:"formats"`
+	Reports []land.Report `json:"reports"`
+	Formats []string      `json:"formats"`
 	// Streets are the sub-districts of the boundaries layer, in the order
 	// the reports sort them: the names the street parameter takes (besides
 	// 未划分). Nil, and then left out, when not looked up.
 	Streets []string `json:"streets,omitzero"`
-}
-
-// ListedReport is a report as the list shows it: land.Report, and what its
-// street parameter selects by (every report takes one).
-type ListedReport struct {
-	land.Report
-	Street string `json:"street"`
 }
 
 // WriteList writes the list of reports as JSON, as GET /api/reports answers:

@@ -28,9 +28,8 @@ import (
 // sample is a small hand-made result with Chinese and ASCII keys.
 func sample() *reports.Result {
 	year := 2024
-	return &reports.Result{Params: reports.Params{
-		ReportParams: land.ReportParams{Group: []string{"street"}, Year: &year, Layers: map[string]string{"parcels": "parcels"}},
-	}, ReportResult: land.ReportResult{
+	return &reports.Result{
+		Params: land.ReportParams{Group: []string{"street"}, Year: &year, Layers: map[string]string{"parcels": "parcels"}},
 		Report: "land-supply", Title: "土地供应情况", TitleEN: "Land supply",
 		Columns: []land.Column{
 			{Key: "street", Title: "街道/镇", TitleEN: "Sub-district", Type: land.ColumnText},
@@ -43,7 +42,7 @@ func sample() *reports.Result {
 			{"street": "Xi-2", "parcels": int64(3), "area_ha": 1234.25, "rate": nil},
 		},
 		Totals: map[string]any{"parcels": int64(15), "area_ha": 1237.75, "rate": 95.61},
-	}}
+	}
 }
 
 // cells counts terminal cells the test's own way: Han characters and
