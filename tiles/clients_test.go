@@ -3,6 +3,7 @@ package tiles_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os/exec"
@@ -128,6 +129,64 @@ func TestTileJSONAndStyle(t *testing.T) {
 		}
 	})
 
+	t.Run("land use is coloured by a match on the code with a plain fallback (QGIS converts it), every standard code listed", func(t *testing.T) {
+		var st struct {
+			Layers []struct {
+				ID     string         `json:"id"`
+				Paint  map[string]any `json:"paint"`
+				Filter any            `json:"filter"`
+			} `json:"layers"`
+		}
+		if err := json.Unmarshal(e.get("/styles/parcels.json").body, &st); err != nil {
+			t.Fatal(err)
+		}
+		var fill []any
+		for _, l := range st.Layers {
+			if l.ID == "parcels-fill" {
+				fill, _ = l.Paint["fill-color"].([]any)
+				// QGIS decodes only the attributes that filters name.
+				if f := fmt.Sprint(l.Filter); !strings.Contains(f, "has landuse_code") {
+					t.Errorf("the fill's filter %s does not name landuse_code", f)
+				}
+			}
+		}
+		if len(fill) < 4 || fill[0] != "match" || fmt.Sprint(fill[1]) != "[get landuse_code]" || fmt.Sprint(fill[len(fill)-1])[0] != '#' {
+			t.Fatalf("fill-color %v", fill)
+		}
+		direct := map[string]bool{}
+		for i := 2; i+1 < len(fill); i += 2 {
+			labels, ok := fill[i].([]any)
+			if !ok {
+				t.Fatalf("label %v is not an array (QGIS 3.22 reads only arrays)", fill[i])
+			}
+			for _, l := range labels {
+				if direct[l.(string)] {
+					t.Fatalf("label %v twice", l)
+				}
+				direct[l.(string)] = true
+			}
+		}
+		for code, want := range map[string]string{
+			"0101":  "#f5f064", // its own colour
+			"0905":  "#aa8caa", // 特殊用地's
+			"1110":  "#8cc8f0", // 水域's
+			"01":    "#ffff64",
+			"0201K": "#f0c878", // 三调's 可调整 variant takes its code's colour
+			"08H2":  "#ff82be", // a 三调 merged class takes its first-level class's
+			"0199":  "#dddddd", // not a code: Other
+			"":      "#dddddd", // no code: Other
+		} {
+			if got := evalMatch(fill, code); got != want {
+				t.Errorf("%q is drawn %s, want %s", code, got, want)
+			}
+		}
+		for _, code := range []string{"0303", "0402", "0906", "1002", "1009", "1207", "0810"} {
+			if !direct[code] {
+				t.Errorf("standard code %s is not listed in the match", code)
+			}
+		}
+	})
+
 	t.Run("the catalog links TileJSON, tiles and style of every layer", func(t *testing.T) {
 		var c struct {
 			Layers   []tiles.CatalogEntry
@@ -198,4 +257,17 @@ func TestGDALReadsATile(t *testing.T) {
 	if !strings.Contains(s, "Feature Count: "+itoa(want)) {
 		t.Errorf("ogrinfo counts other than %d features:\n%s", want, s)
 	}
+}
+
+// evalMatch evaluates a MapLibre match expression on ["get", field] for a
+// field value v.
+func evalMatch(expr []any, v string) string {
+	for i := 2; i+1 < len(expr); i += 2 {
+		for _, l := range expr[i].([]any) {
+			if l == v {
+				return expr[i+1].(string)
+			}
+		}
+	}
+	return fmt.Sprint(expr[len(expr)-1])
 }

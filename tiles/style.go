@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -125,11 +126,20 @@ func styleLayers(l *land.Layer) []map[string]any {
 	line := []any{"==", "$type", "LineString"}
 	point := []any{"==", "$type", "Point"}
 	fill := colorExpr(lg)
+	// Layers coloured by a field also name it in their filter, in a test
+	// that is always true: QGIS 3.22 decodes only the tile attributes its
+	// filters use, so without it every feature would take the fallback.
+	classed := func(filter []any) any {
+		if lg.Field == "" || len(lg.Classes) == 0 {
+			return filter
+		}
+		return []any{"all", filter, []any{"any", []any{"has", lg.Field}, []any{"!has", lg.Field}}}
+	}
 	var out []map[string]any
 	switch l.Kind {
 	case land.Parcels:
 		out = append(out,
-			layer("fill", "fill", polygon, map[string]any{"fill-color": fill, "fill-opacity": 0.85}),
+			layer("fill", "fill", classed(polygon), map[string]any{"fill-color": fill, "fill-opacity": 0.85}),
 			withMinZoom(layer("outline", "line", polygon, map[string]any{"line-color": lg.Outline,
 				"line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 13, 0.3, 18, 1.2}}), GeneralisedMaxZoom+2))
 	case land.Farmland:
@@ -139,7 +149,7 @@ func styleLayers(l *land.Layer) []map[string]any {
 				"line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 8, 0.8, 14, 2, 18, 3}}))
 	case land.RenewalUnits, land.IdleLand:
 		out = append(out,
-			layer("fill", "fill", polygon, map[string]any{"fill-color": fill, "fill-opacity": 0.55}),
+			layer("fill", "fill", classed(polygon), map[string]any{"fill-color": fill, "fill-opacity": 0.55}),
 			layer("outline", "line", polygon, map[string]any{"line-color": lg.Outline, "line-width": 1.2}))
 	case land.Boundaries:
 		out = append(out,
@@ -147,13 +157,13 @@ func styleLayers(l *land.Layer) []map[string]any {
 				"line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 8, 1, 14, 2.5}, "line-dasharray": []any{4, 2}}))
 	default:
 		out = append(out,
-			layer("fill", "fill", polygon, map[string]any{"fill-color": fill, "fill-opacity": 0.5}),
+			layer("fill", "fill", classed(polygon), map[string]any{"fill-color": fill, "fill-opacity": 0.5}),
 			layer("outline", "line", polygon, map[string]any{"line-color": lg.Outline, "line-width": 1}))
 	}
 	lineColor := lg.Outline
 	out = append(out,
 		layer("line", "line", line, map[string]any{"line-color": lineColor, "line-width": 1.5}),
-		layer("circle", "circle", point, map[string]any{"circle-color": fill, "circle-radius": 4,
+		layer("circle", "circle", classed(point), map[string]any{"circle-color": fill, "circle-radius": 4,
 			"circle-stroke-color": lineColor, "circle-stroke-width": 1}))
 	return out
 }
@@ -164,8 +174,14 @@ func withMinZoom(m map[string]any, z int) map[string]any {
 }
 
 // colorExpr returns the MapLibre expression colouring a kind by its class
-// field: for land use, a second-level code's own colour, else its
-// first-level class's (the code's first two characters), else Other.
+// field: a match on the field's value, with Other for values not listed.
+//
+// For land use a code takes its own colour, else its first-level class's:
+// the match lists every code of GB/T 21010 and of the third national land
+// survey (三调) explicitly rather than matching on the first two characters,
+// because QGIS's style converter (Vector Tiles > Style URL) understands only
+// a match on a field with a plain colour as fallback: so QGIS and MapLibre
+// draw the same colours.
 func colorExpr(lg KindLegend) any {
 	if lg.Field == "" || len(lg.Classes) == 0 {
 		if lg.Fill == "" {
@@ -173,23 +189,74 @@ func colorExpr(lg KindLegend) any {
 		}
 		return lg.Fill
 	}
-	value := []any{"to-string", []any{"coalesce", []any{"get", lg.Field}, ""}}
-	if lg.Match != "prefix2" {
-		e := []any{"match", value}
+	pairs := make([][2]string, 0, len(lg.Classes))
+	if lg.Match == "prefix2" {
+		pairs = landUseCodes(lg.Classes)
+	} else {
 		for _, c := range lg.Classes {
-			e = append(e, c.Value, c.Color)
-		}
-		return append(e, lg.Other)
-	}
-	first := []any{"match", []any{"slice", value, 0, 2}}
-	second := []any{"match", value}
-	for _, c := range lg.Classes {
-		if c.Level == 1 {
-			first = append(first, c.Value, c.Color)
-		} else {
-			second = append(second, c.Value, c.Color)
+			pairs = append(pairs, [2]string{c.Value, c.Color})
 		}
 	}
-	first = append(first, lg.Other)
-	return append(second, first)
+	// Labels are arrays, one per colour: QGIS 3.22 reads nothing else. A
+	// match on a null or non-string value takes the fallback.
+	e := []any{"match", []any{"get", lg.Field}}
+	index := map[string]int{} // colour → index of its label array in e
+	for _, p := range pairs {
+		if i, ok := index[p[1]]; ok {
+			e[i] = append(e[i].([]any), p[0])
+			continue
+		}
+		index[p[1]] = len(e)
+		e = append(e, []any{p[0]}, p[1])
+	}
+	return append(e, lg.Other)
+}
+
+// sandiaoCodes are the 三调 codes that are not a GB/T 21010 code with a
+// suffix: merged classes of the survey's working classification.
+var sandiaoCodes = []string{"05H1", "08H1", "08H2", "08H2A"}
+
+// landUseCodes lists (code, colour) for every land-use code a layer may
+// hold: the first-level classes, the second-level codes XX01–XX10 (the
+// standard's widest class, 0810 and 1110, ends at 10) with the 三调 suffixes
+// K (可调整) and A, and the 三调 merged classes; a code without its own
+// colour in classes takes its first-level class's.
+func landUseCodes(classes []LegendClass) [][2]string {
+	own := map[string]string{}
+	for _, c := range classes {
+		own[c.Value] = c.Color
+	}
+	var out [][2]string
+	seen := map[string]bool{}
+	add := func(code, color string) {
+		if !seen[code] {
+			seen[code] = true
+			out = append(out, [2]string{code, color})
+		}
+	}
+	for _, c := range classes {
+		if c.Level != 1 {
+			continue
+		}
+		add(c.Value, c.Color)
+		codes := []string{}
+		for i := 1; i <= 10; i++ {
+			codes = append(codes, fmt.Sprintf("%s%02d", c.Value, i))
+		}
+		for _, sc := range sandiaoCodes {
+			if strings.HasPrefix(sc, c.Value) {
+				codes = append(codes, sc)
+			}
+		}
+		for _, code := range codes {
+			color, ok := own[code]
+			if !ok {
+				color = c.Color
+			}
+			for _, suffix := range []string{"", "K", "A"} {
+				add(code+suffix, color)
+			}
+		}
+	}
+	return out
 }
