@@ -4,56 +4,167 @@
 package webmap
 
 import (
+	"bytes"
+	"cmp"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
+	"encoding/binary"
 	"encoding/hex"
-	"io"
+	"hash/crc32"
 	"io/fs"
+	"mime"
 	"net/http"
 	"path"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 //go:embed all:dist
 var dist embed.FS
 
-// etags maps each embedded file to its strong ETag. Embedded files carry no
-// modification time, so without an ETag a browser re-downloads the 3 MB of
-// MapLibre and ECharts on every visit. It is computed once, on first use,
-// and is an immutable function of the embedded files (which go:embed forces
-// to be a package-level variable too).
-var etags = sync.OnceValue(func() map[string]string {
-	m := map[string]string{}
+// asset is one embedded file as it is served: its bytes, its strong ETag
+// and, for text, a gzip copy made once.
+type asset struct {
+	data []byte
+	typ  string
+	tag  string
+	gz   func() []byte // nil for files not worth compressing
+}
+
+// compressible lists the extensions of text files, served gzip-compressed
+// to clients that accept it.
+var compressible = map[string]bool{".html": true, ".js": true, ".mjs": true, ".css": true, ".json": true, ".svg": true, ".txt": true}
+
+// assets maps each embedded file (its path under dist/) to its asset. It is
+// built on first use, an immutable function of the embedded files (which
+// the embed directive forces to be a package-level variable too). Embedded
+// files carry no modification time, so without an ETag a browser would
+// re-download the 3 MB of MapLibre and ECharts on every visit.
+//
+// Compressing 1 MB of JavaScript on every request cost the server 20 ms of
+// CPU per file, and the first view as much. The big vendor modules come with
+// a gzip copy made at build time (name.gz beside them, see the Makefile),
+// used when it matches the file; every other text file is compressed once,
+// in the background from the first request on (a request for a file not yet
+// done makes its copy itself).
+var assets = sync.OnceValue(func() map[string]*asset {
+	files := map[string][]byte{}
 	_ = fs.WalkDir(dist, "dist", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		f, err := dist.Open(p)
+		b, err := dist.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			return err
-		}
-		m[strings.TrimPrefix(p, "dist/")] = `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
+		files[strings.TrimPrefix(p, "dist/")] = b
 		return nil
 	})
+	m := map[string]*asset{}
+	for name, b := range files {
+		if base, ok := strings.CutSuffix(name, ".gz"); ok && files[base] != nil {
+			continue // the build's gzip copy of a file, not a file of its own
+		}
+		sum := sha256.Sum256(b)
+		a := &asset{data: b, tag: hex.EncodeToString(sum[:12]), typ: mime.TypeByExtension(path.Ext(name))}
+		if a.typ == "" {
+			a.typ = "application/octet-stream"
+		}
+		switch gz := files[name+".gz"]; {
+		case gz != nil && gzipOf(gz, b):
+			a.gz = func() []byte { return gz }
+		case compressible[path.Ext(name)] && len(b) >= 1024:
+			a.gz = sync.OnceValue(func() []byte { return gzipped(b) })
+		}
+		m[name] = a
+	}
+	go func() {
+		for _, a := range warmOrder(m) {
+			a.gz()
+		}
+	}()
 	return m
 })
 
-// Handler serves the embedded page and its assets. Every response carries
-// an ETag and "Cache-Control: no-cache", so browsers revalidate (a 304 when
-// unchanged) and never run a stale page after an upgrade. Folders are not
-// listed.
-func Handler() http.Handler {
-	sub, err := fs.Sub(dist, "dist")
-	if err != nil {
-		panic(err) // the embed pattern guarantees dist exists
+// gzipOf reports whether gz is a gzip copy of b, by its trailer (the CRC-32
+// and the length of what it holds): a copy left from an older build must not
+// be served for a newer file.
+func gzipOf(gz, b []byte) bool {
+	n := len(gz)
+	return n >= 18 && gz[0] == 0x1f && gz[1] == 0x8b &&
+		binary.LittleEndian.Uint32(gz[n-8:]) == crc32.ChecksumIEEE(b) &&
+		binary.LittleEndian.Uint32(gz[n-4:]) == uint32(len(b))
+}
+
+// warmOrder lists the compressible assets in the order the page asks for
+// them: the files index.html names (MapLibre's module among them), then the
+// rest, largest first.
+func warmOrder(m map[string]*asset) []*asset {
+	var out []*asset
+	seen := map[*asset]bool{}
+	if page, ok := m["index.html"]; ok {
+		for _, ref := range pageRefs.FindAllSubmatch(page.data, -1) {
+			if a, ok := m[path.Clean(string(ref[1]))]; ok && a.gz != nil && !seen[a] {
+				out = append(out, a)
+				seen[a] = true
+			}
+		}
 	}
-	files := http.FileServer(http.FS(sub))
+	var rest []*asset
+	for _, a := range m {
+		if a.gz != nil && !seen[a] {
+			rest = append(rest, a)
+		}
+	}
+	slices.SortFunc(rest, func(x, y *asset) int { return cmp.Compare(len(y.data), len(x.data)) })
+	return append(out, rest...)
+}
+
+var pageRefs = regexp.MustCompile(`(?:href|src)="([^"#:?]+)"`)
+
+// gzipped returns b compressed, or nil when that does not make it smaller.
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	w, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil
+	}
+	if _, err := w.Write(b); err != nil {
+		return nil
+	}
+	if err := w.Close(); err != nil || buf.Len() >= len(b) {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// acceptsGzip reports whether a request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, h := range r.Header.Values("Accept-Encoding") {
+		for _, part := range strings.Split(h, ",") {
+			coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			coding = strings.ToLower(strings.TrimSpace(coding))
+			if coding != "gzip" && coding != "*" {
+				continue
+			}
+			q := 1.0
+			if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.TrimSpace(k) == "q" {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				}
+			}
+			return q > 0
+		}
+	}
+	return false
+}
+
+var handler = sync.OnceValue(func() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 		if name != "" && strings.HasSuffix(r.URL.Path, "/") {
@@ -63,10 +174,31 @@ func Handler() http.Handler {
 		if name == "" {
 			name = "index.html"
 		}
-		if tag, ok := etags()[name]; ok {
-			w.Header().Set("ETag", tag)
-			w.Header().Set("Cache-Control", "no-cache")
+		a, ok := assets()[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
 		}
-		files.ServeHTTP(w, r)
+		h := w.Header()
+		h.Set("Content-Type", a.typ)
+		h.Set("Cache-Control", "no-cache")
+		body, tag := a.data, a.tag
+		if a.gz != nil {
+			h.Add("Vary", "Accept-Encoding")
+			if gz := a.gz(); gz != nil && acceptsGzip(r) {
+				// A representation of its own, with an ETag of its own.
+				body, tag = gz, a.tag+"-gzip"
+				h.Set("Content-Encoding", "gzip")
+			}
+		}
+		h.Set("ETag", `"`+tag+`"`)
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
 	})
-}
+})
+
+// Handler serves the embedded page and its assets. Every response carries
+// an ETag and "Cache-Control: no-cache", so browsers revalidate (a 304 when
+// unchanged) and never run a stale page after an upgrade. Text files go out
+// gzip-compressed (compressed once) to clients that accept it; the response
+// compressor in front passes them through. Folders are not listed.
+func Handler() http.Handler { return handler() }

@@ -2,8 +2,10 @@ package webmap_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +14,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/go-chi/chi/v5/middleware"
 
 	"tudi/land"
 	"tudi/webmap"
@@ -154,5 +158,101 @@ func TestPageReferencesExist(t *testing.T) {
 	}
 	for _, f := range js {
 		check(f)
+	}
+}
+
+// Text files go out gzip-compressed to clients that accept gzip, as their
+// own representation (an ETag of their own, Vary: Accept-Encoding), and as
+// they are to clients that do not; the server's response compressor in front
+// passes the compressed copy through instead of compressing it again.
+func TestHandlerServesGzip(t *testing.T) {
+	// The page's own module is compressed by the server, MapLibre's comes
+	// with its copy from the build (when the vendor files are built).
+	files := []string{"/app/main.js"}
+	if _, err := os.Stat("dist/vendor/maplibre-gl.mjs.gz"); err == nil {
+		files = append(files, "/vendor/maplibre-gl.mjs")
+	}
+	for _, file := range files {
+		testGzip(t, file)
+	}
+}
+
+func testGzip(t *testing.T, file string) {
+	plain, err := os.ReadFile("dist" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compress := middleware.Compress(5, "text/javascript")
+	handlers := map[string]http.Handler{"alone": webmap.Handler(), "behind the compressor": compress(webmap.Handler())}
+	cases := []struct {
+		accept string
+		gzip   bool
+	}{
+		{"gzip, deflate, br, zstd", true},
+		{"GZIP", true},
+		{"deflate, gzip;q=0.5", true},
+		{"*", true},
+		{"gzip;q=0", false},
+		{"identity", false},
+		{"", false},
+	}
+	for hname, h := range handlers {
+		for _, c := range cases {
+			t.Run(file+"/"+hname+"/"+c.accept, func(t *testing.T) {
+				get := func(inm string) *httptest.ResponseRecorder {
+					req := httptest.NewRequest("GET", file, nil)
+					if c.accept != "" {
+						req.Header.Set("Accept-Encoding", c.accept)
+					}
+					if inm != "" {
+						req.Header.Set("If-None-Match", inm)
+					}
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					return rec
+				}
+				rec := get("")
+				if rec.Code != 200 {
+					t.Fatalf("status %d", rec.Code)
+				}
+				if !strings.Contains(rec.Header().Get("Vary"), "Accept-Encoding") {
+					t.Errorf("Vary %q, want Accept-Encoding", rec.Header().Get("Vary"))
+				}
+				if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+					t.Errorf("Content-Type %q", ct)
+				}
+				body := rec.Body.Bytes()
+				enc := rec.Header().Get("Content-Encoding")
+				if c.gzip {
+					if enc != "gzip" {
+						t.Fatalf("Content-Encoding %q, want gzip", enc)
+					}
+					zr, err := gzip.NewReader(bytes.NewReader(body))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if body, err = io.ReadAll(zr); err != nil {
+						t.Fatal(err)
+					}
+				} else if enc != "" {
+					// The compressor in front may still encode in its own way
+					// (it reads no q-values); the handler itself must not.
+					if hname == "alone" {
+						t.Fatalf("Content-Encoding %q, want none", enc)
+					}
+					return
+				}
+				if !bytes.Equal(body, plain) {
+					t.Fatalf("body (%d bytes after decoding) is not %s (%d bytes)", len(body), file, len(plain))
+				}
+				tag := rec.Header().Get("ETag")
+				if c.gzip != strings.HasSuffix(tag, `-gzip"`) {
+					t.Errorf("ETag %s for Accept-Encoding %q", tag, c.accept)
+				}
+				if rec := get(tag); rec.Code != http.StatusNotModified {
+					t.Errorf("If-None-Match %s: status %d, want 304", tag, rec.Code)
+				}
+			})
+		}
 	}
 }
