@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,18 @@ import (
 
 // browserSummary is the JSON line webmap/e2e/check.mjs prints last.
 type browserSummary struct {
-	FirstIdleMs      float64  `json:"firstIdleMs"`
+	FirstIdleMs float64 `json:"firstIdleMs"`
+	FirstView   struct {
+		HTMLMs             *float64 `json:"htmlMs"`
+		MapLibreMs         *float64 `json:"maplibreMs"`
+		DOMContentLoadedMs *float64 `json:"domContentLoadedMs"`
+		StyleMs            *float64 `json:"styleMs"`
+		MapCreatedMs       *float64 `json:"mapCreatedMs"`
+		Tiles              int      `json:"tiles"`
+		TilesRequestedMs   *float64 `json:"tilesRequestedMs"`
+		TilesReceivedMs    *float64 `json:"tilesReceivedMs"`
+		MapLoadMs          *float64 `json:"mapLoadMs"`
+	} `json:"firstView"`
 	Requests         int      `json:"requests"`
 	OffMachine       []string `json:"offMachine"`
 	ConsoleErrors    []string `json:"consoleErrors"`
@@ -80,6 +92,10 @@ func TestWebMapInChromium(t *testing.T) {
 		t.Fatalf("check.mjs: %v; no summary line in its output:\n%s\n%s", runErr, stdout.String(), stderr.String())
 	}
 	t.Logf("first view of the sample district idle after %.0f ms (from navigation start; headless Chromium on SwiftShader)", sum.FirstIdleMs)
+	fv := sum.FirstView
+	t.Logf("first view, ms from navigation start: page %s, MapLibre module %s, DOMContentLoaded %s, style and catalog %s, map created %s, %d tiles asked for at %s and in by %s, map loaded %s, idle %.0f",
+		msOf(fv.HTMLMs), msOf(fv.MapLibreMs), msOf(fv.DOMContentLoadedMs), msOf(fv.StyleMs), msOf(fv.MapCreatedMs),
+		fv.Tiles, msOf(fv.TilesRequestedMs), msOf(fv.TilesReceivedMs), msOf(fv.MapLoadMs), sum.FirstIdleMs)
 	t.Logf("%d requests, all to the test server; %d features rendered; canvas %d colours, %.0f%% drawn; parcel %s identified; report %s shows %s",
 		sum.Requests, sum.RenderedFeatures, sum.Canvas.Colors, 100*sum.Canvas.DrawnFraction, sum.Parcel.Code, sum.Report.Name, sum.Report.Shown)
 	for _, f := range sum.Failures {
@@ -108,4 +124,13 @@ func TestWebMapInChromium(t *testing.T) {
 			t.Logf("wrote %s", dst)
 		}
 	}
+}
+
+// msOf formats a step's time of the first view's breakdown, "?" when the
+// page did not report it.
+func msOf(v *float64) string {
+	if v == nil {
+		return "?"
+	}
+	return strconv.FormatFloat(*v, 'f', 0, 64)
 }

@@ -103,6 +103,14 @@ try {
     if (!['data:', 'blob:'].includes(u.protocol) && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) offMachine.push(url);
   });
   context.on('requestfailed', (req) => failed.push(`${req.url()}: ${req.failure()?.errorText}`));
+  // When each vector tile was asked for and came in (epoch ms), for the
+  // first view's breakdown.
+  const tileTimes = [];
+  context.on('requestfinished', (req) => {
+    if (!/\.mvt(\?|$)/.test(req.url())) return;
+    const tm = req.timing();
+    tileTimes.push({ start: tm.startTime, end: tm.startTime + tm.responseEnd });
+  });
   page.on('console', (msg) => {
     if (msg.type() === 'error') consoleErrors.push(msg.text());
     if (['error', 'warning'].includes(msg.type())) log(`console ${msg.type()}: ${msg.text()}`);
@@ -115,7 +123,30 @@ try {
   await page.waitForFunction(() => window.map && window.tudiTiming && window.tudiTiming.firstIdleMs, null, { timeout: 90_000 });
   const timing = await page.evaluate(() => window.tudiTiming);
   summary.firstIdleMs = timing.firstIdleMs;
-  log(`first idle ${timing.firstIdleMs} ms after navigation`);
+  // Where the time went, in ms from navigation start: the page's own marks
+  // (window.tudiTiming), navigation and resource timing, and the tiles the
+  // first view asked for.
+  const nav = await page.evaluate(() => {
+    const n = performance.getEntriesByType('navigation')[0];
+    const lib = performance.getEntriesByName(new URL('vendor/maplibre-gl.mjs', location.href).href)[0];
+    return { origin: performance.timeOrigin, html: n.responseEnd, dcl: n.domContentLoadedEventEnd, lib: lib ? lib.responseEnd : null };
+  });
+  const firstTiles = tileTimes.map((x) => ({ start: x.start - nav.origin, end: x.end - nav.origin })).filter((x) => x.start <= timing.firstIdleMs);
+  const ms = (v) => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : null);
+  summary.firstView = {
+    htmlMs: ms(nav.html),
+    maplibreMs: ms(nav.lib),
+    domContentLoadedMs: ms(nav.dcl),
+    styleMs: ms(timing.styleMs),
+    mapCreatedMs: ms(timing.mapCreatedMs),
+    tiles: firstTiles.length,
+    tilesRequestedMs: firstTiles.length ? ms(Math.min(...firstTiles.map((x) => x.start))) : null,
+    tilesReceivedMs: firstTiles.length ? ms(Math.max(...firstTiles.map((x) => x.end))) : null,
+    mapLoadMs: ms(timing.mapLoadMs),
+    firstIdleMs: ms(timing.firstIdleMs),
+  };
+  log(`first idle ${timing.firstIdleMs} ms after navigation: ${JSON.stringify(summary.firstView)}`);
+  if (!firstTiles.length) fail('the first view asked for no vector tiles');
   const webgl2 = await page.evaluate(() => window.map.getCanvas().getContext('webgl2') !== null);
   if (!webgl2) fail('the map canvas has no WebGL2 context');
   // Read the canvas inside MapLibre's render event, while the frame's

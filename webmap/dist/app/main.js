@@ -79,25 +79,45 @@ function addBasemap(style) {
   style.layers.splice(i + 1, 0, { id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.9 } });
 }
 
-// Overlay sources of the page itself: the identify highlight, the clicked
-// point, the drawn query area and its result.
-function addOverlays() {
-  const empty = { type: 'FeatureCollection', features: [] };
-  for (const id of ['tudi-highlight', 'tudi-click']) map.addSource(id, { type: 'geojson', data: empty });
-  map.addLayer({ id: 'tudi-highlight-fill', type: 'fill', source: 'tudi-highlight', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#00e5ff', 'fill-opacity': 0.18 } });
-  map.addLayer({ id: 'tudi-highlight-line', type: 'line', source: 'tudi-highlight', paint: { 'line-color': '#00b8d4', 'line-width': 3 } });
-  map.addLayer({ id: 'tudi-click', type: 'circle', source: 'tudi-click', paint: { 'circle-radius': 5, 'circle-color': '#ff3d00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+// The page's own overlays (the identify highlight and the clicked point)
+// join the map when first needed: an empty GeoJSON source still loads its
+// tiles in MapLibre's worker, which delays the first view. Their data is
+// kept here, so a new style (after an import) gets them back.
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const overlays = { 'tudi-highlight': EMPTY, 'tudi-click': EMPTY };
+const OVERLAY = { 'tudi:overlay': true };
+const hasData = (d) => d.type !== 'FeatureCollection' || d.features.length > 0;
+
+function ensureOverlays() {
+  if (map.getSource('tudi-highlight')) return;
+  for (const [id, data] of Object.entries(overlays)) map.addSource(id, { type: 'geojson', data });
+  map.addLayer({ id: 'tudi-highlight-fill', type: 'fill', source: 'tudi-highlight', metadata: OVERLAY, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#00e5ff', 'fill-opacity': 0.18 } });
+  map.addLayer({ id: 'tudi-highlight-line', type: 'line', source: 'tudi-highlight', metadata: OVERLAY, paint: { 'line-color': '#00b8d4', 'line-width': 3 } });
+  map.addLayer({ id: 'tudi-click', type: 'circle', source: 'tudi-click', metadata: OVERLAY, paint: { 'circle-radius': 5, 'circle-color': '#ff3d00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+}
+
+function setOverlay(id, data) {
+  overlays[id] = data;
+  if (!map.getSource(id) && !hasData(data)) return;
+  ensureOverlays();
+  map.getSource(id).setData(data);
+}
+
+// overlayFloor returns the lowest of the page's overlay layers (here and in
+// the analysis panel), which the data's labels go under.
+export function overlayFloor() {
+  return map.getLayersOrder().find((id) => map.getLayer(id)?.metadata?.['tudi:overlay']);
 }
 
 // addLabels puts the text labels on the map, under the page's overlays.
 function addLabels() {
-  const before = map.getLayer('tudi-highlight-fill') ? 'tudi-highlight-fill' : undefined;
+  const before = overlayFloor();
   for (const l of labelLayersFor(map.getStyle(), state.catalog)) {
     if (state.hidden.has(dataLayerOf(l))) l.layout = { ...l.layout, visibility: 'none' };
     map.addLayer(l, before);
   }
   addBoundaryLabels().then(() => {
-    map.once('idle', () => { window.tudiTiming.labelledMs ??= Math.round(performance.now()); });
+    map.once('idle', () => mark('labelledMs'));
     map.triggerRepaint();
   });
 }
@@ -127,7 +147,7 @@ async function addBoundaryLabels() {
     const id = `${l.name}-names`;
     if (map.getSource(id)) continue;
     map.addSource(id, { type: 'geojson', data: fc });
-    const before = map.getLayer('tudi-highlight-fill') ? 'tudi-highlight-fill' : undefined;
+    const before = overlayFloor();
     map.addLayer({
       id, type: 'symbol', source: id, minzoom: 9, maxzoom: 16, metadata: { 'tudi:layer': l.name },
       layout: {
@@ -142,13 +162,13 @@ async function addBoundaryLabels() {
 
 export function highlight(features) {
   const fc = { type: 'FeatureCollection', features: features.filter((f) => f && f.geometry).map((f) => ({ type: 'Feature', properties: {}, geometry: f.geometry })) };
-  map.getSource('tudi-highlight')?.setData(fc);
+  setOverlay('tudi-highlight', fc);
 }
 
 function markClick(lngLat) {
-  map.getSource('tudi-click')?.setData(lngLat
+  setOverlay('tudi-click', lngLat
     ? { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [lngLat.lng, lngLat.lat] } }
-    : { type: 'FeatureCollection', features: [] });
+    : EMPTY);
 }
 
 // homeControl is the "全图" button: back to the whole district.
@@ -480,19 +500,43 @@ export async function refreshCatalog() {
 
 const BLANK_STYLE = { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } }] };
 
-// prepareStyle adopts a loaded style: the basemap, if set, goes under it
-// and hidden layers stay hidden.
+// takeBackground paints the style's plain background colour on the map's
+// element, under MapLibre's transparent canvas, and takes the layer out of
+// the style. In software WebGL (no GPU, as in the browser test) MapLibre
+// compiled the background's shader in the very frame that asks for the first
+// tiles, holding them back by a quarter of a second, and filled the whole
+// canvas in every frame. A pattern, an expression or a translucent
+// background stays a layer.
+function takeBackground(style) {
+  const i = style.layers.findIndex((l) => l.type === 'background');
+  if (i < 0) return;
+  const { paint = {}, layout = {} } = style.layers[i];
+  const color = paint['background-color'] ?? '#000000'; // MapLibre's default
+  if (typeof color !== 'string' || paint['background-pattern'] || (paint['background-opacity'] ?? 1) !== 1) return;
+  style.layers.splice(i, 1);
+  $('#map').style.background = layout.visibility === 'none' ? '' : color;
+}
+
+// prepareStyle adopts a loaded style: the background goes to the page, the
+// basemap, if set, goes under the layers and hidden layers stay hidden.
 function prepareStyle(loaded) {
   state.catalog = loaded.catalog;
   state.legends = loaded.legends;
   state.style = loaded.style;
+  takeBackground(loaded.style);
   addBasemap(loaded.style);
   for (const l of loaded.style.layers) {
     if (state.hidden.has(dataLayerOf(l))) l.layout = { ...(l.layout || {}), visibility: 'none' };
   }
 }
 
+// window.tudiTiming holds milliseconds since navigation start of the steps
+// to the first view, for the browser test's report.
+window.tudiTiming = {};
+function mark(step) { window.tudiTiming[step] ??= Math.round(performance.now()); }
+
 async function main() {
+  mark('mainMs');
   // Start everything the first view needs at once: MapLibre's worker, the
   // field titles, the catalog, style and legend. The map is created once the
   // style is here: creating it first (WebGL set-up on the main thread) only
@@ -515,6 +559,7 @@ async function main() {
     loaded = { style: structuredClone(BLANK_STYLE), catalog: [] };
   }
   prepareStyle(loaded);
+  mark('styleMs');
   const bounds = unionBounds(loaded.catalog);
   const view = fromHash.view || (bounds ? { bounds, fitBoundsOptions: { padding: 30 } } : { center: [105, 35], zoom: 3.5 });
   map = new maplibregl.Map({
@@ -528,25 +573,31 @@ async function main() {
     localIdeographFontFamily: '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif',
   });
   window.map = map;
-  window.tudiTiming = { mapCreatedMs: Math.round(performance.now()) };
+  mark('mapCreatedMs');
+  // MapLibre 6 draws its sky in every frame, a pass over the whole canvas
+  // that shows only above the horizon of a pitched map. This map never
+  // pitches; in software WebGL the sky's shader alone took half a second to
+  // compile before the first tiles were even asked for.
+  if (typeof map.painter?.drawFunctions?.sky === 'function') map.painter.drawFunctions = { ...map.painter.drawFunctions, sky() {} };
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl({ maxWidth: 140, unit: 'metric' }), 'bottom-left');
   map.addControl(new maplibregl.FullscreenControl(), 'bottom-right');
   map.addControl(homeControl(), 'bottom-right');
   // Every style (the first, and the one after an import) gets the page's
-  // overlays and refreshes the layer panel.
+  // overlays back (those with something to show) and refreshes the layer
+  // panel.
   let firstView = true;
   map.on('style.load', () => {
-    addOverlays();
+    if (Object.values(overlays).some(hasData)) ensureOverlays();
     renderLayers();
     if (firstView) map.once('idle', addLabels); else addLabels();
     firstView = false;
     document.dispatchEvent(new CustomEvent('tudi:style'));
   });
+  map.once('load', () => mark('mapLoadMs'));
   map.once('idle', () => {
-    // Milliseconds since navigation start, for the browser test's report.
-    window.tudiTiming.firstIdleMs = Math.round(performance.now());
+    mark('firstIdleMs');
     document.body.dataset.ready = 'true';
   });
   // A quiet "loading" pill while tiles are on their way (after 300 ms, so

@@ -15,19 +15,24 @@ export function initQuery(app) {
   let subject = null; // {geometry} or {layer, id, label}
   let lastResult = null;
   let shapeArea = null; // of the analysed shape, after the buffer
+  let queryData = EMPTY; // the result's geometries on the map
 
   const status = $('#draw-status');
   const runBtn = $('#btn-run-query');
 
+  // The drawing and the result join the map when first used (an empty
+  // GeoJSON source still costs the first view its tiles), above the data
+  // and its labels.
   function ensureLayers() {
     if (map.getSource('tudi-draw')) return;
+    const md = { 'tudi:overlay': true };
     map.addSource('tudi-draw', { type: 'geojson', data: EMPTY });
-    map.addSource('tudi-query', { type: 'geojson', data: EMPTY });
-    map.addLayer({ id: 'tudi-query-fill', type: 'fill', source: 'tudi-query', paint: { 'fill-color': '#ff6d00', 'fill-opacity': 0.35 } });
-    map.addLayer({ id: 'tudi-query-line', type: 'line', source: 'tudi-query', paint: { 'line-color': '#e65100', 'line-width': 1.5 } });
-    map.addLayer({ id: 'tudi-draw-fill', type: 'fill', source: 'tudi-draw', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#1565c0', 'fill-opacity': 0.12 } });
-    map.addLayer({ id: 'tudi-draw-line', type: 'line', source: 'tudi-draw', filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': '#1565c0', 'line-width': 2.5, 'line-dasharray': [2, 1] } });
-    map.addLayer({ id: 'tudi-draw-vertex', type: 'circle', source: 'tudi-draw', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4.5, 'circle-color': '#fff', 'circle-stroke-color': '#1565c0', 'circle-stroke-width': 2 } });
+    map.addSource('tudi-query', { type: 'geojson', data: queryData });
+    map.addLayer({ id: 'tudi-query-fill', type: 'fill', source: 'tudi-query', metadata: md, paint: { 'fill-color': '#ff6d00', 'fill-opacity': 0.35 } });
+    map.addLayer({ id: 'tudi-query-line', type: 'line', source: 'tudi-query', metadata: md, paint: { 'line-color': '#e65100', 'line-width': 1.5 } });
+    map.addLayer({ id: 'tudi-draw-fill', type: 'fill', source: 'tudi-draw', metadata: md, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#1565c0', 'fill-opacity': 0.12 } });
+    map.addLayer({ id: 'tudi-draw-line', type: 'line', source: 'tudi-draw', metadata: md, filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': '#1565c0', 'line-width': 2.5, 'line-dasharray': [2, 1] } });
+    map.addLayer({ id: 'tudi-draw-vertex', type: 'circle', source: 'tudi-draw', metadata: md, filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4.5, 'circle-color': '#fff', 'circle-stroke-color': '#1565c0', 'circle-stroke-width': 2 } });
   }
 
   function render() {
@@ -65,6 +70,7 @@ export function initQuery(app) {
     stop();
     vertices = []; cursor = null; subject = null; lastResult = null; shapeArea = null;
     render();
+    queryData = EMPTY;
     map.getSource('tudi-query')?.setData(EMPTY);
     setStatus('');
     $('#query-result').innerHTML = '';
@@ -178,7 +184,9 @@ export function initQuery(app) {
       lastResult = normalize(res);
       shapeArea = res.area || null;
       const geoms = lastResult.flatMap((r) => r.features.filter((f) => f.geometry).map((f) => ({ type: 'Feature', properties: {}, geometry: f.geometry })));
-      map.getSource('tudi-query')?.setData({ type: 'FeatureCollection', features: geoms });
+      queryData = { type: 'FeatureCollection', features: geoms };
+      ensureLayers();
+      map.getSource('tudi-query').setData(queryData);
       if (res.geometry || res.query_geometry) {
         subject = { ...subject, geometry: res.geometry || res.query_geometry };
         render();
@@ -191,6 +199,10 @@ export function initQuery(app) {
     }
   });
 
-  // A new style (after an import) drops the page's sources: draw them again.
-  document.addEventListener('tudi:style', () => { ensureLayers(); render(); });
+  // A new style (after an import) drops the page's sources: draw them again
+  // if there is anything to draw.
+  document.addEventListener('tudi:style', () => {
+    if (map.getSource('tudi-draw') || !(vertices.length || subject || queryData !== EMPTY)) return;
+    render();
+  });
 }
