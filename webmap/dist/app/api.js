@@ -79,6 +79,18 @@ export function bboxOf(geom) {
   return b;
 }
 
+// unionBounds returns the extent [minx, miny, maxx, maxy] of the catalog's
+// layers that have bounds, or null when none has.
+export function unionBounds(catalog) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const l of catalog) {
+    if (!l.bounds || l.bounds.length !== 4) continue;
+    b[0] = Math.min(b[0], l.bounds[0]); b[1] = Math.min(b[1], l.bounds[1]);
+    b[2] = Math.max(b[2], l.bounds[2]); b[3] = Math.max(b[3], l.bounds[3]);
+  }
+  return Number.isFinite(b[0]) ? b : null;
+}
+
 function ringArea(r) {
   let a = 0;
   for (let i = 0, j = r.length - 1; i < r.length; j = i++) a += (r[j][0] - r[i][0]) * (r[j][1] + r[i][1]);

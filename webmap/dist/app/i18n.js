@@ -1,8 +1,11 @@
 // Interface language: zh-CN by default, English by the switch. Strings carry
-// both languages side by side so a missing translation is visible in review.
+// both languages side by side so a missing translation is visible in review
+// (and fails the module's tests). Nothing here touches the page: the page
+// keeps the choice and relabels itself through onLangChange.
 
-const STRINGS = {
+export const STRINGS = {
   'app.title': ['土地一张图', 'Land map'],
+  'page.title': ['tudi 土地 · 一张图', 'tudi · Land map'],
   'search.placeholder': ['搜索地块编号、单元名称、街道…', 'Search parcel code, unit name, sub-district…'],
   'search.none': ['未找到匹配的要素', 'Nothing matches'],
   'search.searching': ['正在搜索…', 'Searching…'],
@@ -14,6 +17,11 @@ const STRINGS = {
   'settings.save': ['保存', 'Save'],
   'map.loading': ['加载中…', 'Loading…'],
   'map.home': ['全图', 'Whole district'],
+  'map.zoomin': ['放大', 'Zoom in'],
+  'map.zoomout': ['缩小', 'Zoom out'],
+  'map.fullscreen': ['全屏', 'Enter fullscreen'],
+  'map.exitfullscreen': ['退出全屏', 'Exit fullscreen'],
+  'map.attribution': ['数据来源', 'Toggle attribution'],
   'tab.layers': ['图层', 'Layers'],
   'tab.query': ['空间分析', 'Analysis'],
   'tab.reports': ['统计报表', 'Reports'],
@@ -123,7 +131,7 @@ export const LANDUSE_CLASSES = {
 };
 
 // English renderings of the canonical values the legends show.
-const VALUES_EN = {
+export const VALUES_EN = {
   '计划立项': 'Planned', '规划批准': 'Plan approved', '实施主体确认': 'Implementer confirmed',
   '土地出让': 'Land sold', '建设': 'Under construction', '竣工': 'Completed',
   '未处置': 'Not disposed', '已处置': 'Disposed', '闲置': 'Idle', '批而未供': 'Approved, unsupplied',
@@ -173,19 +181,19 @@ export function landuseClassName(code) {
   return c ? pick(c[0], c[1]) : String(code);
 }
 
+// setLang switches the language ('en', else zh-CN) and tells every
+// listener, in the order they were added.
 export function setLang(l) {
   lang = l === 'en' ? 'en' : 'zh-CN';
-  localStorage.setItem('tudi.lang', lang);
-  document.documentElement.lang = lang;
-  applyI18n(document);
   for (const fn of listeners) fn(lang);
 }
 
 export function onLangChange(fn) { listeners.add(fn); }
 
-export function initialLang() {
-  const h = new URLSearchParams(location.hash.slice(1));
-  return h.get('lang') || localStorage.getItem('tudi.lang') || 'zh-CN';
+// initialLang picks the first of the candidates that is a language of the
+// page (the URL's, then the one kept in the browser), else zh-CN.
+export function initialLang(...candidates) {
+  return candidates.find((l) => l === 'en' || l === 'zh-CN') || 'zh-CN';
 }
 
 // applyI18n fills every element marked with data-i18n (text),
@@ -199,8 +207,11 @@ export function applyI18n(root) {
 // loadFieldTitles reads the kinds' field titles (mirroring land/kind.go).
 export async function loadFieldTitles() {
   const resp = await fetch('app/fields.json');
-  fieldTitles = await resp.json();
+  setFieldTitles(await resp.json());
 }
+
+// setFieldTitles adopts the kinds' field titles (the shape of fields.json).
+export function setFieldTitles(titles) { fieldTitles = titles || {}; }
 
 // kindTitle returns the title of a layer kind.
 export function kindTitle(kind) {

@@ -6,18 +6,39 @@ import { getJSON, uploadForm, escapeHTML } from './api.js';
 import { t, fmtNum, kinds, kindTitle, onLangChange, value } from './i18n.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
-const LAYER_RE = /^[a-z][a-z0-9_]{0,47}$/;
 
-function fmtBytes(n) {
+// LAYER_RE is what the server takes as a layer name.
+export const LAYER_RE = /^[a-z][a-z0-9_]{0,47}$/;
+
+// fmtBytes renders a file size in B, KB or MB.
+export function fmtBytes(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / (1 << 20)).toFixed(1)} MB`;
 }
 
 // guessLayer proposes a layer name from a file name: ASCII, lower case.
-function guessLayer(name) {
+export function guessLayer(name) {
   const base = name.replace(/\.[^.]+$/, '').toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
   return /^[a-z]/.test(base) ? base.slice(0, 48) : '';
+}
+
+// summaryHTML renders the server's summary of an import: the counts, the
+// encoding and CRS it found, and the problems.
+export function summaryHTML(s) {
+  const sum = s.summary || s;
+  const n = (k) => fmtNum(sum[k] ?? sum[`features_${k}`] ?? 0, 0);
+  const problems = sum.problems || s.problems || [];
+  return `<div class="kpis">
+      <div class="kpi"><span>${t('import.read')}</span><b>${n('read')}</b></div>
+      <div class="kpi"><span>${t('import.loaded')}</span><b>${n('loaded')}</b></div>
+      <div class="kpi"><span>${t('import.repaired')}</span><b>${n('repaired')}</b></div>
+      <div class="kpi ${Number(sum.rejected) > 0 ? 'warn' : ''}"><span>${t('import.rejected')}</span><b>${n('rejected')}</b></div>
+    </div>
+    ${[sum.encoding && `${t('import.encoding')}: ${sum.encoding}`, sum.srid && `SRID: ${sum.srid}`, sum.crs && `CRS: ${sum.crs}`]
+      .filter(Boolean).map((x) => `<span class="chip">${escapeHTML(x)}</span>`).join(' ')}
+    ${problems.length ? `<details open><summary>${t('import.problems')} (${problems.length})</summary><ul class="problems">${problems.slice(0, 100).map((p) =>
+      `<li>${escapeHTML([p.file, p.record !== undefined ? `#${p.record}` : '', p.message || p.reason || JSON.stringify(p)].filter(Boolean).join(' '))}</li>`).join('')}</ul></details>` : ''}`;
 }
 
 export function initImports(app) {
@@ -29,6 +50,11 @@ export function initImports(app) {
   const kindSel = $('#import-kind');
   const progress = $('.progress');
   let files = [];
+  // The result, the progress and the history are kept as data and drawn by
+  // the render functions below, again when the language changes.
+  let result = null; // {ok, layer, summary} | {badLayer} | {status, message, detail}
+  let upload = null; // {frac, done} while uploading
+  let history = null; // the imports, or {error}
 
   tokenInput.value = localStorage.getItem('tudi.token') || '';
   tokenInput.addEventListener('change', () => localStorage.setItem('tudi.token', tokenInput.value.trim()));
@@ -74,25 +100,31 @@ export function initImports(app) {
   });
   layerInput.addEventListener('input', update);
 
-  function summaryHTML(s) {
-    const sum = s.summary || s;
-    const n = (k) => fmtNum(sum[k] ?? sum[`features_${k}`] ?? 0, 0);
-    const problems = sum.problems || s.problems || [];
-    return `<div class="kpis">
-        <div class="kpi"><span>${t('import.read')}</span><b>${n('read')}</b></div>
-        <div class="kpi"><span>${t('import.loaded')}</span><b>${n('loaded')}</b></div>
-        <div class="kpi"><span>${t('import.repaired')}</span><b>${n('repaired')}</b></div>
-        <div class="kpi ${Number(sum.rejected) > 0 ? 'warn' : ''}"><span>${t('import.rejected')}</span><b>${n('rejected')}</b></div>
-      </div>
-      ${[sum.encoding && `${t('import.encoding')}: ${sum.encoding}`, sum.srid && `SRID: ${sum.srid}`, sum.crs && `CRS: ${sum.crs}`]
-        .filter(Boolean).map((x) => `<span class="chip">${escapeHTML(x)}</span>`).join(' ')}
-      ${problems.length ? `<details open><summary>${t('import.problems')} (${problems.length})</summary><ul class="problems">${problems.slice(0, 100).map((p) =>
-        `<li>${escapeHTML([p.file, p.record !== undefined ? `#${p.record}` : '', p.message || p.reason || JSON.stringify(p)].filter(Boolean).join(' '))}</li>`).join('')}</ul></details>` : ''}`;
+  function renderResult() {
+    const box = $('#import-result');
+    if (!result) { box.innerHTML = ''; return; }
+    if (result.badLayer) { box.innerHTML = `<p class="error">${t('import.badlayer')}</p>`; return; }
+    if (result.ok) {
+      box.innerHTML = `<h3 class="ok">✓ ${t('import.done')} · ${escapeHTML(result.layer)}</h3>${summaryHTML(result.summary || {})}`;
+      return;
+    }
+    const d = result.detail;
+    const detail = d ? (typeof d === 'object' ? summaryHTML(d) : `<p>${escapeHTML(d)}</p>`) : '';
+    box.innerHTML = `<p class="error">${t('import.failed')}（${result.status || ''}）：${escapeHTML(result.message)}</p>${detail}`;
+  }
+
+  function renderProgress() {
+    progress.hidden = !upload;
+    if (!upload) return;
+    const pc = Math.round(upload.frac * 100);
+    $('.bar', progress).style.width = `${pc}%`;
+    $('.pct', progress).textContent = upload.done ? t('import.processing') : t('import.uploading', { pct: pc });
+    progress.classList.toggle('busy', upload.done);
   }
 
   btn.addEventListener('click', async () => {
     const layer = layerInput.value.trim();
-    if (!LAYER_RE.test(layer)) { $('#import-result').innerHTML = `<p class="error">${t('import.badlayer')}</p>`; return; }
+    if (!LAYER_RE.test(layer)) { result = { badLayer: true }; renderResult(); return; }
     const token = tokenInput.value.trim();
     localStorage.setItem('tudi.token', token);
     const form = new FormData();
@@ -105,49 +137,51 @@ export function initImports(app) {
     const srid = $('#import-srid').value.trim();
     if (srid) form.append('srid', srid);
     btn.disabled = true;
-    progress.hidden = false;
-    const bar = $('.bar', progress);
-    const pct = $('.pct', progress);
-    progress.classList.remove('busy');
     const onProgress = (frac, done) => {
-      bar.style.width = `${Math.round(frac * 100)}%`;
-      pct.textContent = done ? t('import.processing') : t('import.uploading', { pct: Math.round(frac * 100) });
-      progress.classList.toggle('busy', done);
+      upload = { frac, done };
+      renderProgress();
     };
     onProgress(0, false);
     try {
       const res = await uploadForm('api/imports', form, token, onProgress);
-      progress.hidden = true;
-      $('#import-result').innerHTML = `<h3 class="ok">✓ ${t('import.done')} · ${escapeHTML(layer)}</h3>${summaryHTML(res || {})}`;
+      upload = null;
+      result = { ok: true, layer, summary: res };
       app.toast(`${t('import.done')}: ${layer}`);
       await app.refreshCatalog();
       loadHistory();
     } catch (err) {
-      progress.hidden = true;
-      const detail = err.detail ? (Array.isArray(err.detail) || typeof err.detail === 'object' ? summaryHTML(err.detail) : `<p>${escapeHTML(err.detail)}</p>`) : '';
-      $('#import-result').innerHTML = `<p class="error">${t('import.failed')}（${err.status || ''}）：${escapeHTML(err.message)}</p>${detail}`;
+      upload = null;
+      result = { status: err.status, message: err.message, detail: err.detail };
     } finally {
+      renderProgress();
+      renderResult();
       update();
     }
   });
 
   async function loadHistory() {
-    const box = $('#import-history');
     try {
       const body = await getJSON('api/imports');
-      const list = Array.isArray(body) ? body : (body.imports || []);
-      if (!list.length) { box.innerHTML = `<p class="empty">${t('import.nohistory')}</p>`; return; }
-      box.innerHTML = `<table class="mini"><thead><tr><th>${t('common.layer')}</th><th>${t('import.loaded')}</th><th>${t('common.time')}</th></tr></thead><tbody>${list.slice(0, 20).map((im) => {
-        const s = im.summary || im;
-        const when = im.finished_at || im.created_at || im.started_at || '';
-        return `<tr><td>${escapeHTML(im.layer || '')}</td><td class="num">${fmtNum(s.loaded ?? s.features_loaded, 0)}</td><td>${escapeHTML(value(String(when).replace('T', ' ').slice(0, 16)))}</td></tr>`;
-      }).join('')}</tbody></table>`;
+      history = Array.isArray(body) ? body : (body.imports || []);
     } catch (err) {
-      box.innerHTML = `<p class="muted">${escapeHTML(err.message)}</p>`;
+      history = { error: err.message };
     }
+    renderHistory();
+  }
+
+  function renderHistory() {
+    const box = $('#import-history');
+    if (!history) return;
+    if (history.error !== undefined) { box.innerHTML = `<p class="muted">${escapeHTML(history.error)}</p>`; return; }
+    if (!history.length) { box.innerHTML = `<p class="empty">${t('import.nohistory')}</p>`; return; }
+    box.innerHTML = `<table class="mini"><thead><tr><th>${t('common.layer')}</th><th>${t('import.loaded')}</th><th>${t('common.time')}</th></tr></thead><tbody>${history.slice(0, 20).map((im) => {
+      const s = im.summary || im;
+      const when = im.finished_at || im.created_at || im.started_at || '';
+      return `<tr><td>${escapeHTML(im.layer || '')}</td><td class="num">${fmtNum(s.loaded ?? s.features_loaded, 0)}</td><td>${escapeHTML(value(String(when).replace('T', ' ').slice(0, 16)))}</td></tr>`;
+    }).join('')}</tbody></table>`;
   }
 
   renderKinds();
-  onLangChange(renderKinds);
+  onLangChange(() => { renderKinds(); renderResult(); renderProgress(); renderHistory(); });
   document.addEventListener('tudi:tab', (e) => { if (e.detail === 'import') loadHistory(); });
 }

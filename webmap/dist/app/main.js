@@ -2,12 +2,13 @@
 // reports and imports, all from the tudi server the page came from.
 
 import * as maplibregl from '../vendor/maplibre-gl.mjs';
-import { getJSON, escapeHTML, bboxOf, labelPoint } from './api.js';
+import { getJSON, escapeHTML, bboxOf, labelPoint, unionBounds } from './api.js';
 import {
   t, pick, value, setLang, onLangChange, initialLang, applyI18n, loadFieldTitles,
   kindTitle, fieldsOf, fieldTitle, fmtNum, fmtAreas, landuseClassName, currentLang,
 } from './i18n.js';
-import { loadStyle, sortLayers, dataLayerOf, legendOf, legendFromServer, labelLayersFor } from './style.js';
+import { parseHash, formatHash } from './hash.js';
+import { loadStyle, sortLayers, dataLayerOf, legendOf, legendFromServer, labelLayersFor, takeBackground } from './style.js';
 import { initQuery } from './query.js';
 import { initReports } from './reports.js';
 import { initImports } from './imports.js';
@@ -24,29 +25,15 @@ const state = {
   mode: 'identify', // or 'draw' / 'pick', set by the analysis panel
 };
 
-function readHash() {
-  const h = new URLSearchParams(location.hash.slice(1));
-  const out = {};
-  const m = (h.get('map') || '').split('/').map(Number);
-  if (m.length === 3 && m.every(Number.isFinite)) out.view = { zoom: m[0], center: [m[2], m[1]] };
-  if (h.has('hide')) out.hidden = h.get('hide').split(',').filter(Boolean);
-  if (h.has('tab')) out.tab = h.get('tab');
-  return out;
-}
-
 let hashTimer = 0;
 function writeHash() {
   clearTimeout(hashTimer);
   hashTimer = setTimeout(() => {
     if (!map) return;
-    const c = map.getCenter();
-    const h = new URLSearchParams();
-    h.set('map', `${map.getZoom().toFixed(2)}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`);
-    if (state.hidden.size) h.set('hide', [...state.hidden].join(','));
-    if (currentLang() === 'en') h.set('lang', 'en');
     const tab = document.querySelector('.tabs [aria-selected="true"]');
-    if (tab && tab.dataset.tab !== 'layers') h.set('tab', tab.dataset.tab);
-    history.replaceState(null, '', '#' + h.toString().replaceAll('%2F', '/').replaceAll('%2C', ','));
+    history.replaceState(null, '', '#' + formatHash({
+      zoom: map.getZoom(), center: map.getCenter().toArray(), hidden: [...state.hidden], lang: currentLang(), tab: tab && tab.dataset.tab,
+    }));
   }, 150);
 }
 
@@ -60,16 +47,6 @@ export function toast(msg, kind = 'info') {
 }
 
 // ---- map ------------------------------------------------------------------
-
-function unionBounds(catalog) {
-  const b = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const l of catalog) {
-    if (!l.bounds || l.bounds.length !== 4) continue;
-    b[0] = Math.min(b[0], l.bounds[0]); b[1] = Math.min(b[1], l.bounds[1]);
-    b[2] = Math.max(b[2], l.bounds[2]); b[3] = Math.max(b[3], l.bounds[3]);
-  }
-  return Number.isFinite(b[0]) ? b : null;
-}
 
 function addBasemap(style) {
   const url = localStorage.getItem('tudi.basemap');
@@ -316,12 +293,32 @@ function featureCard(kind, f) {
   </article>`;
 }
 
+// identifyView is what the identify panel shows ({where, results}, or
+// {where, loading} or {where, error}), kept to show it again in the other
+// language.
+let identifyView = null;
+
 // showFeatures renders identify results in the panel.
 export function showFeatures(results, where) {
+  identifyView = { where, results };
+  renderIdentify();
+}
+
+function renderIdentify() {
   const panel = $('#identify');
-  panel.hidden = false;
+  panel.hidden = !identifyView;
+  if (!identifyView) return;
+  const { where, results, loading, error } = identifyView;
   $('.where', panel).textContent = where || '';
   const body = $('.body', panel);
+  if (loading) {
+    body.innerHTML = `<p class="loading">${t('identify.loading')}</p>`;
+    return;
+  }
+  if (error !== undefined) {
+    body.innerHTML = `<p class="error">${t('identify.failed')}：${escapeHTML(error)}</p>`;
+    return;
+  }
   if (!results.length) {
     body.innerHTML = `<p class="empty">${t('identify.nothing')}</p>`;
     return;
@@ -357,11 +354,9 @@ let identifySeq = 0;
 async function identify(lngLat) {
   const seq = ++identifySeq;
   markClick(lngLat);
-  const panel = $('#identify');
-  panel.hidden = false;
   const where = `${lngLat.lng.toFixed(6)}, ${lngLat.lat.toFixed(6)}`;
-  $('.where', panel).textContent = where;
-  $('.body', panel).innerHTML = `<p class="loading">${t('identify.loading')}</p>`;
+  identifyView = { where, loading: true };
+  renderIdentify();
   const layers = visibleLayers();
   let results;
   try {
@@ -371,7 +366,8 @@ async function identify(lngLat) {
     results = normalizeIdentify(await getJSON(`api/identify?${q}`));
   } catch (err) {
     if (seq !== identifySeq) return;
-    $('.body', panel).innerHTML = `<p class="error">${t('identify.failed')}：${escapeHTML(err.message)}</p>`;
+    identifyView = { where, error: err.message };
+    renderIdentify();
     return;
   }
   if (seq !== identifySeq) return;
@@ -470,7 +466,7 @@ function selectTab(name) {
 function initChrome() {
   for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => selectTab(b.dataset.tab));
   for (const b of document.querySelectorAll('.lang button')) b.addEventListener('click', () => setLang(b.dataset.lang));
-  $('#identify .close').addEventListener('click', () => { $('#identify').hidden = true; highlight([]); markClick(null); });
+  $('#identify .close').addEventListener('click', () => { identifyView = null; renderIdentify(); highlight([]); markClick(null); });
   const dlg = $('#settings');
   $('#btn-settings').addEventListener('click', () => {
     $('#basemap-url').value = localStorage.getItem('tudi.basemap') || '';
@@ -486,8 +482,33 @@ function initChrome() {
   });
 }
 
-function markLang() {
-  for (const b of document.querySelectorAll('.lang button')) b.classList.toggle('on', b.dataset.lang === currentLang());
+// relabelPage puts the page itself in the current language: the marked
+// elements, the title, the switch, and the language kept in this browser.
+function relabelPage() {
+  const lang = currentLang();
+  localStorage.setItem('tudi.lang', lang);
+  document.documentElement.lang = lang;
+  document.title = t('page.title');
+  applyI18n(document);
+  for (const b of document.querySelectorAll('.lang button')) b.classList.toggle('on', b.dataset.lang === lang);
+}
+
+// MapLibre names its buttons once, in English; these follow the language.
+const CONTROL_TITLES = {
+  '.maplibregl-ctrl-zoom-in': 'map.zoomin',
+  '.maplibregl-ctrl-zoom-out': 'map.zoomout',
+  '.maplibregl-ctrl-fullscreen': 'map.fullscreen',
+  '.maplibregl-ctrl-shrink': 'map.exitfullscreen',
+  '.maplibregl-ctrl-attrib-button': 'map.attribution',
+};
+
+function relabelControls() {
+  for (const [sel, key] of Object.entries(CONTROL_TITLES)) {
+    for (const el of map.getContainer().querySelectorAll(sel)) {
+      el.title = t(key);
+      el.setAttribute('aria-label', t(key));
+    }
+  }
 }
 
 // refreshCatalog re-reads the layer list (after an import) and reloads the
@@ -500,30 +521,14 @@ export async function refreshCatalog() {
 
 const BLANK_STYLE = { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } }] };
 
-// takeBackground paints the style's plain background colour on the map's
-// element, under MapLibre's transparent canvas, and takes the layer out of
-// the style. In software WebGL (no GPU, as in the browser test) MapLibre
-// compiled the background's shader in the very frame that asks for the first
-// tiles, holding them back by a quarter of a second, and filled the whole
-// canvas in every frame. A pattern, an expression or a translucent
-// background stays a layer.
-function takeBackground(style) {
-  const i = style.layers.findIndex((l) => l.type === 'background');
-  if (i < 0) return;
-  const { paint = {}, layout = {} } = style.layers[i];
-  const color = paint['background-color'] ?? '#000000'; // MapLibre's default
-  if (typeof color !== 'string' || paint['background-pattern'] || (paint['background-opacity'] ?? 1) !== 1) return;
-  style.layers.splice(i, 1);
-  $('#map').style.background = layout.visibility === 'none' ? '' : color;
-}
-
 // prepareStyle adopts a loaded style: the background goes to the page, the
 // basemap, if set, goes under the layers and hidden layers stay hidden.
 function prepareStyle(loaded) {
   state.catalog = loaded.catalog;
   state.legends = loaded.legends;
   state.style = loaded.style;
-  takeBackground(loaded.style);
+  const bg = takeBackground(loaded.style);
+  if (bg !== null) $('#map').style.background = bg;
   addBasemap(loaded.style);
   for (const l of loaded.style.layers) {
     if (state.hidden.has(dataLayerOf(l))) l.layout = { ...(l.layout || {}), visibility: 'none' };
@@ -545,11 +550,11 @@ async function main() {
   const titles = loadFieldTitles();
   const styled = loadStyle();
   styled.catch(() => {});
-  const fromHash = readHash();
+  const fromHash = parseHash(location.hash);
   for (const n of fromHash.hidden || []) state.hidden.add(n);
   await titles.catch(() => {});
-  setLang(initialLang());
-  markLang();
+  onLangChange(relabelPage);
+  setLang(initialLang(fromHash.lang, localStorage.getItem('tudi.lang')));
   initChrome();
   let loaded;
   try {
@@ -582,8 +587,12 @@ async function main() {
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl({ maxWidth: 140, unit: 'metric' }), 'bottom-left');
-  map.addControl(new maplibregl.FullscreenControl(), 'bottom-right');
+  const fullscreen = new maplibregl.FullscreenControl();
+  map.addControl(fullscreen, 'bottom-right');
   map.addControl(homeControl(), 'bottom-right');
+  relabelControls();
+  fullscreen.on('fullscreenstart', relabelControls);
+  fullscreen.on('fullscreenend', relabelControls);
   // Every style (the first, and the one after an import) gets the page's
   // overlays back (those with something to show) and refreshes the layer
   // panel.
@@ -638,9 +647,9 @@ async function main() {
   initQuery(app);
   initReports(app);
   initImports(app);
-  onLangChange(() => { markLang(); renderLayers(); writeHash(); });
-  if (fromHash.tab) selectTab(fromHash.tab); else selectTab('layers');
-  applyI18n(document);
+  onLangChange(() => { renderLayers(); relabelControls(); if (identifyView) renderIdentify(); writeHash(); });
+  const tabs = [...document.querySelectorAll('.tabs button')].map((b) => b.dataset.tab);
+  selectTab(tabs.includes(fromHash.tab) ? fromHash.tab : 'layers');
 }
 
 main();

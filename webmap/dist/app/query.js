@@ -12,12 +12,15 @@ export function initQuery(app) {
   const { map } = app;
   let vertices = [];
   let cursor = null;
-  let subject = null; // {geometry} or {layer, id, label}
+  let subject = null; // {geometry} or {layer, id, geometry}
   let lastResult = null;
   let shapeArea = null; // of the analysed shape, after the buffer
   let queryData = EMPTY; // the result's geometries on the map
+  let status = null; // what the line under the buttons says: a function of the language
+  let failure = null; // the message of a failed analysis
+  let running = false;
 
-  const status = $('#draw-status');
+  const statusEl = $('#draw-status');
   const runBtn = $('#btn-run-query');
 
   // The drawing and the result join the map when first used (an empty
@@ -45,7 +48,15 @@ export function initQuery(app) {
     map.getSource('tudi-draw').setData({ type: 'FeatureCollection', features });
   }
 
-  function setStatus(s) { status.textContent = s || ''; }
+  // The status line and the result are kept as what to say, not as text,
+  // so that the language switch says it again.
+  function setStatus(say) {
+    status = say;
+    renderStatus();
+  }
+  function renderStatus() {
+    statusEl.textContent = status ? status() : '';
+  }
 
   function finishDraw() {
     if (vertices.length < 3) return;
@@ -55,7 +66,7 @@ export function initQuery(app) {
     cursor = null;
     stop();
     render();
-    setStatus(t('query.drawn', { n }));
+    setStatus(() => t('query.drawn', { n }));
     runBtn.disabled = false;
   }
 
@@ -68,12 +79,12 @@ export function initQuery(app) {
 
   function clear() {
     stop();
-    vertices = []; cursor = null; subject = null; lastResult = null; shapeArea = null;
+    vertices = []; cursor = null; subject = null; lastResult = null; shapeArea = null; failure = null;
     render();
     queryData = EMPTY;
     map.getSource('tudi-query')?.setData(EMPTY);
-    setStatus('');
-    $('#query-result').innerHTML = '';
+    setStatus(null);
+    showResult();
     runBtn.disabled = true;
   }
 
@@ -82,13 +93,13 @@ export function initQuery(app) {
     app.setMode('draw');
     map.doubleClickZoom.disable();
     $('#btn-draw').classList.add('active');
-    setStatus(t('query.drawing'));
+    setStatus(() => t('query.drawing'));
   });
   $('#btn-pick').addEventListener('click', () => {
     clear();
     app.setMode('pick');
     $('#btn-pick').classList.add('active');
-    setStatus(t('query.picking'));
+    setStatus(() => t('query.picking'));
   });
   $('#btn-clear').addEventListener('click', clear);
 
@@ -102,11 +113,11 @@ export function initQuery(app) {
       const id = hit.id ?? hit.properties.id;
       const layer = hit.sourceLayer;
       const cat = app.catalog().find((c) => c.name === layer) || { name: layer };
-      const label = `${app.layerTitle(cat)} ${hit.properties.code || hit.properties.name || '#' + id}`;
-      subject = { layer, id, label, geometry: hit.geometry };
+      const what = hit.properties.code || hit.properties.name || '#' + id;
+      subject = { layer, id, geometry: hit.geometry };
       stop();
       render();
-      setStatus(t('query.picked', { what: label }));
+      setStatus(() => t('query.picked', { what: `${app.layerTitle(cat)} ${what}` }));
       runBtn.disabled = false;
     }
   });
@@ -156,6 +167,8 @@ export function initQuery(app) {
 
   function showResult() {
     const box = $('#query-result');
+    if (running) { box.innerHTML = `<p class="loading">${t('query.running')}</p>`; return; }
+    if (failure !== null) { box.innerHTML = `<p class="error">${t('query.failed')}：${escapeHTML(failure)}</p>`; return; }
     if (!lastResult) { box.innerHTML = ''; return; }
     const rows = lastResult.filter((r) => r.count > 0);
     const head = shapeArea ? `<p class="total shape"><b>${t('query.shapearea')}</b> ${escapeHTML(fmtAreas(shapeArea))}</p>` : '';
@@ -169,7 +182,7 @@ export function initQuery(app) {
       </section>`;
     }).join('');
   }
-  onLangChange(showResult);
+  onLangChange(() => { renderStatus(); showResult(); renderLayerChecks(); });
 
   runBtn.addEventListener('click', async () => {
     if (!subject) return;
@@ -177,7 +190,9 @@ export function initQuery(app) {
     const distance = Number($('#query-distance').value) || 0;
     const body = { layers, distance };
     if (subject.layer && subject.id !== undefined) { body.layer = subject.layer; body.id = subject.id; } else body.geometry = subject.geometry;
-    $('#query-result').innerHTML = `<p class="loading">${t('query.running')}</p>`;
+    running = true;
+    failure = null;
+    showResult();
     runBtn.disabled = true;
     try {
       const res = await postJSON('api/query', body);
@@ -191,10 +206,11 @@ export function initQuery(app) {
         subject = { ...subject, geometry: res.geometry || res.query_geometry };
         render();
       }
-      showResult();
     } catch (err) {
-      $('#query-result').innerHTML = `<p class="error">${t('query.failed')}：${escapeHTML(err.message)}</p>`;
+      failure = err.message;
     } finally {
+      running = false;
+      showResult();
       runBtn.disabled = false;
     }
   });

@@ -207,6 +207,23 @@ export function legendFromServer(kl, geomType) {
   return [{ color: kl.fill || kl.other, outline: kl.outline, type, label: { text: kl.name, text_en: kl.name_en } }];
 }
 
+// takeBackground takes a plain background layer out of the style and
+// returns its colour ('' when hidden), for the page to paint under MapLibre's
+// transparent canvas; null when the style keeps its background (a pattern, an
+// expression or a translucent one) or has none. In software WebGL (no GPU,
+// as in the browser test) MapLibre compiled the background's shader in the
+// very frame that asks for the first tiles, holding them back by a quarter
+// of a second, and filled the whole canvas in every frame.
+export function takeBackground(style) {
+  const i = style.layers.findIndex((l) => l.type === 'background');
+  if (i < 0) return null;
+  const { paint = {}, layout = {} } = style.layers[i];
+  const color = paint['background-color'] ?? '#000000'; // MapLibre's default
+  if (typeof color !== 'string' || paint['background-pattern'] || (paint['background-opacity'] ?? 1) !== 1) return null;
+  style.layers.splice(i, 1);
+  return layout.visibility === 'none' ? '' : color;
+}
+
 // dataLayerOf names the tudi layer a style layer draws.
 export function dataLayerOf(styleLayer) {
   return (styleLayer.metadata && styleLayer.metadata['tudi:layer']) || styleLayer['source-layer'] || null;
