@@ -11,7 +11,7 @@ const $ = (sel, root = document) => root.querySelector(sel);
 let echarts = null;
 
 const DEFAULT_GROUPS = ['street', 'year'];
-const GROUP_TITLES = {
+export const GROUP_TITLES = {
   street: ['街道/镇', 'Sub-district'], year: ['年度', 'Year'], method: ['供应方式', 'Supply method'],
   landuse: ['地类', 'Land use'], class: ['地类', 'Land-use class'], kind: ['类型', 'Kind'], cause: ['原因', 'Cause'],
   stage: ['阶段', 'Stage'], category: ['更新类别', 'Category'], direction: ['更新方向', 'Direction'],
@@ -20,11 +20,30 @@ const GROUP_TITLES = {
 
 // textOf picks the title of something that may carry it as a string, as
 // {zh, en}, or as title / title_en fields.
-function textOf(o, key = 'title') {
+export function textOf(o, key = 'title') {
   if (!o) return '';
   const v = o[key];
   if (v && typeof v === 'object') return pick(v.zh, v.en);
   return pick(v, o[`${key}_en`]) || o.name || o.key || '';
+}
+
+// reportQuery is the query string of a report: the format, the grouping,
+// the year and the sub-districts (all when none), the same for the table,
+// the chart and the downloads.
+export function reportQuery({ format, group, year, streets = [] }) {
+  const p = new URLSearchParams({ format });
+  if (group) p.set('group', group);
+  const y = String(year ?? '').trim();
+  if (y) p.set('year', y);
+  const st = streets.filter(Boolean);
+  if (st.length) p.set('street', st.join(','));
+  return p.toString();
+}
+
+// rowsOf returns a report's rows as objects keyed by column key.
+export function rowsOf(rep) {
+  const cols = rep.columns || [];
+  return (rep.rows || []).map((r) => (Array.isArray(r) ? Object.fromEntries(cols.map((c, i) => [c.key, r[i]])) : r));
 }
 
 export function initReports(app) {
@@ -33,19 +52,31 @@ export function initReports(app) {
   const groupSel = $('#report-group');
   const streetSel = $('#report-street');
   let reports = [];
+  let streets = []; // the sub-districts the reports can be limited to
   let current = null; // last report answer
   let chart = null;
   let metric = null;
+  let status = null; // what the status line says: HTML, a function of the language
+
+  function setStatus(say) {
+    status = say;
+    renderStatus();
+  }
+  function renderStatus() {
+    $('#report-status').innerHTML = status ? status() : '';
+  }
 
   async function loadList() {
     try {
       const body = await getJSON('api/reports');
       reports = Array.isArray(body) ? body : (body.reports || []);
+      streets = (!Array.isArray(body) && body.streets) || [];
     } catch (err) {
-      $('#report-status').innerHTML = `<span class="error">${escapeHTML(err.message)}</span>`;
+      setStatus(() => `<span class="error">${escapeHTML(err.message)}</span>`);
       reports = [];
     }
     renderList();
+    renderStreets();
   }
 
   function renderList() {
@@ -70,33 +101,12 @@ export function initReports(app) {
   }
   sel.addEventListener('change', renderGroups);
 
-  async function loadStreets() {
-    const b = app.catalog().find((l) => l.kind === 'boundaries');
-    if (!b) return;
-    try {
-      const body = await getJSON(`ogc/collections/${encodeURIComponent(b.name)}/items?limit=200`, { headers: { Accept: 'application/geo+json' } });
-      const names = [...new Set((body.features || []).map((f) => f.properties && f.properties.name).filter(Boolean))].sort((a, b2) => a.localeCompare(b2, 'zh-CN'));
-      streetSel.innerHTML = `<option value="">${t('reports.allstreets')}</option>` + names.map((n) => `<option>${escapeHTML(n)}</option>`).join('');
-    } catch { /* no boundaries via OGC yet: keep "all" */ }
-  }
-
-  // params are the report's query parameters. The API has no sub-district
-  // filter: with one chosen, the report is also grouped by street and the
-  // page keeps that street's rows (downloads hold every street).
-  function params(format) {
-    const p = new URLSearchParams({ format });
-    const groups = groupSel.value ? [groupSel.value] : [];
-    if (format === 'json' && streetSel.value && !groups.includes('street')) groups.unshift('street');
-    if (groups.length) p.set('group', groups.join(','));
-    const y = $('#report-year').value.trim();
-    if (y) p.set('year', y);
-    return p;
-  }
-
-  // rowsOf returns the rows as objects keyed by column key.
-  function rowsOf(rep) {
-    const cols = rep.columns || [];
-    return (rep.rows || []).map((r) => (Array.isArray(r) ? Object.fromEntries(cols.map((c, i) => [c.key, r[i]])) : r));
+  // renderStreets fills the sub-district filter from the server's list
+  // (GET /api/reports), keeping the choice.
+  function renderStreets() {
+    const prev = streetSel.value;
+    streetSel.innerHTML = `<option value="">${t('reports.allstreets')}</option>` + streets.map((n) => `<option>${escapeHTML(n)}</option>`).join('');
+    streetSel.value = streets.includes(prev) ? prev : '';
   }
 
   function isNumCol(rep, c) {
@@ -112,24 +122,6 @@ export function initReports(app) {
     if (typeof v === 'number') return fmtNum(v, c.decimals ?? (Number.isInteger(v) ? 0 : 2));
     if (c.key === 'landuse_class' || c.key === 'class') return `${v ?? ''} ${v ? landuseClassName(v) : ''}`;
     return value(v);
-  }
-
-  function streetFilter(rows) {
-    const s = current && current.street;
-    if (!s) return rows;
-    return rows.filter((r) => r.street === s);
-  }
-
-  // totalsOf sums the filtered rows' counts and areas; rates and shares
-  // cannot be summed and stay empty.
-  function totalsOf(rep, rows, numCols) {
-    if (!rep.street) return rep.totals && typeof rep.totals === 'object' ? rep.totals : null;
-    const out = {};
-    for (const c of numCols) {
-      if (c.unit === '%' || c.type === 'percent') continue;
-      out[c.key] = rows.reduce((a, r) => a + (Number(r[c.key]) || 0), 0);
-    }
-    return out;
   }
 
   // kpiCols are the columns worth a key figure: square metres only when the
@@ -158,17 +150,17 @@ export function initReports(app) {
   function render() {
     if (!current) return;
     const rep = current;
-    const cols = (rep.columns || []).filter((c) => !(rep.street && rep.dropStreet && c.key === 'street'));
-    const rows = streetFilter(rowsOf(rep));
+    const cols = rep.columns || [];
+    const rows = rowsOf(rep);
     const numCols = cols.filter((c) => isNumCol(rep, c));
     const labelCols = cols.filter((c) => !numCols.includes(c));
     view.hidden = false;
-    $('.title', view).textContent = [textOf(rep) || rep.report, rep.street].filter(Boolean).join(' · ');
-    const base = `api/reports/${encodeURIComponent(rep.report || sel.value)}`;
-    $('.csv', view).href = `${base}?${params('csv')}`;
-    $('.xlsx', view).href = `${base}?${params('xlsx')}`;
+    $('.title', view).textContent = [textOf(rep) || rep.report, ...rep.streets].filter(Boolean).join(' · ');
+    const base = `api/reports/${encodeURIComponent(rep.report)}`;
+    $('.csv', view).href = `${base}?${rep.query('csv')}`;
+    $('.xlsx', view).href = `${base}?${rep.query('xlsx')}`;
     metric = chooseMetric(rep, numCols);
-    const totals = totalsOf(rep, rows, numCols);
+    const totals = rep.totals && typeof rep.totals === 'object' ? rep.totals : null;
     $('.summary', view).innerHTML = totals
       ? kpiCols(numCols).filter((c) => totals[c.key] !== undefined && totals[c.key] !== null).slice(0, 8).map((c) =>
         `<div class="kpi"><span>${escapeHTML(textOf(c))}</span><b>${escapeHTML(cell(c, totals[c.key]))}</b><small>${escapeHTML(c.unit || '')}</small></div>`).join('')
@@ -213,31 +205,34 @@ export function initReports(app) {
   async function run() {
     const name = sel.value;
     if (!name) return;
-    const st = $('#report-status');
-    st.innerHTML = `<span class="loading">${t('reports.running')}</span>`;
+    setStatus(() => `<span class="loading">${t('reports.running')}</span>`);
+    // The downloads repeat the query of the table, whatever the panel says
+    // by the time they are clicked.
+    const chosen = { group: groupSel.value, year: $('#report-year').value, streets: [streetSel.value].filter(Boolean) };
     try {
-      current = await getJSON(`api/reports/${encodeURIComponent(name)}?${params('json')}`);
-      current.report = current.report || name;
-      current.street = streetSel.value;
-      current.dropStreet = groupSel.value !== 'street';
+      const rep = await getJSON(`api/reports/${encodeURIComponent(name)}?${reportQuery({ format: 'json', ...chosen })}`);
+      rep.report = rep.report || name;
+      rep.streets = chosen.streets;
+      rep.query = (format) => reportQuery({ format, ...chosen });
       echarts ??= await import('../vendor/echarts.mjs');
-      st.textContent = t('reports.rows', { n: rowsOf(current).length });
+      current = rep;
+      const n = rowsOf(rep).length;
+      setStatus(() => escapeHTML(t('reports.rows', { n })));
       render();
     } catch (err) {
-      st.innerHTML = `<span class="error">${t('reports.failed')}：${escapeHTML(err.message)}</span>`;
+      setStatus(() => `<span class="error">${t('reports.failed')}：${escapeHTML(err.message)}</span>`);
     }
   }
 
   $('#btn-run-report').addEventListener('click', run);
   $('.close', view).addEventListener('click', () => { view.hidden = true; if (chart) { chart.dispose(); chart = null; } });
   window.addEventListener('resize', () => chart && chart.resize());
-  onLangChange(() => { renderList(); render(); });
+  onLangChange(() => { renderList(); renderStreets(); renderStatus(); render(); });
   let loaded = false;
   document.addEventListener('tudi:tab', (e) => {
     if (e.detail === 'reports' && !loaded) {
       loaded = true;
       loadList();
-      loadStreets();
     }
   });
 }
