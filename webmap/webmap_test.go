@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -255,4 +257,32 @@ func testGzip(t *testing.T, file string) {
 			})
 		}
 	}
+}
+
+// The page's pure modules (texts in both languages, number and area
+// formatting, the URL's view, styles and legends, report queries) have unit
+// tests of their own in test/, for Node's built-in test runner; they run
+// here when Node.js is installed.
+func TestJavaScriptModules(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not on PATH: the page's JavaScript tests (webmap/test) need Node.js 20 or later (apt-get install -y nodejs)")
+	}
+	v, err := exec.CommandContext(t.Context(), node, "--version").Output()
+	if err != nil {
+		t.Fatalf("node --version: %v", err)
+	}
+	major, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(strings.TrimSpace(string(v)), "v"), ".", 2)[0])
+	if major < 20 {
+		t.Fatalf("node %s is too old for the page's JavaScript tests: they need Node.js 20 or later", strings.TrimSpace(string(v)))
+	}
+	files, err := filepath.Glob("test/*.test.mjs")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no JavaScript tests in webmap/test: %v", err)
+	}
+	out, err := exec.CommandContext(t.Context(), node, append([]string{"--test", "--test-reporter=spec"}, files...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test %s: %v\n%s", strings.Join(files, " "), err, out)
+	}
+	t.Logf("node --test:\n%s", out)
 }
