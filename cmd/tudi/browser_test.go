@@ -48,10 +48,12 @@ type browserSummary struct {
 // The web map in a real browser: headless Chromium opens the page served by
 // `tudi serve` on the sample district, waits for the map, checks that it drew
 // tiles with no request leaving the machine and no console error, clicks a
-// parcel and finds its code in the identify panel, and runs a report. The
+// parcel and finds its code in the identify panel, runs a report for the
+// whole district and for one sub-district, and switches the language. The
 // checks themselves live in webmap/e2e/check.mjs (playwright-core); this test
-// runs it, reports the first-view time and keeps the screenshots under
-// testout/browser (and in docs/img with UPDATE_SCREENSHOTS=1).
+// runs it, reports the first-view time with where it went (not asserted:
+// it depends on the machine) and keeps the screenshots under testout/browser
+// (and in docs/img with UPDATE_SCREENSHOTS=1).
 func TestWebMapInChromium(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {

@@ -3,12 +3,17 @@
 //
 //   node webmap/e2e/check.mjs BASE_URL OUTDIR
 //
-// It opens the page, waits for the map to be idle, checks that tiles were
+// It opens the page, waits for the map to be idle (and breaks the time down:
+// page, MapLibre, style, map, tiles, first idle), checks that tiles were
 // drawn, that no request left the machine and no console error occurred,
-// clicks a parcel and looks for its code in the identify panel, runs a report
-// (land use by class) and looks for one of its figures in the page, and writes screenshots into
-// OUTDIR. The last line of stdout is a JSON summary; any failed check exits
-// with status 1 and says why on stderr.
+// clicks a parcel and looks for its code in the identify panel (which must
+// follow the language switch), runs a report (land use by class) and looks
+// for one of its figures in the page, runs it again for one sub-district
+// (the server's figures, and downloads for that sub-district), has an
+// import refused for a wrong token, switches to English and checks that what
+// was drawn before follows, and writes screenshots into OUTDIR. The last
+// line of stdout is a JSON summary; any failed check exits with status 1 and
+// says why on stderr.
 
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
@@ -111,8 +116,11 @@ try {
     const tm = req.timing();
     tileTimes.push({ start: tm.startTime, end: tm.startTime + tm.responseEnd });
   });
+  // The browser reports the refused import below (401) on the console; that
+  // one is expected.
+  let refusing = false;
   page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(msg.text());
+    if (msg.type() === 'error' && !(refusing && /status of 401/.test(msg.text()))) consoleErrors.push(msg.text());
     if (['error', 'warning'].includes(msg.type())) log(`console ${msg.type()}: ${msg.text()}`);
   });
   page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
@@ -223,6 +231,13 @@ try {
   await page.mouse.move(5, 5); // off the map: no hover tip in the screenshot
   await page.evaluate(() => new Promise((r) => (window.map.loaded() ? r() : window.map.once('idle', r))));
   await page.screenshot({ path: join(outDir, 'identify.png') });
+  // The open panel follows the language switch, and back.
+  const areaLabel = () => page.textContent('#identify .body tr.area th').catch(() => '');
+  await page.click('.lang [data-lang="en"]');
+  if ((await areaLabel()).trim() !== 'Area') fail(`the identify panel stayed in Chinese after the EN switch: area row ${JSON.stringify(await areaLabel())}`);
+  if (!(await page.textContent('#identify .body')).includes(code)) fail('the identify panel lost its parcel on the EN switch');
+  await page.click('.lang [data-lang="zh-CN"]');
+  if ((await areaLabel()).trim() !== '面积') fail(`the identify panel did not come back to Chinese: area row ${JSON.stringify(await areaLabel())}`);
 
   // 3. Run a report and find one of its figures in the page.
   await page.click('#identify .close');
@@ -269,10 +284,69 @@ try {
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(outDir, 'report.png') });
 
-  // 4. English by the switch, and the view in the URL.
+  // 3b. The same report for one sub-district: the filter lists the server's
+  // sub-districts, the figures are the server's for that one, and the
+  // downloads ask for it too.
+  const listed = await getJSON('/api/reports');
+  const options = await page.evaluate(() => [...document.querySelectorAll('#report-street option')].map((o) => o.value).filter(Boolean));
+  if (JSON.stringify(options) !== JSON.stringify(listed.streets || [])) fail(`the sub-district filter lists ${JSON.stringify(options)}, the server ${JSON.stringify(listed.streets)}`);
+  if (options.length) {
+    const street = options[0];
+    await page.selectOption('#report-street', street);
+    await page.click('#btn-run-report');
+    await page.waitForFunction((s) => document.querySelector('#report-view .title').textContent.includes(s), street, { timeout: 60_000 });
+    const one = await getJSON(`/api/reports/${reportName}?format=json&group=${group}&street=${encodeURIComponent(street)}`);
+    const total = one.totals && col && one.totals[col.key];
+    if (typeof total === 'number') {
+      const shownOne = total.toLocaleString('zh-CN', { maximumFractionDigits: col.decimals ?? (Number.isInteger(total) ? 0 : 2) });
+      const footer = await page.textContent('#report-view table.grid tfoot');
+      if (!footer.includes(shownOne)) fail(`report ${reportName} for ${street}: the total row does not show ${shownOne}: ${footer}`);
+      else log(`report ${reportName} for ${street} shows ${shownOne}`);
+      summary.report = { ...summary.report, street: { name: street, shown: shownOne } };
+    } else fail(`report ${reportName} for ${street} has no total ${col && col.key}: ${JSON.stringify(one.totals)}`);
+    for (const dl of ['csv', 'xlsx']) {
+      const href = await page.getAttribute(`#report-view a.${dl}`, 'href');
+      const q = new URL(href, base).searchParams;
+      if (q.get('street') !== street || q.get('format') !== dl) fail(`the ${dl} download is not for ${street}: ${href}`);
+    }
+  }
+
+  // 3c. An import refused (a wrong token), to see its result switch
+  // language with the rest; nothing reaches the database.
+  await page.click('.tabs [data-tab="import"]');
+  await page.setInputFiles('#import-files', {
+    name: 'e2e_lang_check.geojson', mimeType: 'application/geo+json',
+    buffer: Buffer.from(JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { name: 'x' }, geometry: { type: 'Point', coordinates: [113.3, 23.1] } }] })),
+  });
+  await page.fill('#import-token', 'not-the-write-token');
+  refusing = true;
+  await page.click('#btn-import');
+  await page.waitForSelector('#import-result .error', { timeout: 30_000 });
+  refusing = false;
+  const importZH = await page.textContent('#import-result');
+  if (!importZH.includes('导入失败')) fail(`a refused import says ${JSON.stringify(importZH)}`);
+
+  // 4. English by the switch (everything on the page, what was drawn before
+  // it too), and the view in the URL.
+  const zoomTitle = () => page.getAttribute('.maplibregl-ctrl-zoom-in', 'title');
+  if (await zoomTitle() !== '放大') fail(`the zoom-in button is titled ${JSON.stringify(await zoomTitle())} in Chinese`);
   await page.click('.lang [data-lang="en"]');
   const tab = await page.textContent('.tabs [data-tab="layers"]');
   if (tab.trim() !== 'Layers') fail(`the English switch left the layers tab as ${JSON.stringify(tab)}`);
+  const english = await page.evaluate(() => ({
+    title: document.title,
+    importResult: document.querySelector('#import-result').textContent,
+    reportStatus: document.querySelector('#report-status').textContent,
+    allStreets: document.querySelector('#report-street option[value=""]').textContent,
+    totalRow: document.querySelector('#report-view table.grid tfoot td')?.textContent,
+    legend: document.querySelector('#layer-list').textContent,
+  }));
+  const expect = { title: /^tudi · Land map$/, importResult: /^Import failed/, reportStatus: /^\d+ rows?$/, allStreets: /^All$/, totalRow: /^Total$/, legend: /Residential/ };
+  for (const [k, re] of Object.entries(expect)) {
+    if (!re.test((english[k] || '').trim())) fail(`after the EN switch, ${k} reads ${JSON.stringify(english[k])}`);
+  }
+  if (await zoomTitle() !== 'Zoom in') fail(`after the EN switch, the zoom-in button is titled ${JSON.stringify(await zoomTitle())}`);
+  summary.english = english;
   await page.waitForTimeout(400);
   const hash = await page.evaluate(() => location.hash);
   if (!/map=\d+(\.\d+)?\/-?\d+\.\d+\/-?\d+\.\d+/.test(hash)) fail(`the URL hash does not keep the view: ${hash}`);
