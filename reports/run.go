@@ -31,7 +31,11 @@ type Result = land.ReportResult
 const minYear, maxYear = 1900, 2200
 
 // ParseGroup splits a comma-separated grouping such as "street,year".
-func ParseGroup(s string) []string {
+func ParseGroup(s string) []string { return splitList(s) }
+
+// splitList splits a comma-separated list, trimming items and dropping
+// empty ones.
+func splitList(s string) []string {
 	var out []string
 	for p := range strings.SplitSeq(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {

@@ -20,15 +20,7 @@ const Unassigned = "未划分"
 
 // ParseStreets splits a comma-separated list of sub-districts such as
 // "东街道,西街道"; "" is none (every sub-district).
-func ParseStreets(s string) []string {
-	var out []string
-	for p := range strings.SplitSeq(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func ParseStreets(s string) []string { return splitList(s) }
 
 // subDistrictsSQL lists the sub-districts of a boundaries layer: every name
 // but the empty one, sorted as the reports sort their street rows (by the
