@@ -94,6 +94,14 @@ var kindFields = map[Kind][]Field{
 		{Name: "stage", Type: Text, Title: "阶段", TitleEN: "Stage", Presets: []string{"JD", "XMJD"}},
 		{Name: "approved_date", Type: Date, Title: "批准日期", TitleEN: "Approval date", Presets: []string{"PZRQ", "LXRQ"}},
 		{Name: "contributed_area_m2", Type: Float, Title: "贡献用地面积", TitleEN: "Contributed land area", Unit: "m²", Presets: []string{"GYMJ", "GXYDMJ"}},
+		// The milestone dates (see Milestones).
+		{Name: "planned_date", Type: Date, Title: "计划立项日期", TitleEN: "Planned (listed) date", Presets: []string{"JHLXRQ", "LXSJ", "立项日期"}},
+		{Name: "plan_approved_date", Type: Date, Title: "规划批准日期", TitleEN: "Plan approval date", Presets: []string{"GHPZRQ", "GHPFRQ", "规划批准日期"}},
+		{Name: "entity_confirmed_date", Type: Date, Title: "实施主体确认日期", TitleEN: "Entity confirmation date", Presets: []string{"ZTQRRQ", "SSZTQRRQ", "实施主体确认日期"}},
+		{Name: "land_transferred_date", Type: Date, Title: "土地出让日期", TitleEN: "Land transfer date", Presets: []string{"TDCRRQ", "CRRQ", "土地出让日期"}},
+		{Name: "started_date", Type: Date, Title: "开工日期", TitleEN: "Construction start date", Presets: []string{"KGRQ", "开工日期"}},
+		{Name: "completed_date", Type: Date, Title: "竣工日期", TitleEN: "Completion date", Presets: []string{"JGRQ", "竣工日期"}},
+		{Name: "street", Type: Text, Title: "街道/镇", TitleEN: "Sub-district", Presets: []string{"JDMC", "XZMC", "街道"}},
 	},
 	IdleLand: {
 		{Name: "code", Type: Text, Title: "编号", TitleEN: "Code", Presets: []string{"XZBH", "BH"}},
@@ -104,6 +112,7 @@ var kindFields = map[Kind][]Field{
 		{Name: "digested", Type: Bool, Title: "是否消化", TitleEN: "Digested", Presets: []string{"XH", "SFXH"}},
 		{Name: "identified_date", Type: Date, Title: "认定日期", TitleEN: "Identified date", Presets: []string{"RDRQ"}},
 		{Name: "disposed_date", Type: Date, Title: "处置日期", TitleEN: "Disposal date", Presets: []string{"CZRQ"}},
+		{Name: "street", Type: Text, Title: "街道/镇", TitleEN: "Sub-district", Presets: []string{"JDMC", "XZMC", "街道"}},
 	},
 	Boundaries: {
 		{Name: "name", Type: Text, Title: "名称", TitleEN: "Name", Presets: []string{"JDMC", "XZQMC", "XZMC", "NAME"}},
@@ -114,6 +123,30 @@ var kindFields = map[Kind][]Field{
 		{Name: "name", Type: Text, Title: "名称", TitleEN: "Name", Presets: []string{"NAME", "MC", "名称", "ZDMC"}},
 	},
 }
+
+// Milestone is a step of a kind's progress, dated by a date field: a
+// feature has reached it on that date.
+type Milestone struct {
+	Field   string // the date field
+	Title   string // the stage reached, in Chinese
+	TitleEN string // the stage reached, in English
+}
+
+var kindMilestones = map[Kind][]Milestone{
+	RenewalUnits: {
+		{Field: "planned_date", Title: "计划立项", TitleEN: "Planned"},
+		{Field: "plan_approved_date", Title: "规划批准", TitleEN: "Plan approved"},
+		{Field: "entity_confirmed_date", Title: "实施主体确认", TitleEN: "Entity confirmed"},
+		{Field: "land_transferred_date", Title: "土地出让", TitleEN: "Land transferred"},
+		{Field: "started_date", Title: "开工", TitleEN: "Construction started"},
+		{Field: "completed_date", Title: "竣工", TitleEN: "Completed"},
+	},
+}
+
+// Milestones returns the ordered milestones of k (none for most kinds). The
+// stage of a feature as of a date D is the last milestone whose date is on
+// or before D. The slice is shared: do not modify it.
+func (k Kind) Milestones() []Milestone { return kindMilestones[k] }
 
 // Fields returns the canonical fields of k (Generic's for an unknown kind).
 // The slice is shared: do not modify it.

@@ -13,6 +13,8 @@ type Report struct {
 	Group       []string      `json:"default_group"` // the grouping when none is asked for
 	Year        string        `json:"year"`          // what --year filters on (empty: no year filter)
 	Street      string        `json:"street"`        // what --street selects by (every report takes it)
+	// Targets are the column keys that take a yearly target (tudi targets).
+	Targets []string `json:"targets,omitempty"`
 }
 
 // ReportLayer is a layer a report reads, chosen by kind; Name is the default
@@ -65,8 +67,31 @@ type ReportResult struct {
 
 // ReportParams are the parameters a report ran with.
 type ReportParams struct {
-	Group  []string          `json:"group"`
-	Year   *int              `json:"year"`
+	Group []string `json:"group"`
+	Year  *int     `json:"year"` // the period was given as this year
+	// From and To are the period of the flows (dates as 2024-01-31, null
+	// when no period was given); AsOf is the date of the stocks.
+	From   *string           `json:"from"`
+	To     *string           `json:"to"`
+	AsOf   string            `json:"as_of"`
 	Street []string          `json:"street"` // only these sub-districts; null: every one
 	Layers map[string]string `json:"layers"` // kind → layer name
 }
+
+// Target is a yearly target (年度任务) of a report's figure: the value that
+// the column Measure of report Report should reach in Year, for the rows
+// matching Filter (KEY=VALUE pairs of the report's grouping columns, ";"
+// between them; empty: the whole) and Street (empty: the whole district).
+type Target struct {
+	Year    int     `json:"year"`
+	Report  string  `json:"report"`
+	Measure string  `json:"measure"`
+	Filter  string  `json:"filter"`
+	Street  string  `json:"street"`
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit"`
+	Issuer  string  `json:"issuer"` // 市下达 (set by the city) or 区定 (set by the district)
+}
+
+// Target issuers.
+var TargetIssuers = []string{"市下达", "区定"}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -279,10 +280,16 @@ func TestIdleLand(t *testing.T) {
 			{map[string]any{"year": int64(2022)}, idle(1, a1, a1, a1)},
 			{map[string]any{"year": int64(2023)}, idle(3, a2+a3+a4, a3, a2+a3)},
 		}, all},
-		{"with a year only land identified that year counts", reports.Options{Year: 2023}, []want{
-			{map[string]any{"kind": "闲置"}, idle(1, a2, 0, a2)},
-			{map[string]any{"kind": "批而未供"}, idle(2, a3+a4, a3, a3)},
-		}, idle(3, a2+a3+a4, a3, a2+a3)},
+		// As of 2023-12-31, a past date, the land identified by then is all
+		// four items; a disposal without a date is not known then, and the
+		// year's flows are the items identified in it.
+		{"with a year the land is that of the year's end, disposals without a date unknown then", reports.Options{Year: 2023}, []want{
+			{map[string]any{"kind": "闲置"}, withFig(idle(2, a1+a2, 0, a1+a2), "identified_items", 1, "identified_mu", mu(a2))},
+			{map[string]any{"kind": "批而未供"}, withFig(idle(2, a3+a4, 0, a3), "identified_items", 2, "identified_mu", mu(a3+a4), "disposed_in_mu", 0)},
+		}, withFig(idle(4, a1+a2+a3+a4, 0, a1+a2+a3), "identified_items", 3, "identified_mu", mu(a2+a3+a4))},
+		{"as of a date before some identifications, they are not there yet", reports.Options{AsOf: mustDate(t, "2023-05-01")}, []want{
+			{map[string]any{"kind": "闲置"}, idle(2, a1+a2, 0, a1+a2)},
+		}, idle(2, a1+a2, 0, a1+a2)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -421,7 +428,12 @@ func TestBadParameters(t *testing.T) {
 		{"an unknown group lists the groups", "land-supply", reports.Options{Group: []string{"district"}}, land.Invalid,
 			[]string{`"district"`, "year, street, method"}},
 		{"a group given twice", "idle-land", reports.Options{Group: []string{"kind", "kind"}}, land.Invalid, []string{`"kind"`}},
-		{"a year for a report without years", "land-use-summary", reports.Options{Year: 2024}, land.Invalid, []string{"takes no year"}},
+		{"a period that ends before it starts", "land-supply", reports.Options{From: mustDate(t, "2024-02-01"), To: mustDate(t, "2024-01-01")}, land.Invalid,
+			[]string{"from 2024-02-01 is after to 2024-01-01"}},
+		{"a period without its end", "idle-land", reports.Options{From: mustDate(t, "2024-02-01")}, land.Invalid, []string{"from is given without to"}},
+		{"a period without its start", "idle-land", reports.Options{To: mustDate(t, "2024-02-01")}, land.Invalid, []string{"to is given without from"}},
+		{"a year and a period together", "idle-land", reports.Options{Year: 2024, From: mustDate(t, "2024-01-01"), To: mustDate(t, "2024-02-01")}, land.Invalid,
+			[]string{"year and from/to"}},
 		{"a year out of range", "land-supply", reports.Options{Year: 20240}, land.Invalid, []string{"20240"}},
 		{"a layer of a kind the report does not read", "land-supply", reports.Options{Layers: map[string]string{"farmland": "farmland"}}, land.Invalid,
 			[]string{`"farmland"`, "parcels, boundaries"}},
@@ -489,4 +501,25 @@ func TestViewsDoNotOutliveTheReport(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d temporary relations left on the pooled connection", n)
 	}
+}
+
+// withFig returns m with more figures, given as key, value pairs.
+func withFig(m map[string]float64, kv ...any) map[string]float64 {
+	for i := 0; i < len(kv); i += 2 {
+		v, _ := num(kv[i+1])
+		if f, ok := kv[i+1].(int); ok {
+			v = float64(f)
+		}
+		m[kv[i].(string)] = v
+	}
+	return m
+}
+
+func mustDate(tb testing.TB, s string) time.Time {
+	tb.Helper()
+	d, err := reports.ParseDate("date", s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
 }

@@ -17,8 +17,12 @@ import (
 
 // Options are the parameters of one run of a report.
 type Options struct {
-	Group  []string          // grouping dimensions; empty: the report's default
-	Year   int               // only this year (what it filters on depends on the report); 0: every year
+	Group []string // grouping dimensions; empty: the report's default
+	Year  int      // the period Year-01-01 … Year-12-31 (shorthand for From, To); 0: none
+	// From and To are the period of the flows, both or neither (zero: no
+	// period); AsOf is the date of the stocks (zero: To when a period is
+	// given, else today). Dates only: the time of day is ignored.
+	From, To, AsOf time.Time
 	Street []string          // only features of these sub-districts (names in boundaries, or 未划分); empty: every one
 	Layers map[string]string // kind → layer name, overriding the defaults
 }
@@ -56,6 +60,89 @@ func ParseYear(s string) (int, error) {
 		return 0, land.Errorf(land.Invalid, "invalid year %q: give a year such as 2024 (%d–%d)", s, minYear, maxYear)
 	}
 	return y, nil
+}
+
+// ParseDate parses the date parameter param ("from", "to", "as_of"): a
+// date such as 2024-01-31 (or 20240131, 2024/1/31); "" is the zero time.
+// Returns Invalid naming the parameter.
+func ParseDate(param, s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{"2006-01-02", "20060102", "2006/1/2", "2006-1-2"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			if t.Year() < minYear || t.Year() > maxYear {
+				break
+			}
+			return t, nil
+		}
+	}
+	return time.Time{}, land.Errorf(land.Invalid, "invalid %s %q: give a date such as 2024-01-31", param, s)
+}
+
+// isoDate formats a date as 2024-01-31.
+func isoDate(t time.Time) string { return t.Format(time.DateOnly) }
+
+// isoDateOrEmpty is isoDate, "" for the zero time.
+func isoDateOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return isoDate(t)
+}
+
+// day returns the date of t (midnight UTC of its calendar day).
+func day(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+
+// period is the resolved dates of a run.
+type period struct {
+	from, to time.Time // zero: no period
+	asOf     time.Time
+	current  bool // as_of was not given or is today or later
+	year     int  // the period is the calendar year year (0: it is not one)
+}
+
+// resolvePeriod checks the dates of opt and fills in the defaults: Year is
+// the calendar year; the as-of date is the period's end, else today.
+func resolvePeriod(opt Options, today time.Time) (period, error) {
+	var p period
+	from, to := opt.From, opt.To
+	if opt.Year != 0 {
+		if opt.Year < minYear || opt.Year > maxYear {
+			return p, land.Errorf(land.Invalid, "invalid year %d: give a year such as 2024 (%d–%d)", opt.Year, minYear, maxYear)
+		}
+		if !from.IsZero() || !to.IsZero() {
+			return p, land.Errorf(land.Invalid, "year and from/to are given together: give a year or a period from … to")
+		}
+		from, to = time.Date(opt.Year, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(opt.Year, 12, 31, 0, 0, 0, 0, time.UTC)
+	}
+	switch {
+	case from.IsZero() && !to.IsZero():
+		return p, land.Errorf(land.Invalid, "to is given without from: a period needs both (or give as_of for a date)")
+	case !from.IsZero() && to.IsZero():
+		return p, land.Errorf(land.Invalid, "from is given without to: a period needs both (or give year)")
+	}
+	today = day(today)
+	if !from.IsZero() {
+		p.from, p.to = day(from), day(to)
+		if p.from.After(p.to) {
+			return p, land.Errorf(land.Invalid, "invalid period: from %s is after to %s", isoDate(p.from), isoDate(p.to))
+		}
+		if p.from.Month() == time.January && p.from.Day() == 1 && p.to.Month() == time.December && p.to.Day() == 31 && p.from.Year() == p.to.Year() {
+			p.year = p.from.Year()
+		}
+	}
+	switch {
+	case !opt.AsOf.IsZero():
+		p.asOf = day(opt.AsOf)
+	case !p.to.IsZero():
+		p.asOf = p.to
+	default:
+		p.asOf = today
+	}
+	p.current = !p.asOf.Before(today)
+	return p, nil
 }
 
 // ParseLayer parses a layer choice "KIND=NAME" into m.
@@ -130,13 +217,8 @@ func (sp *spec) validate(opt Options) (group []string, layers map[string]string,
 			return nil, nil, land.Errorf(land.Invalid, "street %q is given twice", st)
 		}
 	}
-	if opt.Year != 0 {
-		if sp.Year == "" {
-			return nil, nil, land.Errorf(land.Invalid, "report %q takes no year", sp.Name)
-		}
-		if opt.Year < minYear || opt.Year > maxYear {
-			return nil, nil, land.Errorf(land.Invalid, "invalid year %d: give a year such as 2024 (%d–%d)", opt.Year, minYear, maxYear)
-		}
+	if _, err := resolvePeriod(opt, time.Now()); err != nil {
+		return nil, nil, err
 	}
 	layers = map[string]string{}
 	kinds := make([]string, len(sp.Layers))
@@ -181,15 +263,23 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 		return nil, err
 	}
 	start := time.Now()
+	per, err := resolvePeriod(opt, start)
+	if err != nil {
+		return nil, err
+	}
 	res := &Result{
 		Report: sp.Name, Title: sp.Title, TitleEN: sp.TitleEN,
-		Params:  land.ReportParams{Group: group, Layers: layers},
-		Columns: sp.columns(group),
+		Params:  land.ReportParams{Group: group, Layers: layers, AsOf: isoDate(per.asOf)},
+		Columns: sp.columns(group, !per.from.IsZero()),
 		Rows:    []map[string]any{},
 	}
 	if opt.Year != 0 {
 		y := opt.Year
 		res.Params.Year = &y
+	}
+	if !per.from.IsZero() {
+		f, t := isoDate(per.from), isoDate(per.to)
+		res.Params.From, res.Params.To = &f, &t
 	}
 	if len(opt.Street) > 0 {
 		res.Params.Street = slices.Clone(opt.Street)
@@ -220,19 +310,33 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 	if err := s.boundaryCells(ctx, tx, sp, byStreet, opt.Street); err != nil {
 		return nil, err
 	}
-	args := []any{group}
-	if sp.Year != "" {
-		var year any // NULL: every year
-		if opt.Year != 0 {
-			year = opt.Year
+	var args []any
+	for _, p := range sp.params {
+		var v any // NULL: none given
+		switch p {
+		case "group":
+			v = group
+		case "from":
+			if !per.from.IsZero() {
+				v = per.from
+			}
+		case "to":
+			if !per.to.IsZero() {
+				v = per.to
+			}
+		case "as_of":
+			v = per.asOf
+		case "current":
+			v = per.current
+		case "street":
+			if len(opt.Street) > 0 {
+				v = opt.Street
+			}
+		default:
+			return nil, fmt.Errorf("report %q: unknown SQL parameter %q", sp.Name, p)
 		}
-		args = append(args, year)
+		args = append(args, v)
 	}
-	var streets any // NULL: every sub-district
-	if len(opt.Street) > 0 {
-		streets = opt.Street
-	}
-	args = append(args, streets)
 	rows, err := tx.Query(ctx, sp.sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
@@ -240,14 +344,18 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 	if err := scan(ctx, rows, res, sp.dimColumns()); err != nil {
 		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
+	if err := s.applyTargets(ctx, tx, sp, res, per); err != nil {
+		return nil, err
+	}
 	s.log.Info("report computed", "report", sp.Name, "group", strings.Join(group, ","), "year", opt.Year,
+		"from", isoDateOrEmpty(per.from), "to", isoDateOrEmpty(per.to), "as_of", res.Params.AsOf,
 		"street", strings.Join(opt.Street, ","), "rows", len(res.Rows), "duration_ms", time.Since(start).Milliseconds())
 	return res, nil
 }
 
 // columns returns the columns of the result under a grouping: the columns
 // of the chosen dimensions, then the figures that apply.
-func (sp *spec) columns(group []string) []land.Column {
+func (sp *spec) columns(group []string, withPeriod bool) []land.Column {
 	var cols []land.Column
 	for _, d := range sp.dims {
 		if slices.Contains(group, d.key) {
@@ -255,7 +363,7 @@ func (sp *spec) columns(group []string) []land.Column {
 		}
 	}
 	for _, m := range sp.measures {
-		if m.needs == "" || slices.Contains(group, m.needs) {
+		if (m.needs == "" || slices.Contains(group, m.needs)) && (!m.period || withPeriod) {
 			cols = append(cols, m.Column)
 		}
 	}
@@ -320,7 +428,23 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 			return "", land.Errorf(land.NotFound, "report %q: layer %q (%s) has no features: import some first", sp.Name, name, rl.Kind)
 		}
 	}
-	if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS SELECT * FROM "+postgis.Table(name)); err != nil {
+	// A layer created before its kind gained a field (the milestone dates,
+	// street) lacks that column: the view gives it as NULL, so the SQL can
+	// read every canonical field of the kind.
+	var have []string
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(attname::text), '{}') FROM pg_attribute
+		WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, postgis.Table(name)).Scan(&have); err != nil {
+		return "", fmt.Errorf("report %q: columns of layer %q: %w", sp.Name, name, postgis.Err(err))
+	}
+	extra := ""
+	if rl.Kind != stationsKind {
+		for _, f := range land.Kind(rl.Kind).Fields() {
+			if !slices.Contains(have, f.Name) {
+				extra += fmt.Sprintf(", NULL::%s AS %s", f.Type.SQLType(), postgis.Ident(f.Name))
+			}
+		}
+	}
+	if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS SELECT *"+extra+" FROM "+postgis.Table(name)); err != nil {
 		return "", fmt.Errorf("report %q: view of layer %q: %w", sp.Name, name, postgis.Err(err))
 	}
 	return note, nil

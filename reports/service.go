@@ -31,10 +31,48 @@ func New(db *postgis.DB, log *slog.Logger) *Service {
 // Mount registers /api/reports routes on r; wrap adapts error-returning handlers.
 //
 //	GET /api/reports         the reports, their parameters and groupings, the sub-districts
-//	GET /api/reports/{name}  ?format=json|csv|xlsx|table&group=a,b&year=Y&street=A,B&layer.KIND=NAME
+//	GET /api/reports/{name}  ?format=json|csv|xlsx|table&group=a,b&year=Y&from=D&to=D&as_of=D&street=A,B&layer.KIND=NAME
+//	GET /api/targets         ?year=Y&report=NAME: the yearly targets
 func (s *Service) Mount(r chi.Router, wrap func(func(http.ResponseWriter, *http.Request) error) http.HandlerFunc) {
 	r.Get("/api/reports", wrap(s.list))
 	r.Get("/api/reports/{name}", wrap(s.report))
+	r.Get("/api/targets", wrap(s.targets))
+}
+
+// targets answers GET /api/targets: {"targets": […]}.
+func (s *Service) targets(w http.ResponseWriter, r *http.Request) error {
+	var f TargetFilter
+	for key, vals := range r.URL.Query() {
+		v := vals[len(vals)-1]
+		switch key {
+		case "year":
+			y, err := ParseYear(v)
+			if err != nil {
+				return err
+			}
+			f.Year = y
+		case "report":
+			if v != "" {
+				if _, err := s.find(v); err != nil {
+					return err
+				}
+			}
+			f.Report = v
+		default:
+			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: year, report)", key)
+		}
+	}
+	ts, err := s.Targets(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := encodeJSON(&buf, map[string]any{"targets": ts}); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ContentType(FormatJSON))
+	_, err = w.Write(buf.Bytes())
+	return err
 }
 
 // list answers GET /api/reports, with the sub-districts of the default
@@ -72,6 +110,19 @@ func (s *Service) report(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			opt.Year = y
+		case key == "from" || key == "to" || key == "as_of":
+			d, err := ParseDate(key, v)
+			if err != nil {
+				return err
+			}
+			switch key {
+			case "from":
+				opt.From = d
+			case "to":
+				opt.To = d
+			default:
+				opt.AsOf = d
+			}
 		case key == "street":
 			opt.Street = ParseStreets(v)
 		case strings.HasPrefix(key, "layer."):
@@ -79,7 +130,7 @@ func (s *Service) report(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 		default:
-			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, street, layer.KIND)", key)
+			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, from, to, as_of, street, layer.KIND)", key)
 		}
 	}
 	if err := CheckFormat(format); err != nil {

@@ -19,6 +19,9 @@ var sqlFiles embed.FS
 type spec struct {
 	land.Report
 	street   string // what the street filter selects by, as the list says it
+	// params are the parameters the SQL takes, in order ($1, $2, …): group,
+	// from, to, as_of, current (whether as_of is today or later), street.
+	params   []string
 	sql      string
 	dims     []dim
 	measures []measure
@@ -38,8 +41,23 @@ type dim struct {
 // when the rows are grouped by that dimension.
 type measure struct {
 	land.Column
-	needs string
+	needs  string
+	period bool // a flow in the period: shown only when a period is given
+	target bool // takes a yearly target (see targets.go)
 }
+
+// flow marks m as a figure of the period.
+func flow(m measure) measure { m.period = true; return m }
+
+// targeted marks m as taking a yearly target.
+func targeted(m measure) measure { m.target = true; return m }
+
+// The parameter lists of the SQL files.
+var (
+	paramsAll   = []string{"group", "from", "to", "as_of", "current", "street"}
+	paramsRange = []string{"group", "from", "to", "street"}
+	paramsNone  = []string{"group", "street"}
+)
 
 // Stations are not a canonical kind: any point layer will do.
 const stationsKind = "stations"
@@ -88,6 +106,16 @@ func areaMeasures(m2 bool) []measure {
 	return append(ms, number("area_ha", "面积", "Area", "公顷", 4), number("area_mu", "面积", "Area", "亩", 2))
 }
 
+// targetAreas marks the area measures in 公顷 and 亩 as taking a target.
+func targetAreas(ms []measure) []measure {
+	for i := range ms {
+		if ms[i].Unit == "公顷" || ms[i].Unit == "亩" {
+			ms[i].target = true
+		}
+	}
+	return ms
+}
+
 // onSurface says which sub-district a feature is in, for the list.
 func onSurface(feature string) string {
 	return "sub-district of the " + feature + " (the smallest boundaries polygon holding its point on surface, else 未划分)"
@@ -106,16 +134,17 @@ func specs() []*spec {
 				Description: "Parcels with a supply method (招拍挂/协议/划拨): count, area and price, by supply method, supply year and sub-district.",
 				Layers:      []land.ReportLayer{layer(string(land.Parcels), "parcels"), layer(string(land.Boundaries), "boundaries")},
 				Group:       []string{"year", "method"},
-				Year:        "supply year (parcels.supply_date)",
+				Year:        "supplied in the period (parcels.supply_date); without one, supplied on or before the as-of date",
 			},
 			street: onSurface("parcel"),
+			params: paramsAll,
 			dims: []dim{
 				{key: "year", title: "供应年度", titleEN: "Supply year", columns: []land.Column{integer("year", "供应年度", "Supply year")}},
 				streetDim(),
 				{key: "method", title: "供应方式", titleEN: "Supply method", columns: []land.Column{text("method", "供应方式", "Supply method")}},
 			},
-			measures: append(append([]measure{count("parcels", "宗数", "Parcels", "宗")}, areaMeasures(true)...),
-				number("price_wan", "成交价", "Price", "万元", 2), number("price_yi", "成交价", "Price", "亿元", 4)),
+			measures: append(append([]measure{targeted(count("parcels", "宗数", "Parcels", "宗"))}, targetAreas(areaMeasures(true))...),
+				targeted(number("price_wan", "成交价", "Price", "万元", 2)), targeted(number("price_yi", "成交价", "Price", "亿元", 4))),
 		},
 		{
 			Report: land.Report{
@@ -124,9 +153,10 @@ func specs() []*spec {
 				Layers: []land.ReportLayer{layer(string(land.Parcels), "parcels"), layer(string(land.Farmland), "farmland"),
 					layer(string(land.Boundaries), "boundaries")},
 				Group: []string{"street", "class"},
-				Year:  "supply year of the parcels (parcels.supply_date)",
+				Year:  "parcels supplied in the period (parcels.supply_date)",
 			},
 			street: onSurface("construction parcel"),
+			params: paramsRange,
 			dims:   []dim{streetDim(), classDim(), codeDim()},
 			measures: append([]measure{count("parcels", "占用地块数", "Parcels", "宗"), count("patches", "涉及图斑数", "Farmland patches", "块")},
 				areaMeasures(true)...),
@@ -137,9 +167,10 @@ func specs() []*spec {
 				Description: "Idle (闲置) and approved-but-unsupplied (批而未供) land: count, area, disposed area and disposal rate, digested area and digestion rate.",
 				Layers:      []land.ReportLayer{layer(string(land.IdleLand), "idle_land"), layer(string(land.Boundaries), "boundaries")},
 				Group:       []string{"kind"},
-				Year:        "identified year (idle_land.identified_date)",
+				Year:        "land identified (identified_date) and disposed (disposed_date) in the period; the rest as of the as-of date",
 			},
 			street: onSurface("item"),
+			params: paramsAll,
 			dims: []dim{
 				{key: "kind", title: "类型", titleEN: "Kind", columns: []land.Column{text("kind", "类型", "Kind")}},
 				{key: "cause", title: "闲置原因", titleEN: "Cause", columns: []land.Column{text("cause", "闲置原因", "Cause")}},
@@ -149,7 +180,10 @@ func specs() []*spec {
 			},
 			measures: append(append([]measure{count("items", "宗数", "Items", "宗")}, areaMeasures(true)...),
 				number("disposed_mu", "已处置面积", "Disposed area", "亩", 2), percent("disposal_rate", "处置率", "Disposal rate"),
-				number("digested_mu", "已消化面积", "Digested area", "亩", 2), percent("digestion_rate", "消化率", "Digestion rate")),
+				number("digested_mu", "已消化面积", "Digested area", "亩", 2), percent("digestion_rate", "消化率", "Digestion rate"),
+				flow(count("identified_items", "期内认定宗数", "Identified in the period", "宗")),
+				flow(number("identified_mu", "期内认定面积", "Area identified in the period", "亩", 2)),
+				flow(targeted(number("disposed_in_mu", "期内处置面积", "Area disposed of in the period", "亩", 2)))),
 		},
 		{
 			Report: land.Report{
@@ -158,9 +192,10 @@ func specs() []*spec {
 				Layers: []land.ReportLayer{layer(string(land.RenewalUnits), "renewal_units"), layer(string(land.Boundaries), "boundaries"),
 					{Kind: stationsKind, Name: "stations", Optional: true}},
 				Group: []string{"stage"},
-				Year:  "approval year (renewal_units.approved_date)",
+				Year:  "units reaching each milestone in the period (its date field); stages as of the as-of date",
 			},
 			street: onSurface("unit"),
+			params: paramsAll,
 			dims: []dim{
 				{key: "stage", title: "阶段", titleEN: "Stage", columns: []land.Column{text("stage", "阶段", "Stage")}},
 				{key: "category", title: "更新类别", titleEN: "Category", columns: []land.Column{text("category", "更新类别", "Category")}},
@@ -173,11 +208,19 @@ func specs() []*spec {
 				count("approved_units", "规划已批单元数", "Plans approved", "个"),
 				count("confirmed_units", "实施主体已确认单元数", "Implementing entity confirmed", "个"),
 				count("transferred_units", "已出让单元数", "Land transferred", "个"),
+				count("started_units", "已开工单元数", "Construction started", "个"),
+				count("completed_units", "已竣工单元数", "Completed", "个"),
 				percent("implementation_rate", "实施率", "Implementation rate"),
 				number("contributed_m2", "贡献用地面积", "Contributed land", "m²", 2),
 				percent("contribution_rate", "用地贡献率", "Land contribution rate"),
 				count("tod_units", "TOD单元数(站点500米内)", "TOD units (within 500 m of a station)", "个"),
-				number("tod_ha", "TOD单元面积", "TOD unit area", "公顷", 4)),
+				number("tod_ha", "TOD单元面积", "TOD unit area", "公顷", 4),
+				flow(targeted(count("planned_in", "期内计划立项单元数", "Planned in the period", "个"))),
+				flow(targeted(count("approved_in", "期内规划批准单元数", "Plans approved in the period", "个"))),
+				flow(targeted(count("confirmed_in", "期内实施主体确认单元数", "Entities confirmed in the period", "个"))),
+				flow(targeted(count("transferred_in", "期内土地出让单元数", "Land transferred in the period", "个"))),
+				flow(targeted(count("started_in", "期内开工单元数", "Started in the period", "个"))),
+				flow(targeted(count("completed_in", "期内竣工单元数", "Completed in the period", "个")))),
 		},
 		{
 			Report: land.Report{
@@ -185,8 +228,10 @@ func specs() []*spec {
 				Description: "Parcel count and area per land-use first-level class and code, by sub-district; the total is the layer's total area.",
 				Layers:      []land.ReportLayer{layer(string(land.Parcels), "parcels"), layer(string(land.Boundaries), "boundaries")},
 				Group:       []string{"class"},
+				Year:        "no flows: a period only sets the as-of date (its end)",
 			},
 			street: onSurface("parcel"),
+			params: paramsNone,
 			dims:   []dim{classDim(), codeDim(), streetDim()},
 			measures: append(append([]measure{count("parcels", "宗数", "Parcels", "宗")}, areaMeasures(true)...),
 				percent("share", "占比", "Share")),
@@ -200,6 +245,11 @@ func specs() []*spec {
 		s.sql = string(b)
 		for _, d := range s.dims {
 			s.Groups = append(s.Groups, land.ReportGroup{Key: d.key, Title: d.title, TitleEN: d.titleEN})
+		}
+		for _, m := range s.measures {
+			if m.target {
+				s.Targets = append(s.Targets, m.Key)
+			}
 		}
 	}
 	return all

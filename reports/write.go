@@ -52,8 +52,11 @@ func ContentType(format string) string {
 // systems refuse in a name become _).
 func FileName(res *Result, format string) string {
 	name := res.Report
-	if res.Params.Year != nil {
+	switch {
+	case res.Params.Year != nil:
 		name += "-" + strconv.Itoa(*res.Params.Year)
+	case res.Params.From != nil && res.Params.To != nil:
+		name += "-" + *res.Params.From + "-" + *res.Params.To
 	}
 	for _, st := range res.Params.Street {
 		name += "-" + strings.Map(func(r rune) rune {
@@ -179,14 +182,22 @@ func lines(res *Result) (head []string, body [][]string, total []string) {
 }
 
 // WriteCSV writes res as CSV in UTF-8 with a byte-order mark, which is what
-// makes Excel read Chinese text correctly: a header row (titles with units),
-// the rows, and a 合计 (total) row.
+// makes Excel read Chinese text correctly: a row with the title and the
+// parameters (period, as-of date, …) in its first cell, a header row
+// (titles with units), the rows, and a 合计 (total) row.
 func WriteCSV(w io.Writer, res *Result) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	head, body, total := lines(res)
+	// The title row has as many cells as the others, so that CSV readers
+	// that want a fixed number of fields read the file.
+	titleRow := make([]string, max(1, len(head)))
+	titleRow[0] = res.Title + " " + res.TitleEN + "; " + describeParams(res)
+	if err := cw.Write(titleRow); err != nil {
+		return err
+	}
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -278,6 +289,12 @@ func describeParams(res *Result) string {
 	parts := []string{"分组 group: " + strings.Join(res.Params.Group, ",")}
 	if res.Params.Year != nil {
 		parts = append(parts, fmt.Sprintf("年度 year: %d", *res.Params.Year))
+	}
+	if res.Params.From != nil && res.Params.To != nil {
+		parts = append(parts, "期间 period: "+*res.Params.From+" … "+*res.Params.To)
+	}
+	if res.Params.AsOf != "" {
+		parts = append(parts, "截至 as of: "+res.Params.AsOf)
 	}
 	if len(res.Params.Street) > 0 {
 		parts = append(parts, "街道/镇 street: "+strings.Join(res.Params.Street, ","))

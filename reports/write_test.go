@@ -136,6 +136,10 @@ func TestWriteCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(recs) == 0 || !strings.HasPrefix(recs[0][0], "土地供应情况 Land supply") || !strings.Contains(recs[0][0], "年度 year: 2024") {
+		t.Fatalf("title row %q", recs)
+	}
+	recs = recs[1:]
 	want := [][]string{
 		{"街道/镇", "宗数(宗)", "面积(公顷)", "处置率(%)"},
 		{"东街道", "12", "3.5000", "95.61"},
@@ -221,7 +225,7 @@ func TestEveryReportInEveryFormat(t *testing.T) {
 					}
 				case reports.FormatCSV:
 					recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b.Bytes(), []byte("\ufeff")))).ReadAll()
-					if err != nil || len(recs) != len(res.Rows)+2 || recs[len(recs)-1][0] != "合计" {
+					if err != nil || len(recs) != len(res.Rows)+3 || recs[len(recs)-1][0] != "合计" || !strings.HasPrefix(recs[0][0], res.Title) {
 						t.Errorf("csv %q %v", recs, err)
 					}
 				case reports.FormatXLSX:
@@ -338,7 +342,7 @@ func TestHTTP(t *testing.T) {
 		if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "idle-land-2023.csv") {
 			t.Errorf("disposition %q", cd)
 		}
-		if !bytes.HasPrefix(body, []byte("\ufeff类型")) {
+		if !bytes.HasPrefix(body, []byte("\ufeff闲置土地处置情况")) || !bytes.Contains(body, []byte("期间 period: 2023-01-01 … 2023-12-31; 截至 as of: 2023-12-31")) {
 			t.Errorf("body %q", body[:20])
 		}
 	})
@@ -408,7 +412,7 @@ func TestHTTP(t *testing.T) {
 		}
 		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff")))).ReadAll()
 		// i3 and i4, both 批而未供: one row of two, and the total.
-		if err != nil || len(recs) != 3 || recs[1][0] != "批而未供" || recs[1][1] != "2" || recs[2][0] != "合计" {
+		if err != nil || len(recs) != 4 || recs[2][0] != "批而未供" || recs[2][1] != "2" || recs[3][0] != "合计" {
 			t.Errorf("csv %q %v", recs, err)
 		}
 	})

@@ -25,6 +25,9 @@ type ReportConfig struct {
 	Format string // table, json, csv or xlsx; "" from --out's extension, else table
 	Group  string // comma-separated grouping
 	Year   int
+	From   string // the period, dates such as 2024-01-01
+	To     string
+	AsOf   string // the date of the stocks
 	Street string            // comma-separated sub-districts; "" for every one
 	Layers map[string]string // kind → layer name
 	Out    string            // file to write; "" for stdout
@@ -53,7 +56,10 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	fs.StringVar(&cfg.Format, "format", "", "output format: table, json, csv or xlsx (default: from --out's extension, else table)")
 	fs.StringVar(&cfg.Group, "group", "", "comma-separated grouping, e.g. street,year (default: the report's own)")
 	var year string
-	fs.StringVar(&year, "year", "", "only this year (supply, identification or approval year, by report)")
+	fs.StringVar(&year, "year", "", "the period Y-01-01 … Y-12-31 (shorthand for --from/--to)")
+	fs.StringVar(&cfg.From, "from", "", "first day of the period of the flows (supply, disposal, milestones reached), e.g. 2024-01-01")
+	fs.StringVar(&cfg.To, "to", "", "last day of the period, e.g. 2024-12-31")
+	fs.StringVar(&cfg.AsOf, "as-of", "", "date of the stocks (stages, disposed so far) (default: the period's end, else today)")
 	fs.StringVar(&cfg.Street, "street", "", "only these sub-districts (街道/镇), comma-separated names of the boundaries layer, or 未划分")
 	fs.Func("layer", "KIND=NAME: read layer NAME for KIND (repeatable), e.g. parcels=parcels_2023", func(s string) error {
 		return reports.ParseLayer(cfg.Layers, s)
@@ -90,6 +96,15 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		return listReports(env.Stdout, reports.New(nil, log), cfg.Format)
 	}
 	opt := reports.Options{Group: reports.ParseGroup(cfg.Group), Year: cfg.Year, Street: reports.ParseStreets(cfg.Street), Layers: cfg.Layers}
+	if opt.From, err = reports.ParseDate("--from", cfg.From); err != nil {
+		return err
+	}
+	if opt.To, err = reports.ParseDate("--to", cfg.To); err != nil {
+		return err
+	}
+	if opt.AsOf, err = reports.ParseDate("--as-of", cfg.AsOf); err != nil {
+		return err
+	}
 	// Parameters are checked before the database is opened, so that a typo
 	// fails at once (exit code 2) even on the embedded cluster; the street
 	// names are checked against the boundaries layer when the report runs.
@@ -139,7 +154,10 @@ func listReports(w io.Writer, svc *reports.Service, format string) error {
 		}
 		fmt.Fprintf(&b, "  --group: %s (default %s)\n", strings.Join(groups, ", "), strings.Join(r.Group, ","))
 		if r.Year != "" {
-			fmt.Fprintf(&b, "  --year: %s\n", r.Year)
+			fmt.Fprintf(&b, "  --from/--to/--year: %s\n", r.Year)
+		}
+		if len(r.Targets) > 0 {
+			fmt.Fprintf(&b, "  targets: %s\n", strings.Join(r.Targets, ", "))
 		}
 		fmt.Fprintf(&b, "  --street: %s\n", r.Street)
 		var layers []string

@@ -12,8 +12,9 @@
 --
 -- Parameters:
 --   $1 text[]   the grouping, a subset of {street, class, code}
---   $2 integer  only parcels supplied in this year (NULL: every parcel)
---   $3 text[]   only parcels of these sub-districts, boundaries names or
+--   $2 date     only parcels supplied from $2 to $3 (NULL: every parcel)
+--   $3 date     the period's last day
+--   $4 text[]   only parcels of these sub-districts, boundaries names or
 --               未划分 (NULL: every parcel)
 -- Layers: parcels, farmland, boundaries.
 WITH classes (class_code, class_name) AS (VALUES
@@ -26,13 +27,13 @@ construction AS (
     -- A plain list (not a subquery) so that this cheap test runs before
     -- the spatial one.
     WHERE left(p.landuse_code, 2) IN ('05', '06', '07', '08', '09', '10')
-      AND ($2::integer IS NULL OR extract(year FROM p.supply_date) = $2::integer)
+      AND ($2::date IS NULL OR p.supply_date BETWEEN $2::date AND $3::date)
       -- Filtered by street, a parcel can only lie in the chosen
       -- sub-districts if it meets their extent (its point on surface lies
       -- in both): a test of bounding boxes that spares the others their
       -- intersections. 未划分 parcels may lie anywhere.
-      AND ($3::text[] IS NULL OR '未划分' = ANY($3::text[]) OR p.geom && (
-               SELECT ST_SetSRID(ST_Extent(b.geom)::geometry, 4490) FROM boundaries b WHERE b.name = ANY($3::text[])))
+      AND ($4::text[] IS NULL OR '未划分' = ANY($4::text[]) OR p.geom && (
+               SELECT ST_SetSRID(ST_Extent(b.geom)::geometry, 4490) FROM boundaries b WHERE b.name = ANY($4::text[])))
 ),
 -- Each pair of a construction parcel and a farmland patch that meet, with
 -- the areal part of their intersection (parcels that merely share an edge
@@ -74,18 +75,18 @@ keyed AS (
            CASE WHEN 'code' = ANY($1::text[]) THEN j.landuse_code END AS landuse_code,
            j.landuse_name, j.area_m2, j.patches
     FROM (SELECT c.landuse_code, c.landuse_name, o.area_m2, o.patches,
-                 CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN coalesce(cell.name, (
+                 CASE WHEN 'street' = ANY($1::text[]) OR $4::text[] IS NOT NULL THEN coalesce(cell.name, (
                      SELECT b.name FROM boundaries b
                      WHERE ST_Contains(b.geom, c.pos)
                      ORDER BY b.area_m2 LIMIT 1), '未划分') END AS sub
           FROM occupied o
           JOIN (SELECT id, landuse_code, landuse_name,
-                       CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN ST_PointOnSurface(geom) END AS pos
+                       CASE WHEN 'street' = ANY($1::text[]) OR $4::text[] IS NOT NULL THEN ST_PointOnSurface(geom) END AS pos
                 FROM parcels) c ON c.id = o.id
           LEFT JOIN boundary_cells cell -- the point's cell
                  ON cell.cell = floor(ST_X(c.pos) * 100)::bigint * 100000 + floor(ST_Y(c.pos) * 100)::bigint
           OFFSET 0) j -- keeps the sub-district computed once per parcel
-    WHERE $3::text[] IS NULL OR j.sub = ANY($3::text[])
+    WHERE $4::text[] IS NULL OR j.sub = ANY($4::text[])
 )
 SELECT k.street, k.class_code,
        (SELECT class_name FROM classes WHERE classes.class_code = k.class_code) AS class_name,

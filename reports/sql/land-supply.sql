@@ -4,24 +4,30 @@
 --
 -- Parameters:
 --   $1 text[]   the grouping, a subset of {method, year, street}
---   $2 integer  only parcels supplied in this year (NULL: every year)
---   $3 text[]   only parcels of these sub-districts, boundaries names or
+--   $2 date     the period's first day: only parcels supplied from $2 to $3
+--               (NULL: no period: parcels supplied on or before $4, and
+--               those without a supply date when $5)
+--   $3 date     the period's last day
+--   $4 date     the as-of date
+--   $5 boolean  whether $4 is today or later
+--   $6 text[]   only parcels of these sub-districts, boundaries names or
 --               未划分 (NULL: every parcel)
 -- Layers: parcels, boundaries (read as plain names: in psql run
 --   SET search_path = layers, public; or let tudi map them to other layers).
 -- Rows: one per group, then one total row (is_total) over all of them.
 WITH supplied AS (
-    SELECT area_m2, supply_method, supply_date, price_wan,
-           CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN ST_PointOnSurface(geom) END AS pos
+    SELECT area_m2, supply_method, supply_date, price_wan, street,
+           CASE WHEN 'street' = ANY($1::text[]) OR $6::text[] IS NOT NULL THEN ST_PointOnSurface(geom) END AS pos
     FROM parcels
     WHERE coalesce(supply_method, '') <> ''
-      AND ($2::integer IS NULL OR extract(year FROM supply_date) = $2::integer)
+      AND CASE WHEN $2::date IS NOT NULL THEN supply_date BETWEEN $2::date AND $3::date
+               ELSE supply_date <= $4::date OR (supply_date IS NULL AND $5::boolean) END
       -- Filtered by street, a parcel can only lie in the chosen
       -- sub-districts if it meets their extent (its point on surface lies
       -- in both): a test of bounding boxes that spares the others the
       -- point on surface. 未划分 parcels may lie anywhere.
-      AND ($3::text[] IS NULL OR '未划分' = ANY($3::text[]) OR geom && (
-               SELECT ST_SetSRID(ST_Extent(b.geom)::geometry, 4490) FROM boundaries b WHERE b.name = ANY($3::text[])))
+      AND ($6::text[] IS NULL OR '未划分' = ANY($6::text[]) OR geom IS NULL OR geom && (
+               SELECT ST_SetSRID(ST_Extent(b.geom)::geometry, 4490) FROM boundaries b WHERE b.name = ANY($6::text[])))
     OFFSET 0 -- keeps the point on surface computed once per parcel
 ),
 -- The sub-district of a feature is the smallest boundaries polygon that
@@ -29,8 +35,9 @@ WITH supplied AS (
 -- street (the CASEs skip it otherwise): the name of the point's 0.01° cell
 -- in boundary_cells (see boundary-cells.sql), a hash join, or where a
 -- boundary's edge crosses that cell, a lookup through the GiST index of
--- boundaries. Features are never joined back to an intermediate result:
--- that join's plan hangs on row estimates. The street filter keeps the
+-- boundaries. A feature without geometry (a ledger record) is in the
+-- boundaries polygon named by its street field. Features are never joined
+-- back to an intermediate result: that join's plan hangs on row estimates. The street filter keeps the
 -- features whose sub-district is chosen, before any figure is summed.
 keyed AS (
     SELECT CASE WHEN 'method' = ANY($1::text[]) THEN p.supply_method END AS method,
@@ -38,15 +45,18 @@ keyed AS (
            CASE WHEN 'street' = ANY($1::text[]) THEN p.sub END AS street,
            p.area_m2, p.price_wan
     FROM (SELECT s.*,
-                 CASE WHEN 'street' = ANY($1::text[]) OR $3::text[] IS NOT NULL THEN coalesce(cell.name, (
+                 CASE WHEN 'street' = ANY($1::text[]) OR $6::text[] IS NOT NULL THEN coalesce(cell.name, (
                      SELECT b.name FROM boundaries b
                      WHERE ST_Contains(b.geom, s.pos)
-                     ORDER BY b.area_m2 LIMIT 1), '未划分') END AS sub
+                     ORDER BY b.area_m2 LIMIT 1), (
+                     SELECT b.name FROM boundaries b
+                     WHERE (s.pos IS NULL OR ST_IsEmpty(s.pos)) AND b.name = btrim(s.street)
+                     LIMIT 1), '未划分') END AS sub
           FROM supplied s
           LEFT JOIN boundary_cells cell -- the point's cell
                  ON cell.cell = floor(ST_X(s.pos) * 100)::bigint * 100000 + floor(ST_Y(s.pos) * 100)::bigint
           OFFSET 0) p -- keeps the sub-district computed once per parcel
-    WHERE $3::text[] IS NULL OR p.sub = ANY($3::text[])
+    WHERE $6::text[] IS NULL OR p.sub = ANY($6::text[])
 )
 SELECT method, year, street,
        GROUPING(method, year, street) <> 0 AS is_total,

@@ -21,8 +21,9 @@ WITH classes (class_code, class_name) AS (VALUES
 -- street (the CASEs skip it otherwise): the name of the point's 0.01° cell
 -- in boundary_cells (see boundary-cells.sql), a hash join, or where a
 -- boundary's edge crosses that cell, a lookup through the GiST index of
--- boundaries. Features are never joined back to an intermediate result:
--- that join's plan hangs on row estimates. The street filter keeps the
+-- boundaries. A feature without geometry (a ledger record) is in the
+-- boundaries polygon named by its street field. Features are never joined
+-- back to an intermediate result: that join's plan hangs on row estimates. The street filter keeps the
 -- features whose sub-district is chosen, before any figure is summed.
 keyed AS (
     SELECT CASE WHEN 'class' = ANY($1::text[]) THEN coalesce(left(nullif(p.landuse_code, ''), 2), '未填') END AS class_code,
@@ -33,9 +34,12 @@ keyed AS (
                  CASE WHEN 'street' = ANY($1::text[]) OR $2::text[] IS NOT NULL THEN coalesce(cell.name, (
                      SELECT b.name FROM boundaries b
                      WHERE ST_Contains(b.geom, q.pos)
-                     ORDER BY b.area_m2 LIMIT 1), '未划分') END AS sub
+                     ORDER BY b.area_m2 LIMIT 1), (
+                     SELECT b.name FROM boundaries b
+                     WHERE (q.pos IS NULL OR ST_IsEmpty(q.pos)) AND b.name = btrim(q.street)
+                     LIMIT 1), '未划分') END AS sub
           -- OFFSET 0 keeps the point on surface computed once per parcel.
-          FROM (SELECT landuse_code, landuse_name, area_m2,
+          FROM (SELECT landuse_code, landuse_name, area_m2, street,
                        CASE WHEN 'street' = ANY($1::text[]) OR $2::text[] IS NOT NULL THEN ST_PointOnSurface(geom) END AS pos
                 FROM parcels
                 -- Filtered by street, a parcel can only lie in the chosen
@@ -43,7 +47,7 @@ keyed AS (
                 -- surface lies in both): a test of bounding boxes that
                 -- spares the others the point on surface. 未划分 parcels
                 -- may lie anywhere.
-                WHERE $2::text[] IS NULL OR '未划分' = ANY($2::text[]) OR geom && (
+                WHERE $2::text[] IS NULL OR '未划分' = ANY($2::text[]) OR geom IS NULL OR geom && (
                       SELECT ST_SetSRID(ST_Extent(b.geom)::geometry, 4490) FROM boundaries b WHERE b.name = ANY($2::text[]))
                 OFFSET 0) q
           LEFT JOIN boundary_cells cell -- the point's cell
