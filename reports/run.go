@@ -23,8 +23,8 @@ type Options struct {
 	// period); AsOf is the date of the stocks (zero: To when a period is
 	// given, else today). Dates only: the time of day is ignored.
 	From, To, AsOf time.Time
-	Street []string          // only features of these sub-districts (names in boundaries, or 未划分); empty: every one
-	Layers map[string]string // kind → layer name, overriding the defaults
+	Street         []string          // only features of these sub-districts (names in boundaries, or 未划分); empty: every one
+	Layers         map[string]string // kind → layer name, overriding the defaults
 }
 
 // Result is a computed report.

@@ -18,7 +18,7 @@ var sqlFiles embed.FS
 // each grouping dimension adds and the figures it computes.
 type spec struct {
 	land.Report
-	street   string // what the street filter selects by, as the list says it
+	street string // what the street filter selects by, as the list says it
 	// params are the parameters the SQL takes, in order ($1, $2, …): group,
 	// from, to, as_of, current (whether as_of is today or later), street.
 	params   []string

@@ -27,7 +27,7 @@ type ReportConfig struct {
 	Year   int
 	From   string // the period, dates such as 2024-01-01
 	To     string
-	AsOf   string // the date of the stocks
+	AsOf   string            // the date of the stocks
 	Street string            // comma-separated sub-districts; "" for every one
 	Layers map[string]string // kind → layer name
 	Out    string            // file to write; "" for stdout
