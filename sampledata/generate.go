@@ -654,7 +654,7 @@ func (g *generator) writeRenewal(rng *rand.Rand, s *subDistrict, b *block, ps []
 	g.hasUnit[s.No-1] = true
 	g.unitSeq[s.No-1]++
 	name := s.Name + g.t.placeName(hash(g.opt.Seed, 9, uint64(s.No), uint64(g.unitSeq[s.No-1]))) + suffix + "更新单元"
-	if err := g.renewal.Write(g.lonLatRing(ring), []prop{
+	props := []prop{
 		{"DYBH", fmt.Sprintf("GX%02d-%04d", s.No, g.unitSeq[s.No-1])},
 		{"DYMC", name},
 		{"GXLB", cat},
@@ -662,12 +662,33 @@ func (g *generator) writeRenewal(rng *rand.Rand, s *subDistrict, b *block, ps []
 		{"JD", land.RenewalStages[si]},
 		{"PZRQ", approved.Format("2006-01-02")},
 		{"GYMJ", math.Round(area*(0.1+0.2*rng.Float64())*100) / 100},
-	}); err != nil {
+	}
+	// The milestone dates, consistent with the stage: the stage's own
+	// milestone on the approval date, each earlier one 4 to 16 months
+	// before the next, the later ones not reached (null). They come from
+	// a generator of their own, so that the rest of the district is the
+	// same as without them.
+	mrng := rand.New(rand.NewPCG(hash(g.opt.Seed, 10, uint64(s.No), uint64(g.unitSeq[s.No-1])), 0))
+	dates := make([]any, len(renewalMilestoneFields))
+	d := approved
+	for j := si; j >= 0; j-- {
+		dates[j] = d.Format("2006-01-02")
+		d = d.AddDate(0, 0, -(120 + mrng.IntN(360)))
+	}
+	for j, f := range renewalMilestoneFields {
+		props = append(props, prop{f, dates[j]})
+	}
+	if err := g.renewal.Write(g.lonLatRing(ring), props); err != nil {
 		return err
 	}
 	g.count("renewal_units")
 	return nil
 }
+
+// renewalMilestoneFields are the source names of the renewal units'
+// milestone dates, in the order of land.RenewalUnits.Milestones():
+// 计划立项, 规划批准, 实施主体确认, 土地出让, 开工, 竣工.
+var renewalMilestoneFields = []string{"JHLXRQ", "GHPZRQ", "ZTQRRQ", "TDCRRQ", "KGRQ", "JGRQ"}
 
 // writeIdle records some approved-but-unsupplied and supplied parcels as
 // idle land, with their disposal.
