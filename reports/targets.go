@@ -346,10 +346,11 @@ func targetColumns(m land.Column) (target, rate land.Column) {
 // applyTargets adds, for each column of res that takes a target and has
 // one for the period (a calendar year), the target and completion-rate
 // columns: filled in on the rows and totals the target applies to, empty
-// elsewhere. A target applies to a row whose grouping values match its
-// filter and whose sub-district is its street: the row's own when grouped
-// by street, else the one sub-district the report is filtered to, else the
-// whole district (no street). The totals match a target without a filter.
+// elsewhere. A target applies to a row whose group its filter names
+// exactly (a value for each grouping dimension but street) and whose
+// sub-district is its street: the row's own when grouped by street, else
+// the one sub-district the report is filtered to, else the whole district
+// (no street). The totals match a target without a filter.
 func (s *Service) applyTargets(ctx context.Context, tx pgx.Tx, sp *spec, res *Result, per period) error {
 	if per.year == 0 || len(sp.Targets) == 0 {
 		return nil
@@ -368,6 +369,9 @@ func (s *Service) applyTargets(ctx context.Context, tx pgx.Tx, sp *spec, res *Re
 		}
 		return only
 	}
+	// A row is the group of its grouping values: a target applies to it
+	// when its filter names exactly that group, one value for each
+	// grouping dimension but street (which the street column names).
 	matches := func(t land.Target, r map[string]any, total bool) bool {
 		if streetOf(r, total) != t.Street {
 			return false
@@ -376,13 +380,26 @@ func (s *Service) applyTargets(ctx context.Context, tx pgx.Tx, sp *spec, res *Re
 		if total {
 			return len(pairs) == 0
 		}
-		for _, p := range pairs {
-			v, ok := r[p[0]]
-			if !ok || v == nil || fmt.Sprint(v) != p[1] {
+		used := 0
+		for _, d := range sp.dims {
+			if d.key == "street" || !slices.Contains(res.Params.Group, d.key) {
+				continue
+			}
+			hit := false
+			for _, p := range pairs {
+				if slices.ContainsFunc(d.columns, func(c land.Column) bool { return c.Key == p[0] }) {
+					if v := r[p[0]]; v == nil || fmt.Sprint(v) != p[1] {
+						return false
+					}
+					hit = true
+					used++
+				}
+			}
+			if !hit {
 				return false
 			}
 		}
-		return true
+		return used == len(pairs)
 	}
 	var cols []land.Column
 	for _, c := range res.Columns {
