@@ -67,7 +67,7 @@ func (s *Service) targets(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := encodeJSON(&buf, map[string]any{"targets": ts}); err != nil {
+	if err := WriteTargets(&buf, ts); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", ContentType(FormatJSON))

@@ -332,6 +332,16 @@ func queryTargets(ctx context.Context, q querier, f TargetFilter) ([]land.Target
 	return out, nil
 }
 
+// WriteTargets writes targets as JSON, as GET /api/targets answers:
+// {"targets": [{"year", "report", "measure", "filter", "street", "value",
+// "unit", "issuer"}]}.
+func WriteTargets(w io.Writer, ts []land.Target) error {
+	if ts == nil {
+		ts = []land.Target{}
+	}
+	return encodeJSON(w, map[string]any{"targets": ts})
+}
+
 // targetColumns returns the two columns a target adds after the column m:
 // the target and the completion rate, whose title names its numerator and
 // denominator.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +33,10 @@ func TestReportRefusesBadParameters(t *testing.T) {
 		{"an unknown group lists the groups", []string{"report", "idle-land", "--group", "colour"},
 			[]string{`"colour"`, "kind, cause, method, street, year"}},
 		{"a bad year", []string{"report", "land-supply", "--year", "20x4"}, []string{`invalid year "20x4"`}},
-		{"a year the report does not take", []string{"report", "land-use-summary", "--year", "2024"}, []string{"takes no year"}},
+		{"a bad date names its flag", []string{"report", "land-supply", "--from", "2024-13-01", "--to", "2024-12-31"}, []string{`invalid --from "2024-13-01"`}},
+		{"a bad as-of date names its flag", []string{"report", "renewal-progress", "--as-of", "yesterday"}, []string{`invalid --as-of "yesterday"`}},
+		{"a period that ends before it starts", []string{"report", "idle-land", "--from", "2024-02-01", "--to", "2024-01-01"}, []string{"from 2024-02-01 is after to 2024-01-01"}},
+		{"a year and a period", []string{"report", "idle-land", "--year", "2024", "--from", "2024-02-01", "--to", "2024-03-01"}, []string{"year and from/to"}},
 		{"an unknown format", []string{"report", "land-supply", "--format", "pdf"}, []string{"table, json, csv, xlsx"}},
 		{"a malformed layer choice", []string{"report", "land-supply", "--layer", "parcels"}, []string{"KIND=NAME"}},
 		{"a layer kind the report does not read", []string{"report", "land-supply", "--layer", "farmland=x"}, []string{"reads no \"farmland\" layer"}},
@@ -112,10 +116,80 @@ func TestReportOnTheSampleDistrict(t *testing.T) {
 			t.Errorf("A5 = %q", v)
 		}
 	})
+	t.Run("a period and an as-of date are in the JSON params and the CSV's title row", func(t *testing.T) {
+		code, stdout, stderr := runTudi(append([]string{"report", "renewal-progress", "--format", "json", "--year", "2022"}, dataDir...)...)
+		var res struct {
+			Params struct {
+				From, To *string
+				AsOf     string `json:"as_of"`
+			}
+			Columns []struct{ Key string }
+		}
+		if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Params.From == nil || *res.Params.From != "2022-01-01" ||
+			*res.Params.To != "2022-12-31" || res.Params.AsOf != "2022-12-31" {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		code, stdout, stderr = runTudi(append([]string{"report", "idle-land", "--format", "csv", "--from", "2022-01-01", "--to", "2022-06-30", "--as-of", "2023-01-01"}, dataDir...)...)
+		if code != 0 || !strings.Contains(stdout, "期间 period: 2022-01-01 … 2022-06-30; 截至 as of: 2023-01-01") {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+	})
+	t.Run("targets imported add their columns to the report of their year", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "任务.csv")
+		if err := os.WriteFile(file, []byte("年度,报表,指标,目标值,单位,下达单位\n2021,renewal-progress,started_in,40,个,市下达\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runTudi(append([]string{"targets", "import", file}, dataDir...)...)
+		if code != 0 || !strings.Contains(stdout, "loaded 1 targets") {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		code, stdout, stderr = runTudi(append([]string{"targets", "list", "--year", "2021"}, dataDir...)...)
+		if code != 0 || !strings.Contains(stdout, "2021  renewal-progress  started_in  40 个  市下达") {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		code, stdout, stderr = runTudi(append([]string{"report", "renewal-progress", "--format", "json", "--year", "2021"}, dataDir...)...)
+		var res struct{ Totals map[string]any }
+		if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Totals["started_in_target"] != 40.0 {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		started, _ := res.Totals["started_in"].(float64)
+		if rate := res.Totals["started_in_rate"]; rate != math.Round(10000*started/40)/100 {
+			t.Errorf("rate %v for %v of 40", rate, started)
+		}
+	})
 	t.Run("a missing layer is named, exit code 3", func(t *testing.T) {
 		code, _, stderr := runTudi(append([]string{"report", "land-use-summary", "--layer", "parcels=parcels_1999"}, dataDir...)...)
 		if code != 3 || !strings.Contains(stderr, `"parcels_1999"`) {
 			t.Errorf("exit %d: %s", code, stderr)
 		}
 	})
+}
+
+func TestTargetsRefusesBadFiles(t *testing.T) {
+	nowhere := filepath.Join(t.TempDir(), "none")
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "targets.csv")
+	if err := os.WriteFile(bad, []byte("year,report,measure,value\n2024,land-supply,area_ha,4\n2024,idle-land,area,4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an unknown measure names its row", []string{"targets", "import", bad}, `targets.csv row 3: report "idle-land" has no measure "area"`},
+		{"a file that is neither xlsx nor csv", []string{"targets", "import", filepath.Join(dir, "targets.txt")}, "cannot read"},
+		{"no file", []string{"targets", "import"}, "give a FILE.xlsx or FILE.csv"},
+		{"an unknown action", []string{"targets", "drop"}, `unknown targets command "drop"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runTudi(append(tc.args, "--data-dir", nowhere)...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q, want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(nowhere); err == nil {
+		t.Errorf("a refused targets file created the data dir")
+	}
 }
