@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"tudi/land"
@@ -72,6 +73,23 @@ func TestEveryKindHasFieldsWithPresets(t *testing.T) {
 	}
 	if _, err := land.ParseKind("roads"); land.KindOf(err) != land.Invalid {
 		t.Errorf("unknown kind accepted: %v", err)
+	}
+}
+
+func TestMilestonesAreDateFields(t *testing.T) {
+	ms := land.RenewalUnits.Milestones()
+	var titles []string
+	for _, m := range ms {
+		titles = append(titles, m.Title)
+		if f, ok := land.RenewalUnits.Field(m.Field); !ok || f.Type != land.Date || m.TitleEN == "" {
+			t.Errorf("milestone %+v: field %+v", m, f)
+		}
+	}
+	if got := strings.Join(titles, " → "); got != "计划立项 → 规划批准 → 实施主体确认 → 土地出让 → 开工 → 竣工" {
+		t.Errorf("renewal milestones %s", got)
+	}
+	if len(land.Parcels.Milestones()) != 0 {
+		t.Errorf("parcels have milestones")
 	}
 }
 
