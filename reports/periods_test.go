@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"tudi/land"
 	"tudi/postgis"
@@ -292,6 +293,24 @@ func TestTargets(t *testing.T) {
 		res := mustRun(t, svc, "renewal-progress", reports.Options{Year: 2023})
 		checkFigures(t, res, "totals", res.Totals, map[string]float64{"completed_in": 0, "completed_in_target": 3, "completed_in_rate": 0, "started_in_target": 2})
 	})
+	t.Run("a GBK csv, as Excel saves it in a Chinese locale", func(t *testing.T) {
+		text := "年度,报表,指标,条件,目标值,单位,下达单位\n2022,idle-land,disposed_in_mu,kind=闲置,12.5,亩,区定\n"
+		b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), "任务.csv")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := importTargets(svc, p); err != nil || n != 1 {
+			t.Fatalf("import: %d, %v", n, err)
+		}
+		ts, err := svc.Targets(ctx, reports.TargetFilter{Year: 2022})
+		if err != nil || len(ts) != 1 || ts[0].Filter != "kind=闲置" || ts[0].Issuer != "区定" || ts[0].Unit != "亩" {
+			t.Errorf("targets %+v, %v", ts, err)
+		}
+	})
 	t.Run("GET /api/targets lists them", func(t *testing.T) {
 		ts := serve(t, svc)
 		resp, err := http.Get(ts.URL + "/api/targets?year=2023")
@@ -330,6 +349,7 @@ func TestBadTargetFiles(t *testing.T) {
 		{"a filter on something the report is not grouped by", []string{head, "2024,idle-land,disposed_in_mu,colour=red,,4,亩,区定"}, `row 2: report "idle-land" cannot be filtered by "colour"`},
 		{"a filter that is not KEY=VALUE", []string{head, "2024,idle-land,disposed_in_mu,批而未供,,4,亩,区定"}, `row 2: invalid filter "批而未供"`},
 		{"a unit that does not convert", []string{head, "2024,land-supply,area_ha,,,4,万元,区定"}, `row 2: unit "万元" does not convert to area_ha's unit "公顷"`},
+		{"a count for an area", []string{head, "2024,land-supply,area_ha,,,4,宗,区定"}, `row 2: unit "宗" does not convert`},
 		{"an unknown issuer", []string{head, "2024,land-supply,area_ha,,,4,公顷,省下达"}, `row 2: unknown issuer "省下达"`},
 		{"a bad value", []string{head, good, "2024,land-supply,parcels,,,four,宗,区定"}, `row 3: invalid value "four"`},
 		{"a bad year", []string{head, "24,land-supply,parcels,,,4,宗,区定"}, `row 2: invalid year "24"`},

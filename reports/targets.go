@@ -12,9 +12,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"tudi/land"
 	"tudi/postgis"
@@ -41,7 +43,7 @@ var targetHeaders = map[string]string{
 }
 
 // ReadTargets reads a targets file, .xlsx (its first sheet) or .csv (UTF-8,
-// with or without a byte-order mark): a header row, English or Chinese
+// with or without a byte-order mark, or GBK): a header row, English or Chinese
 // (year 年度, report 报表, measure 指标, filter 条件, street 街道, value
 // 目标值, unit 单位, issuer 下达单位; year, report, measure and value are
 // required), then one target per row; empty rows are skipped. Values are
@@ -55,7 +57,15 @@ func ReadTargets(name string, r io.Reader) ([]TargetRow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff"))))
+		b = bytes.TrimPrefix(b, []byte("\ufeff"))
+		// Excel in a Chinese locale saves CSV in GBK: text that is not
+		// UTF-8 is read as GB18030 (a superset of GBK).
+		if !utf8.Valid(b) {
+			if b, err = simplifiedchinese.GB18030.NewDecoder().Bytes(b); err != nil {
+				return nil, land.Errorf(land.Invalid, "%s: neither UTF-8 nor GBK text: %v", name, err)
+			}
+		}
+		cr := csv.NewReader(bytes.NewReader(b))
 		cr.FieldsPerRecord = -1
 		if rows, err = cr.ReadAll(); err != nil {
 			return nil, land.Errorf(land.Invalid, "%s: not a CSV file: %v", name, err)
@@ -173,6 +183,8 @@ var unitFactors = map[string]struct {
 	"公顷": {"area", 10000}, "ha": {"area", 10000},
 	"亩": {"area", 10000.0 / 15}, "mu": {"area", 10000.0 / 15},
 	"万元": {"money", 1e4}, "亿元": {"money", 1e8},
+	// Counts: the measure words of a count name the same unit.
+	"个": {"count", 1}, "宗": {"count", 1}, "块": {"count", 1}, "项": {"count", 1}, "户": {"count", 1},
 }
 
 // convert returns v, in unit from, in unit to; ok is false when the units
