@@ -28,8 +28,9 @@ import (
 // sample is a small hand-made result with Chinese and ASCII keys.
 func sample() *reports.Result {
 	year := 2024
+	from, to := "2024-01-01", "2024-12-31"
 	return &reports.Result{
-		Params: land.ReportParams{Group: []string{"street"}, Year: &year, Layers: map[string]string{"parcels": "parcels"}},
+		Params: land.ReportParams{Group: []string{"street"}, Year: &year, From: &from, To: &to, AsOf: "2024-12-31", Layers: map[string]string{"parcels": "parcels"}},
 		Report: "land-supply", Title: "土地供应情况", TitleEN: "Land supply",
 		Columns: []land.Column{
 			{Key: "street", Title: "街道/镇", TitleEN: "Sub-district", Type: land.ColumnText},
@@ -65,7 +66,7 @@ func TestWriteTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `土地供应情况 Land supply
-分组 group: street; 年度 year: 2024; 图层 layers: parcels=parcels
+分组 group: street; 年度 year: 2024; 期间 period: 2024-01-01 … 2024-12-31; 截至 as of: 2024-12-31; 图层 layers: parcels=parcels
 
 街道/镇  宗数(宗)  面积(公顷)  处置率(%)
 -------  --------  ----------  ---------
@@ -97,7 +98,7 @@ func TestWriteStreetFilter(t *testing.T) {
 	if err := reports.WriteTable(&b, res); err != nil {
 		t.Fatal(err)
 	}
-	if line := strings.Split(b.String(), "\n")[1]; line != "分组 group: street; 年度 year: 2024; 街道/镇 street: 东街道,a/b; 图层 layers: parcels=parcels" {
+	if line := strings.Split(b.String(), "\n")[1]; line != "分组 group: street; 年度 year: 2024; 期间 period: 2024-01-01 … 2024-12-31; 截至 as of: 2024-12-31; 街道/镇 street: 东街道,a/b; 图层 layers: parcels=parcels" {
 		t.Errorf("parameters line %q", line)
 	}
 	if got := reports.FileName(res, reports.FormatCSV); got != "land-supply-2024-东街道-a_b.csv" {
@@ -168,6 +169,7 @@ func TestWriteXLSX(t *testing.T) {
 	// Displayed values: the number formats at work.
 	for cell, want := range map[string]string{
 		"A1": "土地供应情况 Land supply",
+		"A2": "分组 group: street; 年度 year: 2024; 期间 period: 2024-01-01 … 2024-12-31; 截至 as of: 2024-12-31; 图层 layers: parcels=parcels",
 		"A3": "街道/镇", "B3": "宗数(宗)", "C3": "面积(公顷)", "C4": "Area (公顷)",
 		"A5": "东街道", "B5": "12", "C5": "3.5000", "D5": "95.61",
 		"A6": "Xi-2", "C6": "1,234.2500", "D6": "",
