@@ -11,7 +11,7 @@ type Report struct {
 	Layers      []ReportLayer `json:"layers"`
 	Groups      []ReportGroup `json:"groups"`        // dimensions the rows can be grouped by
 	Group       []string      `json:"default_group"` // the grouping when none is asked for
-	Year        string        `json:"year"`          // what --year filters on (empty: no year filter)
+	Year        string        `json:"year"`          // what a period (--from/--to, --year) counts, and what is as of --as-of
 	Street      string        `json:"street"`        // what --street selects by (every report takes it)
 	// Targets are the column keys that take a yearly target (tudi targets).
 	Targets []string `json:"targets,omitempty"`
