@@ -199,8 +199,18 @@ func writeIfChanged(path string, data []byte, cred *syscall.Credential) (bool, e
 	if err == nil && bytes.Equal(old, data) {
 		return false, ownPrivate(path, cred)
 	}
-	tmp := path + ".tudi-tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	// A temp file of its own: two tudi processes may open the cluster at once.
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
 		return false, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := ownPrivate(tmp, cred); err != nil {
