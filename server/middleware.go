@@ -192,10 +192,6 @@ func bearerToken(r *http.Request) (string, bool) {
 	return tok, tok != ""
 }
 
-// writeGrace is how long after the request's deadline its response may
-// still be written (the last bytes of a response to a slow reader).
-const writeGrace = 30 * time.Second
-
 // isUpload tells the one route whose body is large and whose work outlives
 // the request timeout.
 func isUpload(r *http.Request) bool {
@@ -209,9 +205,10 @@ func isUpload(r *http.Request) bool {
 //   - a body must arrive within ReadTimeout (an upload within UploadTimeout);
 //     the deadline is lifted once the body is read, so the handler's work is
 //     bounded by the request timeout alone;
-//   - the response must be written within RequestTimeout + 30 s, so a client
-//     that stops reading cannot hold a handler blocked in Write; an upload's
-//     response has no write deadline, as its import may take long.
+//   - the response must be written within WriteTimeout (by default the
+//     request timeout + 30 s), so a client that stops reading cannot hold a
+//     handler blocked in Write; an upload's response has no write deadline,
+//     as its import may take long.
 //
 // Headers are bounded by the http.Server's ReadHeaderTimeout and idle
 // keep-alive connections by its IdleTimeout.
@@ -219,7 +216,7 @@ func (s *Server) deadlines(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		now := time.Now()
-		read, write := s.cfg.ReadTimeout, s.cfg.RequestTimeout+writeGrace
+		read, write := s.cfg.ReadTimeout, s.cfg.WriteTimeout
 		if isUpload(r) {
 			read, write = s.cfg.UploadTimeout, 0
 		}

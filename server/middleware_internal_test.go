@@ -1,9 +1,12 @@
 package server
 
 import (
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 func TestClientAddressBehindTrustedProxies(t *testing.T) {
@@ -44,5 +47,37 @@ func TestClientAddressBehindTrustedProxies(t *testing.T) {
 				t.Fatalf("X-Forwarded-For %q kept from an untrusted peer", hdr)
 			}
 		})
+	}
+}
+
+// A client that stops reading cannot hold a handler blocked in Write past
+// WriteTimeout.
+func TestWriteToAStalledClientIsCutOff(t *testing.T) {
+	s := &Server{cfg: Config{WriteTimeout: time.Second, ReadTimeout: time.Second}}
+	result := make(chan time.Duration, 1)
+	h := s.deadlines(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		chunk := make([]byte, 1<<20)
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				result <- time.Since(start)
+				return
+			}
+		}
+	}))
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+	// Never read.
+	select {
+	case d := <-result:
+		t.Logf("write failed after %s", d)
+	case <-time.After(15 * time.Second):
+		t.Fatal("the handler is still writing to a client that reads nothing")
 	}
 }

@@ -41,6 +41,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-* headers are believed (default none)
 	ReadTimeout    time.Duration  // a request body must arrive within it (default 30 s)
 	UploadTimeout  time.Duration  // an upload's body must arrive within it (default 1 h)
+	WriteTimeout   time.Duration  // a response, uploads' excepted, must be written within it (default RequestTimeout + 30 s)
 	IdleTimeout    time.Duration  // an idle keep-alive connection is closed after it (default 2 min)
 }
 
@@ -72,6 +73,9 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.UploadTimeout == 0 {
 		cfg.UploadTimeout = time.Hour
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = cfg.RequestTimeout + 30*time.Second
 	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 2 * time.Minute
