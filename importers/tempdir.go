@@ -42,11 +42,14 @@ func tempRoot() (string, error) {
 }
 
 // TempDir creates a directory for one import's or upload's files, to be
-// removed by the caller (os.RemoveAll) when done.
+// removed by the caller (os.RemoveAll) when done. When <temp>/tudi-<uid> is
+// unusable (another user took the name in a shared /tmp), it falls back to a
+// fresh private directory directly in <temp>, which RemoveStaleTemp cannot
+// find: imports keep working, only their cleanup after a kill is lost.
 func TempDir(purpose string) (string, error) {
 	root, err := tempRoot()
 	if err != nil {
-		return "", err
+		return os.MkdirTemp("", "tudi-"+purpose+"-")
 	}
 	return os.MkdirTemp(root, purpose+"-"+strconv.Itoa(os.Getpid())+"-")
 }

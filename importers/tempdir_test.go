@@ -53,13 +53,22 @@ func TestTempFilesOfKilledImportsAreRemoved(t *testing.T) {
 	}
 }
 
-func TestTempRootOfAnotherKindIsRefused(t *testing.T) {
+func TestTempRootPlantedBySomeoneElseIsNotFollowed(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	root := filepath.Join(os.TempDir(), "tudi-"+strconv.Itoa(os.Geteuid()))
-	if err := os.Symlink(t.TempDir(), root); err != nil {
+	target := t.TempDir()
+	if err := os.Symlink(target, root); err != nil {
 		t.Fatal(err)
 	}
-	if dir, err := TempDir("import"); err == nil {
+	dir, err := TempDir("import")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if strings.HasPrefix(dir, root) || strings.HasPrefix(dir, target) {
 		t.Fatalf("TempDir followed a symlinked root to %q", dir)
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("fallback dir %q: %v %v", dir, st.Mode(), err)
 	}
 }

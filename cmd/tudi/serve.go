@@ -117,6 +117,8 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	log.Info("serving", "url", "http://"+displayAddr(ln.Addr()))
 	if isLoopback(ln.Addr()) {
 		log.Info("listening on this machine only; to serve the network start with --addr :" + portOf(ln.Addr()) + " (or TUDI_ADDR), see SECURITY.md")
+	} else {
+		log.Info("listening on the network: whoever reaches this port reaches tudi; see SECURITY.md", "addr", ln.Addr().String())
 	}
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
