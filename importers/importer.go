@@ -39,11 +39,13 @@ type Importer struct {
 	workers int
 }
 
-// New returns an importer.
+// New returns an importer. It first removes the temp files that imports of
+// this user's tudi processes killed meanwhile left behind (RemoveStaleTemp).
 func New(db *postgis.DB, log *slog.Logger) *Importer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	RemoveStaleTemp(log)
 	return &Importer{db: db, log: log, maxUnzipped: defaultMaxUnzipped, maxProblems: 1000, workers: min(max(runtime.NumCPU(), 1), 4)}
 }
 
@@ -203,7 +205,7 @@ func (im *Importer) run(ctx context.Context, req Request, imp *land.Import) (err
 			return err
 		}
 	}
-	tmp, err := os.MkdirTemp("", "tudi-import-")
+	tmp, err := TempDir("import")
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}

@@ -29,7 +29,9 @@ type Options struct {
 	// BinDir holds initdb and postgres; found with pg_config or the Debian
 	// paths when empty.
 	BinDir string
-	// Settings are passed to postgres as -c name=value, over the defaults.
+	// Settings are written into the cluster's tudi.conf, over the defaults.
+	// listen_addresses, unix_socket_directories, unix_socket_permissions and
+	// port are tudi's own: the cluster never listens on TCP.
 	Settings map[string]string
 	// Log receives progress messages (may be nil).
 	Log *slog.Logger
@@ -103,17 +105,71 @@ func Open(ctx context.Context, opt Options) (*Cluster, error) {
 	}
 	settings := maps.Clone(defaultSettings)
 	maps.Copy(settings, opt.Settings)
-	settings["unix_socket_directories"] = c.sockDir
-	settings["port"] = strconv.Itoa(c.port)
+	maps.Copy(settings, c.privateSettings())
+	changed, err := writePrivateConfig(c.pgDir, cred, settings)
+	if err != nil {
+		return nil, fmt.Errorf("postgres in %q: %w", c.pgDir, err)
+	}
 
-	if err := c.attachOrStart(ctx, bin, abs, cred, settings); err != nil {
+	if err := c.attachOrStart(ctx, bin, abs, cred); err != nil {
 		return nil, err
+	}
+	if !c.Owned() {
+		if err := c.checkAttached(ctx, changed); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.ensureDatabase(ctx); err != nil {
 		_ = c.Stop(context.WithoutCancel(ctx))
 		return nil, err
 	}
 	return c, nil
+}
+
+// privateSettings are the settings that keep the server off the network
+// (see private.go); they override Options.Settings.
+func (c *Cluster) privateSettings() map[string]string {
+	return map[string]string{
+		"listen_addresses":        "",
+		"unix_socket_directories": c.sockDir,
+		"unix_socket_permissions": "0700",
+		"port":                    strconv.Itoa(c.port),
+	}
+}
+
+// checkAttached reloads a server this process attached to when its files
+// changed (a cluster of an older tudi loses its trust lines at once),
+// refuses one whose pg_hba.conf did not load, and warns when it listens on
+// TCP, which only a restart closes (pg_hba.conf already refuses every TCP
+// connection).
+func (c *Cluster) checkAttached(ctx context.Context, changed bool) error {
+	conn, err := pgx.Connect(ctx, c.DatabaseURL("postgres"))
+	if err != nil {
+		return fmt.Errorf("connect to postgres in %q: %w", c.pgDir, err)
+	}
+	defer conn.Close(ctx)
+	if changed {
+		c.log.Info("postgres configuration rewritten: reloading", "dir", c.pgDir)
+		if _, err := conn.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+			return fmt.Errorf("reload postgres in %q: %w", c.pgDir, err)
+		}
+	}
+	var bad int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL").Scan(&bad); err != nil {
+		return fmt.Errorf("check pg_hba.conf of %q: %w", c.pgDir, err)
+	}
+	if bad > 0 {
+		return fmt.Errorf("postgres in %q: pg_hba.conf has %d bad lines and was not loaded", c.pgDir, bad)
+	}
+	var listen string
+	if err := conn.QueryRow(ctx, "SHOW listen_addresses").Scan(&listen); err != nil {
+		return fmt.Errorf("check listen_addresses of %q: %w", c.pgDir, err)
+	}
+	if listen != "" {
+		c.log.Warn("the running postgres listens on TCP (pg_hba.conf refuses every TCP connection); restart it to close the port",
+			"dir", c.pgDir, "listen_addresses", listen)
+	}
+	return nil
 }
 
 // URL returns the connection string of the cluster's database.
@@ -154,14 +210,14 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	return nil
 }
 
-func (c *Cluster) attachOrStart(ctx context.Context, bin, dataDir string, cred *syscall.Credential, settings map[string]string) error {
+func (c *Cluster) attachOrStart(ctx context.Context, bin, dataDir string, cred *syscall.Credential) error {
 	for attempt := 0; attempt < 3; attempt++ {
 		pid, running := runningPostmaster(c.pgDir)
 		if running {
 			c.log.Info("attaching to running postgres", "dir", c.pgDir, "pid", pid)
 			return c.waitReady(ctx, 60*time.Second, nil)
 		}
-		err := c.start(ctx, bin, dataDir, cred, settings)
+		err := c.start(ctx, bin, dataDir, cred)
 		if err == nil {
 			return nil
 		}
@@ -176,15 +232,19 @@ func (c *Cluster) attachOrStart(ctx context.Context, bin, dataDir string, cred *
 // our start.
 var errLostRace = errors.New("another postmaster started")
 
-func (c *Cluster) start(ctx context.Context, bin, dataDir string, cred *syscall.Credential, settings map[string]string) error {
+func (c *Cluster) start(ctx context.Context, bin, dataDir string, cred *syscall.Credential) error {
 	logPath := filepath.Join(dataDir, "postgres.log")
-	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", logPath, err)
 	}
+	// Everything else comes from tudi.conf; the private settings are also
+	// given here because the command line beats postgresql.auto.conf, which
+	// an ALTER SYSTEM may have written.
 	args := []string{"-D", c.pgDir}
-	for _, k := range slices.Sorted(maps.Keys(settings)) {
-		args = append(args, "-c", k+"="+settings[k])
+	private := c.privateSettings()
+	for _, k := range slices.Sorted(maps.Keys(private)) {
+		args = append(args, "-c", k+"="+private[k])
 	}
 	// Not exec.CommandContext: the server must outlive a cancelled ctx long
 	// enough for a clean shutdown through Stop.
@@ -371,8 +431,18 @@ func credentials() (*syscall.Credential, error) {
 
 // prepareDirs creates the data dir and the cluster dir, owned by the user the
 // server runs as, and checks that this user can reach them.
+//
+// The data dir holds the write token, the server log and the cluster. One
+// that tudi creates, or one that already holds a cluster (older versions made
+// it 0755), is made 0700 — or, when tudi runs as root, 0710 with the postgres
+// user's group, which lets the server (and nobody else) pass through to the
+// cluster dir. Any other existing directory given as --data-dir (a home
+// directory, say) keeps its mode, except that under root the postgres user is
+// let through. The cluster dir itself is always 0700 and the server's.
 func prepareDirs(dataDir, pgDir string, cred *syscall.Credential) error {
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+	_, statErr := os.Stat(dataDir)
+	created := errors.Is(statErr, os.ErrNotExist)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir %q is not writable (choose another --data-dir): %w", dataDir, err)
 	}
 	probe := filepath.Join(dataDir, ".write-test")
@@ -380,8 +450,29 @@ func prepareDirs(dataDir, pgDir string, cred *syscall.Credential) error {
 		return fmt.Errorf("data dir %q is not writable (choose another --data-dir): %w", dataDir, err)
 	}
 	_ = os.Remove(probe)
+	_, pgErr := os.Stat(filepath.Join(pgDir, "PG_VERSION"))
+	if created || pgErr == nil {
+		mode := os.FileMode(0o700)
+		if cred != nil {
+			mode = 0o710
+			if err := os.Lchown(dataDir, -1, int(cred.Gid)); err != nil {
+				return fmt.Errorf("chgrp %q: %w", dataDir, err)
+			}
+		}
+		if err := os.Chmod(dataDir, mode); err != nil {
+			return fmt.Errorf("chmod %q: %w", dataDir, err)
+		}
+	}
+	// Older versions made the server log 0644; it names databases, users and
+	// failing statements.
+	if err := os.Chmod(filepath.Join(dataDir, "postgres.log"), 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("chmod %q: %w", filepath.Join(dataDir, "postgres.log"), err)
+	}
 	if err := os.MkdirAll(pgDir, 0o700); err != nil {
 		return fmt.Errorf("create %q: %w", pgDir, err)
+	}
+	if err := os.Chmod(pgDir, 0o700); err != nil {
+		return fmt.Errorf("chmod %q: %w", pgDir, err)
 	}
 	if cred == nil {
 		return nil
@@ -393,7 +484,8 @@ func prepareDirs(dataDir, pgDir string, cred *syscall.Credential) error {
 			return fmt.Errorf("stat %q: %w", d, err)
 		}
 		sys := st.Sys().(*syscall.Stat_t)
-		if st.Mode().Perm()&0o001 == 0 && sys.Uid != cred.Uid {
+		inGroup := sys.Gid == cred.Gid && st.Mode().Perm()&0o010 != 0
+		if st.Mode().Perm()&0o001 == 0 && sys.Uid != cred.Uid && !inGroup {
 			if d == dataDir {
 				if err := os.Chmod(d, st.Mode().Perm()|0o011); err != nil {
 					return fmt.Errorf("chmod %q: %w", d, err)
@@ -417,7 +509,10 @@ func prepareDirs(dataDir, pgDir string, cred *syscall.Credential) error {
 func initdb(ctx context.Context, bin, pgDir string, cred *syscall.Credential, log *slog.Logger) error {
 	log.Info("creating PostgreSQL cluster", "dir", pgDir)
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
-		"-D", pgDir, "-U", "postgres", "-E", "UTF8", "--no-locale", "--auth=trust", "--no-sync")
+		"-D", pgDir, "-U", "postgres", "-E", "UTF8", "--no-locale",
+		// Never trust: Open replaces pg_hba.conf right after, but a cluster
+		// left by a crash in between must not be open either.
+		"--auth-local=peer", "--auth-host=reject", "--no-sync")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	var out strings.Builder

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
@@ -126,11 +127,129 @@ func Err(err error) error {
 	return err
 }
 
-// Redact removes the password from a connection URL for logs and messages.
-func Redact(url string) string {
-	cfg, err := pgconn.ParseConfig(url)
-	if err != nil || cfg.Password == "" {
-		return url
+// Redact replaces the password of a connection string with "xxxxx" for logs
+// and messages, leaving every other byte as it was. It knows both forms that
+// pgconn.ParseConfig takes: a URL (postgres:// or postgresql://, the password
+// in the user info, percent-encoded or not, or in a password= query
+// parameter) and key=value pairs (password=secret, password = 'a b\'c').
+// A string it cannot take apart is cut at its password key rather than shown.
+func Redact(conn string) string {
+	if strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://") {
+		return redactURL(conn)
 	}
-	return strings.ReplaceAll(url, cfg.Password, "xxxxx")
+	return redactKeyValues(conn)
+}
+
+const redacted = "xxxxx"
+
+// redactURL blanks the password of the user info and of a password query
+// parameter. The user info is found as net/url finds it (the authority ends at
+// the first '/', '?' or '#'; the user info is what precedes its last '@');
+// an '@' further on, before the query, means a password holding an unescaped
+// '/' or '#', which pgconn cannot parse but the string must not show either.
+func redactURL(u string) string {
+	scheme := strings.Index(u, "://") + len("://")
+	rest := u[scheme:]
+	query := len(rest)
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		query = i
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		at = strings.LastIndexByte(rest[:query], '@')
+	}
+	if at >= 0 {
+		if colon := strings.IndexByte(rest[:at], ':'); colon >= 0 {
+			rest = rest[:colon+1] + redacted + rest[at:]
+		}
+	}
+	q := strings.IndexByte(rest, '?')
+	if q < 0 {
+		return u[:scheme] + rest
+	}
+	params := strings.Split(rest[q+1:], "&")
+	for i, p := range params {
+		k, _, _ := strings.Cut(p, "=")
+		if key, err := url.QueryUnescape(k); (err == nil && key == "password") || k == "password" {
+			params[i] = k + "=" + redacted
+		}
+	}
+	return u[:scheme] + rest[:q+1] + strings.Join(params, "&")
+}
+
+// redactKeyValues walks key=value pairs the way pgconn's parser does (spaces
+// around '=', values bare or single-quoted with backslash escapes) and blanks
+// the value of password.
+func redactKeyValues(s string) string {
+	var out strings.Builder
+	i := 0
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+	cut := func() string {
+		if j := strings.Index(strings.ToLower(s), "password"); j >= 0 {
+			return s[:j] + "password=" + redacted
+		}
+		return s
+	}
+	for i < len(s) {
+		start := i
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		k := i
+		for i < len(s) && s[i] != '=' && !isSpace(s[i]) {
+			i++
+		}
+		key := s[k:i]
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		if key == "" && i == len(s) {
+			out.WriteString(s[start:])
+			break
+		}
+		if i == len(s) || s[i] != '=' {
+			return cut()
+		}
+		i++
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		v := i
+		if i < len(s) && s[i] == '\'' {
+			i++
+			for i < len(s) && s[i] != '\'' {
+				if s[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(s) {
+				return cut()
+			}
+			i++
+		} else {
+			for i < len(s) && !isSpace(s[i]) {
+				if s[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			i = min(i, len(s))
+		}
+		out.WriteString(s[start:v])
+		if key == "password" {
+			if v < len(s) && s[v] == '\'' {
+				out.WriteString("'" + redacted + "'")
+			} else {
+				out.WriteString(redacted)
+			}
+		} else {
+			out.WriteString(s[v:i])
+		}
+	}
+	return out.String()
 }

@@ -71,7 +71,7 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return land.Errorf(land.Invalid, "want a multipart/form-data upload with file parts: %v", err)
 	}
-	dir, err := os.MkdirTemp("", "tudi-upload-")
+	dir, err := importers.TempDir("upload")
 	if err != nil {
 		return fmt.Errorf("upload: %w", err)
 	}

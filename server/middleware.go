@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -12,6 +15,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"tudi/land"
 )
 
 // accessLog logs one line per request and feeds the request metrics.
@@ -102,4 +107,146 @@ func skipTiles(mw func(http.Handler) http.Handler) func(http.Handler) http.Handl
 			wrapped.ServeHTTP(w, r)
 		})
 	}
+}
+
+// ParseTrustedProxies parses --trusted-proxies: a comma-separated list of
+// CIDR prefixes or single addresses ("10.0.0.0/8,127.0.0.1"). Empty means
+// none.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, land.Errorf(land.Invalid, "--trusted-proxies: %q is neither an address nor a CIDR prefix", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// forwardedHeaders are the headers a reverse proxy sets about the client.
+var forwardedHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Prefix", "X-Forwarded-Port", "X-Real-Ip"}
+
+// trusted reports whether addr ("ip:port") is one of the trusted proxies.
+func (s *Server) trusted(addr string) bool {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// forwarded believes X-Forwarded-* (and Forwarded, X-Real-IP) only from the
+// trusted proxies (Config.TrustedProxies, default none): from anyone else
+// they are removed, so that a client cannot make the links of a response
+// (OGC, TileJSON, built by land.BaseURL) point elsewhere, nor pose as
+// another client. From a trusted proxy, RemoteAddr becomes the client's
+// address: the right-most X-Forwarded-For entry that is not itself a trusted
+// proxy, so access logs and per-client limits see the client.
+func (s *Server) forwarded(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.trusted(r.RemoteAddr) {
+			for _, h := range forwardedHeaders {
+				r.Header.Del(h)
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			r.RemoteAddr = netip.AddrPortFrom(a.Unmap(), 0).String()
+			if !s.trusted(r.RemoteAddr) {
+				break
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bearerToken returns the credentials of an "Authorization: Bearer TOKEN"
+// header; the scheme is case-insensitive (RFC 9110 section 11.1).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// isUpload tells the one route whose body is large and whose work outlives
+// the request timeout.
+func isUpload(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.Path == "/api/imports"
+}
+
+// deadlines bounds each request's I/O on its connection, in place of the
+// http.Server's ReadTimeout and WriteTimeout, which would cut uploads and
+// imports short (and a read deadline that fires after the body was read
+// cancels the request's context):
+//   - a body must arrive within ReadTimeout (an upload within UploadTimeout);
+//     the deadline is lifted once the body is read, so the handler's work is
+//     bounded by the request timeout alone;
+//   - the response must be written within WriteTimeout (by default the
+//     request timeout + 30 s), so a client that stops reading cannot hold a
+//     handler blocked in Write; an upload's response has no write deadline,
+//     as its import may take long.
+//
+// Headers are bounded by the http.Server's ReadHeaderTimeout and idle
+// keep-alive connections by its IdleTimeout.
+func (s *Server) deadlines(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		read, write := s.cfg.ReadTimeout, s.cfg.WriteTimeout
+		if isUpload(r) {
+			read, write = s.cfg.UploadTimeout, 0
+		}
+		if write > 0 {
+			_ = rc.SetWriteDeadline(now.Add(write))
+		} else {
+			_ = rc.SetWriteDeadline(time.Time{}) // clear a previous request's
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			_ = rc.SetReadDeadline(now.Add(read))
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the read deadline when the body has been read to its
+// end. After any other error the deadline stays, so the server's draining of
+// an unread body stays bounded too.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -34,6 +35,14 @@ type Config struct {
 	MaxUploadBytes int64         // limit of an import upload (default 2 GiB)
 	TileCacheDir   string        // also keep rendered tiles as files here (optional)
 	TileCacheBytes int64         // memory for rendered tiles (0: tiles.DefaultCacheBytes, negative: none)
+
+	// Connection limits and proxies (see deadlines and forwarded in
+	// middleware.go, and SECURITY.md).
+	TrustedProxies []netip.Prefix // peers whose X-Forwarded-* headers are believed (default none)
+	ReadTimeout    time.Duration  // a request body must arrive within it (default 30 s)
+	UploadTimeout  time.Duration  // an upload's body must arrive within it (default 1 h)
+	WriteTimeout   time.Duration  // a response, uploads' excepted, must be written within it (default RequestTimeout + 30 s)
+	IdleTimeout    time.Duration  // an idle keep-alive connection is closed after it (default 2 min)
 }
 
 // Server is the HTTP side of tudi.
@@ -58,6 +67,18 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = 2 << 30
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = 30 * time.Second
+	}
+	if cfg.UploadTimeout == 0 {
+		cfg.UploadTimeout = time.Hour
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = cfg.RequestTimeout + 30*time.Second
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 2 * time.Minute
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -94,9 +115,12 @@ func (s *Server) Run(ctx context.Context) error { return s.tiles.Run(ctx) }
 
 // Serve serves HTTP on ln until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// No ReadTimeout or WriteTimeout: they would cut uploads and long
+	// imports; the deadlines middleware sets them per request instead.
 	hs := &http.Server{
 		Handler:           s.router,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
@@ -119,6 +143,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
+	r.Use(s.deadlines, s.forwarded)
 	r.Use(middleware.RequestID, s.accessLog, s.recoverer, cors, s.timeout)
 	r.Use(skipTiles(middleware.Compress(5, "application/json", "application/geo+json", "text/html", "text/css",
 		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json")))
@@ -218,8 +243,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 // requireToken refuses a request without the configured bearer token.
 func (s *Server) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || s.cfg.Token == "" || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.Token)) != 1 {
+		tok, ok := bearerToken(r)
+		if !ok || s.cfg.Token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.Token)) != 1 {
 			s.writeError(w, r, land.Errorf(land.Unauthorized, "a valid token is required: send Authorization: Bearer TOKEN"))
 			return
 		}

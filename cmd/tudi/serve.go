@@ -34,11 +34,13 @@ type ServeConfig struct {
 	TileCache        string
 	TileMemoryMB     int
 	MaxConns         int32
+	TrustedProxies   string
 }
 
 func (c ServeConfig) logAttrs() []any {
 	return []any{"addr", c.Addr, "db", postgis.Redact(c.DB.URL), "data_dir", c.DB.DataDir,
-		"public_url", c.PublicURL, "tile_cache", c.TileCache, "tile_memory_mb", c.TileMemoryMB, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample, "max_conns", c.MaxConns}
+		"public_url", c.PublicURL, "tile_cache", c.TileCache, "tile_memory_mb", c.TileMemoryMB, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample, "max_conns", c.MaxConns,
+		"trusted_proxies", c.TrustedProxies}
 }
 
 func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger) error {
@@ -49,13 +51,14 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		maxConns int
 	)
 	addDBFlags(fs, &cfg.DB, env)
-	fs.StringVar(&cfg.Addr, "addr", envOr(env, "TUDI_ADDR", ":8080"), "listen address (env TUDI_ADDR)")
+	fs.StringVar(&cfg.Addr, "addr", envOr(env, "TUDI_ADDR", "127.0.0.1:8080"), "listen address (env TUDI_ADDR); the default is this machine only, :8080 opens it to the network")
 	fs.StringVar(&cfg.PublicURL, "public-url", env.Getenv("TUDI_PUBLIC_URL"), "absolute URL clients reach tudi at, when behind a proxy (env TUDI_PUBLIC_URL)")
 	fs.StringVar(&cfg.Token, "token", env.Getenv("TUDI_TOKEN"), "bearer token for writes (env TUDI_TOKEN); default: generated and stored in DATA_DIR/token")
 	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", 30*time.Second, "limit of one SQL statement of a request")
 	fs.IntVar(&maxConns, "max-conns", 24, "database connections of the server's pool (tiles of a composite request and concurrent clients each take one)")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
 	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env.Getenv("TUDI_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-* headers are believed (env TUDI_TRUSTED_PROXIES); default none")
 	memMB := envOr(env, "TUDI_TILE_MEMORY", strconv.Itoa(tiles.DefaultCacheBytes>>20))
 	fs.StringVar(&memMB, "tile-memory", memMB, "megabytes of rendered tiles kept in memory, 0 for none (env TUDI_TILE_MEMORY)")
 	if err := fs.Parse(args); err != nil {
@@ -74,6 +77,10 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		return land.Errorf(land.Invalid, "--max-conns must be between 2 and 1000, got %d", maxConns)
 	}
 	cfg.MaxConns = int32(maxConns)
+	proxies, err := server.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	if fs.NArg() > 0 {
 		return land.Errorf(land.Invalid, "serve takes no arguments, got %q", fs.Args())
 	}
@@ -96,20 +103,23 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		}
 	}
 	if cfg.Token == "" {
-		if cfg.Token, err = ensureToken(cfg.DB.DataDir, st.Embedded); err != nil {
+		if cfg.Token, err = ensureToken(cfg.DB.DataDir, true); err != nil {
 			return err
 		}
-		if st.Embedded {
-			log.Info("write token stored (send it as Authorization: Bearer TOKEN)", "file", filepath.Join(cfg.DB.DataDir, "token"))
-		} else {
-			log.Warn("no --token / TUDI_TOKEN given: generated one for this run only", "token", cfg.Token)
-		}
+		// Never the token itself in the log: logs are shipped and kept.
+		log.Info("write token stored (send it as Authorization: Bearer TOKEN)", "file", filepath.Join(cfg.DB.DataDir, "token"))
 	}
-	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes}, st.DB, log)
+	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes,
+		TrustedProxies: proxies}, st.DB, log)
 	if err != nil {
 		return err
 	}
 	log.Info("serving", "url", "http://"+displayAddr(ln.Addr()))
+	if isLoopback(ln.Addr()) {
+		log.Info("listening on this machine only; to serve the network start with --addr :" + portOf(ln.Addr()) + " (or TUDI_ADDR), see SECURITY.md")
+	} else {
+		log.Info("listening on the network: whoever reaches this port reaches tudi; see SECURITY.md", "addr", ln.Addr().String())
+	}
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
 	}
@@ -135,10 +145,26 @@ func displayAddr(a net.Addr) string {
 	return s
 }
 
-// ensureToken reads DATA_DIR/token, or creates it with a random token; with
-// an external database it only generates one.
+// isLoopback reports whether a listens on a loopback address only.
+func isLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
+func portOf(a net.Addr) string {
+	_, port, _ := net.SplitHostPort(a.String())
+	return port
+}
+
+// ensureToken reads DATA_DIR/token, or creates it (and the data dir, 0700)
+// with a random token; with persist false it only generates one.
 func ensureToken(dataDir string, persist bool) (string, error) {
 	path := filepath.Join(dataDir, "token")
+	if persist {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return "", fmt.Errorf("create data dir for the token file: %w", err)
+		}
+	}
 	if persist {
 		if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
 			return strings.TrimSpace(string(b)), nil
