@@ -46,5 +46,5 @@ fuzz:
 	@bash scripts/fuzz.sh
 
 # Soak and attack test: tudi serve on loopback with a temp data dir, 200 clients and the known attacks for DURATION (default 10m).
-soak: build
+soak:
 	@bash scripts/soak.sh
