@@ -65,5 +65,5 @@ status=0
 	-pid "$SERVE_PID" -pgdata "$WORK/data/pg" -max-rss-mb "$MAX_RSS_MB" || status=$?
 errors=$(grep -c '"level":"ERROR"' "$WORK/serve.log" || true)
 echo "tudi logged $errors errors (serve.log)"
-grep '"level":"ERROR"' "$WORK/serve.log" | sed -E 's/.*"msg":"([^"]*)".*"error":"([^"]{0,160}).*/\1: \2/' | sort | uniq -c | sort -rn | head -15 || true
+grep '"level":"ERROR"' "$WORK/serve.log" | sed -E 's/.*"msg":"([^"]*)".*"error":"(([^"\\]|\\.){0,160}).*/\1: \2/' | sort | uniq -c | sort -rn | head -15 || true
 exit $status

@@ -114,11 +114,13 @@ type world struct {
 	layers  []string
 	reports []string
 	bbox    [4]float64 // lon/lat of the district
-	stop    chan struct{}
+	// reqCtx ends the requests still in flight a grace period after the
+	// run (they are counted as "cut at the end").
+	reqCtx context.Context
 }
 
 func run(c config) (bool, error) {
-	w := &world{c: c, st: &stats{by: map[string]*endpoint{}}, stop: make(chan struct{})}
+	w := &world{c: c, st: &stats{by: map[string]*endpoint{}}}
 	w.client = &http.Client{Timeout: c.reqTimout, Transport: &http.Transport{
 		MaxIdleConns: c.clients * 2, MaxIdleConnsPerHost: c.clients * 2, DisableCompression: false,
 	}}
@@ -128,17 +130,33 @@ func run(c config) (bool, error) {
 	fmt.Printf("soak: %s for %s, %d clients, attacks %v; layers %v; district %v\n",
 		c.base, c.duration, c.clients, c.attacks, w.layers, w.bbox)
 
+	// ctx ends the run (no new requests); reqCtx, 30 s later, the requests
+	// still running; sctx the samplers, once every client has returned.
 	ctx, cancel := context.WithTimeout(context.Background(), c.duration)
 	defer cancel()
-	var wg sync.WaitGroup
+	reqCtx, cancelReq := context.WithCancel(context.Background())
+	defer cancelReq()
+	w.reqCtx = reqCtx
+	go func() {
+		<-ctx.Done()
+		select {
+		case <-reqCtx.Done():
+		case <-time.After(30 * time.Second):
+			cancelReq()
+		}
+	}()
+	sctx, stopSamplers := context.WithCancel(context.Background())
+	var wg, samplers sync.WaitGroup
 	var rssAbort atomic.Bool
 
-	// Samplers.
 	var mem memory
-	wg.Add(2)
-	go func() { defer wg.Done(); mem.sample(ctx, c, &rssAbort, cancel) }()
+	samplers.Add(2)
+	go func() {
+		defer samplers.Done()
+		mem.sample(sctx, c, &rssAbort, func() { cancel(); cancelReq() })
+	}()
 	var health healthz
-	go func() { defer wg.Done(); health.sample(ctx, w) }()
+	go func() { defer samplers.Done(); health.sample(sctx, w) }()
 
 	start := time.Now()
 	for i := range c.clients {
@@ -157,6 +175,8 @@ func run(c config) (bool, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	stopSamplers()
+	samplers.Wait()
 	return w.report(elapsed, &mem, &health, rssAbort.Load()), nil
 }
 
@@ -214,7 +234,8 @@ func (w *world) getJSON(path string, v any) error {
 
 // do sends one request and records it under label; the body is read to
 // the end (that is what a client pays for).
-func (w *world) do(ctx context.Context, label, method, path string, body []byte, hdr ...string) int {
+func (w *world) do(_ context.Context, label, method, path string, body []byte, hdr ...string) int {
+	ctx := w.reqCtx
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -234,16 +255,14 @@ func (w *world) do(ctx context.Context, label, method, path string, body []byte,
 	resp, err := w.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return 0 // the run ended: not counted
+			w.st.add(label, "cut at the end", time.Since(t))
+			return 0
 		}
 		w.st.add(label, "err:"+errClass(err), time.Since(t))
 		return 0
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if err != nil && ctx.Err() != nil {
-		return 0
-	}
 	status := strconv.Itoa(resp.StatusCode)
 	if err != nil {
 		status += "+err:body"
@@ -327,61 +346,74 @@ func (w *world) normal(ctx context.Context, rng *rand.Rand) {
 	}
 }
 
-// attacks runs the attack rounds until the run ends: each round sends
-// every attack once (the heavy ones concurrently), then pauses.
+// attacks runs the attacks side by side until the run ends, each in its
+// own loop so that a slow one does not hold back the others.
 func (w *world) attacks(ctx context.Context) {
-	start := time.Now()
-	heaviest := false
-	for round := 0; ctx.Err() == nil; round++ {
-		var wg sync.WaitGroup
-		par := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
-		lon, lat := (w.bbox[0]+w.bbox[2])/2, (w.bbox[1]+w.bbox[3])/2
-		// 1. identify with one layer repeated 500 and 5000 times.
-		par(func() {
-			w.do(ctx, "attack: identify ×500", "GET", fmt.Sprintf("/api/identify?lon=%f&lat=%f&layers=%s", lon, lat, repeat("parcels", 500)), nil)
-		})
-		if !heaviest && time.Since(start) > w.c.duration/2 {
-			// The heaviest once, in the second half: where it is not yet
-			// fixed it may take the memory guard's limit and end the run, so
-			// everything else is measured first.
-			heaviest = true
-			par(func() {
-				w.do(ctx, "attack: identify ×5000", "GET", fmt.Sprintf("/api/identify?lon=%f&lat=%f&layers=%s", lon, lat, repeat("parcels", 5000)), nil)
-			})
-		}
-		if round%3 == 0 {
-			par(func() {
-				body := fmt.Sprintf(`{"geometry":%s,"layers":[%s]}`, square(lon, lat, 0.001), strings.TrimSuffix(strings.Repeat(`"parcels",`, 2000), ","))
-				w.do(ctx, "attack: query ×2000 layers", "POST", "/api/query", []byte(body))
-			})
-		}
-		// 2. 40 concurrent whole-district queries.
-		whole := fmt.Sprintf(`{"geometry":{"type":"Polygon","coordinates":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f],[%f,%f]]]},"layers":["parcels","farmland"]}`,
-			w.bbox[0], w.bbox[1], w.bbox[2], w.bbox[1], w.bbox[2], w.bbox[3], w.bbox[0], w.bbox[3], w.bbox[0], w.bbox[1])
-		if round%2 == 0 {
-			for range 40 {
-				par(func() { w.do(ctx, "attack: whole-district query ×40", "POST", "/api/query", []byte(whole)) })
-			}
-		}
-		// 3. slow-body clients.
-		for range 20 {
-			par(func() { w.slowBody(ctx) })
-		}
-		// 4. bad inputs, one after another.
-		par(func() {
-			for _, b := range badInputs(lon, lat) {
-				if ctx.Err() != nil {
-					return
+	lon, lat := (w.bbox[0]+w.bbox[2])/2, (w.bbox[1]+w.bbox[3])/2
+	var wg sync.WaitGroup
+	loop := func(pause time.Duration, f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				f()
+				select {
+				case <-ctx.Done():
+				case <-time.After(pause):
 				}
-				w.do(ctx, "attack: "+b.label, b.method, b.path, b.body)
 			}
-		})
-		wg.Wait()
+		}()
+	}
+	// Identify with one layer repeated 500 times (a 4 kB URL), and a query
+	// naming it 2000 times.
+	loop(5*time.Second, func() {
+		w.do(ctx, "attack: identify ×500", "GET", fmt.Sprintf("/api/identify?lon=%f&lat=%f&layers=%s", lon, lat, repeat("parcels", 500)), nil)
+	})
+	loop(10*time.Second, func() {
+		body := fmt.Sprintf(`{"geometry":%s,"layers":[%s]}`, square(lon, lat, 0.001), strings.TrimSuffix(strings.Repeat(`"parcels",`, 2000), ","))
+		w.do(ctx, "attack: query ×2000 layers", "POST", "/api/query", []byte(body))
+	})
+	// The same repeated 5000 times, once, in the second half: where it is
+	// not yet fixed it may reach the memory guard and end the run, so the
+	// rest is measured first.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
 		select {
 		case <-ctx.Done():
-		case <-time.After(5 * time.Second):
+			return
+		case <-time.After(w.c.duration / 2):
 		}
+		w.do(ctx, "attack: identify ×5000", "GET", fmt.Sprintf("/api/identify?lon=%f&lat=%f&layers=%s", lon, lat, repeat("parcels", 5000)), nil)
+	}()
+	// 40 concurrent queries with a polygon over the whole district.
+	whole := fmt.Sprintf(`{"geometry":{"type":"Polygon","coordinates":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f],[%f,%f]]]},"layers":["parcels","farmland"]}`,
+		w.bbox[0], w.bbox[1], w.bbox[2], w.bbox[1], w.bbox[2], w.bbox[3], w.bbox[0], w.bbox[3], w.bbox[0], w.bbox[1])
+	loop(10*time.Second, func() {
+		var g sync.WaitGroup
+		for range 40 {
+			g.Add(1)
+			go func() {
+				defer g.Done()
+				w.do(ctx, "attack: whole-district query ×40", "POST", "/api/query", []byte(whole))
+			}()
+		}
+		g.Wait()
+	})
+	// 20 slow-body clients, each starting again when the server ends it.
+	for range 20 {
+		loop(time.Second, func() { w.slowBody(ctx) })
 	}
+	// Malformed input, one request after another.
+	loop(2*time.Second, func() {
+		for _, b := range badInputs(lon, lat) {
+			if ctx.Err() != nil {
+				return
+			}
+			w.do(ctx, "attack: "+b.label, b.method, b.path, b.body)
+		}
+	})
+	wg.Wait()
 }
 
 func repeat(s string, n int) string { return strings.TrimSuffix(strings.Repeat(s+",", n), ",") }
@@ -392,7 +424,7 @@ func (w *world) slowBody(ctx context.Context) {
 	u, _ := url.Parse(w.c.base)
 	t := time.Now()
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", u.Host)
+	conn, err := d.DialContext(w.reqCtx, "tcp", u.Host)
 	if err != nil {
 		if ctx.Err() == nil {
 			w.st.add("attack: slow body", "err:"+errClass(err), time.Since(t))
@@ -417,6 +449,7 @@ func (w *world) slowBody(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			w.st.add("attack: slow body", "held to the end", time.Since(t))
 			return
 		case s := <-done:
 			w.st.add("attack: slow body", s, time.Since(t))
