@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/tudi
 
-.PHONY: all run test build deps test-deps webmap lint bench-import bench-tiles clean
+.PHONY: all run test build deps test-deps webmap lint bench-import bench-tiles clean fuzz soak
 
 all: build
 
@@ -40,3 +40,11 @@ bench-import:
 # Tile benchmark: tudi vs pg_tileserv (PG_TILESERV=/path/to/binary, built outside this repository) on the scale-400 sample.
 bench-tiles:
 	@bash bench/tiles.sh
+
+# Fuzzing: every Fuzz target of the module for FUZZTIME each (default 3m), one after another.
+fuzz:
+	@bash scripts/fuzz.sh
+
+# Soak and attack test: tudi serve on loopback with a temp data dir, 200 clients and the known attacks for DURATION (default 10m).
+soak:
+	@bash scripts/soak.sh

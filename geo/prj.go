@@ -39,9 +39,15 @@ func ParseWKT(s string) (*WKT, error) {
 }
 
 type wktParser struct {
-	s string
-	i int
+	s     string
+	i     int
+	depth int
 }
+
+// maxWKTDepth bounds the nesting of WKT nodes (real ones nest six or seven
+// deep), so that a crafted .prj of a million brackets is an error rather
+// than a million-frame recursion.
+const maxWKTDepth = 64
 
 func (p *wktParser) space() {
 	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\n' || p.s[p.i] == '\r') {
@@ -58,6 +64,10 @@ func (p *wktParser) rest() string {
 }
 
 func (p *wktParser) node() (*WKT, error) {
+	if p.depth++; p.depth > maxWKTDepth {
+		return nil, fmt.Errorf("WKT: nested deeper than %d levels at offset %d", maxWKTDepth, p.i)
+	}
+	defer func() { p.depth-- }()
 	p.space()
 	start := p.i
 	for p.i < len(p.s) && (p.s[p.i] == '_' || unicode.IsLetter(rune(p.s[p.i])) || unicode.IsDigit(rune(p.s[p.i]))) {

@@ -35,7 +35,7 @@ type dbfField struct {
 // dbfReader reads a dBASE table record by record.
 type dbfReader struct {
 	name    string // file name for messages
-	f       *os.File
+	f       io.ReadSeekCloser
 	r       *bufio.Reader
 	Records int64 // from the header
 	LDID    byte
@@ -51,6 +51,11 @@ func openDBF(path, name string) (*dbfReader, error) {
 	if err != nil {
 		return nil, land.Errorf(land.Invalid, "%s: %w", name, err)
 	}
+	return newDBF(f, name)
+}
+
+// newDBF reads the header of the table in f, which it closes on error.
+func newDBF(f io.ReadSeekCloser, name string) (*dbfReader, error) {
 	d := &dbfReader{name: name, f: f}
 	if err := d.readHeader(); err != nil {
 		f.Close()

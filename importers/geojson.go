@@ -23,7 +23,7 @@ import (
 // feature, not of the file.
 type geojsonSource struct {
 	name    string
-	f       *os.File
+	f       io.ReadCloser
 	dec     *json.Decoder
 	seq     bool // newline-delimited: top-level features follow each other
 	n       int64
@@ -59,6 +59,12 @@ func openGeoJSON(path string, req Request, info *sourceInfo) (*geojsonSource, er
 	if err != nil {
 		return nil, land.Errorf(land.Invalid, "%s: %w", name, err)
 	}
+	return newGeoJSON(f, name, req, info)
+}
+
+// newGeoJSON reads the GeoJSON in f (named name in messages) up to its
+// first feature; f is closed on error.
+func newGeoJSON(f io.ReadCloser, name string, req Request, info *sourceInfo) (*geojsonSource, error) {
 	s := &geojsonSource{name: name, f: f}
 	s.dec = json.NewDecoder(rsFilter{bufio.NewReaderSize(f, 1<<20)})
 	s.dec.UseNumber()
@@ -214,6 +220,9 @@ func (s *geojsonSource) Next() (*feature, error) {
 			if _, err := s.dec.Token(); err != nil { // the closing ]
 				return nil, s.syntaxError(err)
 			}
+			if err := s.finish(); err != nil {
+				return nil, err
+			}
 			s.done = true
 			return nil, io.EOF
 		}
@@ -243,6 +252,37 @@ func (s *geojsonSource) Next() (*feature, error) {
 	}
 	f.Keys, f.Values = s.keys, s.values
 	return f, nil
+}
+
+// finish reads what follows the features array: the collection's other
+// members, its closing brace, then nothing but white space. Trailing data
+// (a second document, a cut-and-paste accident) is an error rather than
+// silently ignored.
+func (s *geojsonSource) finish() error {
+	for s.dec.More() {
+		if _, err := s.dec.Token(); err != nil { // a member name
+			return s.syntaxError(err)
+		}
+		var skip json.RawMessage
+		if err := s.dec.Decode(&skip); err != nil {
+			return s.syntaxError(err)
+		}
+	}
+	t, err := s.dec.Token()
+	if errors.Is(err, io.EOF) {
+		return land.Errorf(land.Invalid, "%s: the file ends before the FeatureCollection's closing } (truncated)", s.name)
+	}
+	if err != nil {
+		return land.Errorf(land.Invalid, "%s: after the features: %v", s.name, err)
+	}
+	if d, ok := t.(json.Delim); !ok || d != '}' {
+		return land.Errorf(land.Invalid, "%s: after the features: unexpected %v", s.name, t)
+	}
+	off := s.dec.InputOffset()
+	if _, err := s.dec.Token(); !errors.Is(err, io.EOF) {
+		return land.Errorf(land.Invalid, "%s: unexpected data after the end of the GeoJSON document (byte %d): one file holds one FeatureCollection", s.name, off)
+	}
+	return nil
 }
 
 // properties decodes an object's members in order, numbers as int64 when

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -318,13 +319,20 @@ func (s *shapefile) readShape() (eof bool, err error) {
 	if size < 4 || size > 256<<20 {
 		return false, land.Errorf(land.Invalid, "%s: record %d has an impossible length of %d bytes (corrupt file)", s.shpName, s.n, size)
 	}
-	if int64(cap(s.content)) < size {
-		s.content = make([]byte, size)
+	// The buffer grows with the bytes actually read, a megabyte at a time:
+	// a crafted header announcing a 256 MB record in a small file must fail
+	// at the end of the data, not allocate what it announces.
+	c := s.content[:0]
+	for int64(len(c)) < size {
+		chunk := int(min(size-int64(len(c)), 1<<20))
+		c = slices.Grow(c, chunk)
+		n, err := io.ReadFull(s.r, c[len(c):len(c)+chunk])
+		c = c[:len(c)+n]
+		if err != nil {
+			return false, land.Errorf(land.Invalid, "%s: record %d is truncated: it announces %d bytes, the file ends before", s.shpName, s.n, size)
+		}
 	}
-	c := s.content[:size]
-	if _, err := io.ReadFull(s.r, c); err != nil {
-		return false, land.Errorf(land.Invalid, "%s: record %d is truncated: it announces %d bytes, the file ends before", s.shpName, s.n, size)
-	}
+	s.content = c
 	s.pos += 8 + size
 	g, err := parseShape(c)
 	if err != nil {
@@ -400,6 +408,10 @@ func parseShape(c []byte) (orb.Geometry, error) {
 	return nil, fmt.Errorf("unsupported shape type %d", typ)
 }
 
+// maxRingPairs bounds the ring-in-ring tests of one record (about a tenth
+// of a second of work); real parcels have a handful of rings.
+const maxRingPairs = 20_000_000
+
 // assemblePolygon groups shapefile rings into polygons. Outer rings run
 // clockwise, holes counter-clockwise (the specification); each hole goes
 // into the smallest outer ring that contains it. A hole inside no outer
@@ -424,6 +436,16 @@ func assemblePolygon(rings [][]orb.Point) orb.Geometry {
 		} else {
 			holes = append(holes, x)
 		}
+	}
+	if len(outers) == 0 && len(holes)*len(holes) > maxRingPairs || len(outers)*len(holes) > maxRingPairs {
+		// Too many rings to compare each with each (a crafted record of a
+		// million empty parts would take hours): every ring becomes a
+		// polygon of its own, and validation reports what overlaps.
+		polys := make(orb.MultiPolygon, 0, len(rings))
+		for _, r := range rings {
+			polys = append(polys, orb.Polygon{r})
+		}
+		return polys
 	}
 	if len(outers) == 0 {
 		// Orientation says nothing: a ring inside another is a hole.
