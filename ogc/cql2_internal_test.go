@@ -13,7 +13,7 @@ import (
 func FuzzCQL2(f *testing.F) {
 	for _, s := range []string{
 		"street='横店街'", "a = 1 AND NOT (b LIKE 'x%') OR c IN (1,2)", "S_INTERSECTS(geometry, POLYGON((1 2,3 4,5 6,1 2)))",
-		"T_DURING(supply_date, INTERVAL('2020-01-01','..'))", "price_wan BETWEEN -1.5e3 AND 2", `"code" IS NOT NULL`,
+		"T_DURING(INTERVAL(supply_date, '..'), INTERVAL('2020-01-01','..'))", "price_wan BETWEEN -1.5e3 AND 2", `"code" IS NOT NULL`,
 		"BBOX(1,2,3,4)", "((((", "'unterminated", `{"op":"and","args":[{"op":"=","args":[{"property":"code"},"x"]}]}`,
 		"S_DWITHIN(geometry, POINT(113 23), 500, 'meters')", "DATE('2020-02-30') = supply_date",
 	} {

@@ -100,10 +100,9 @@ func (t ctype) String() string {
 }
 
 type compiled struct {
-	sql        string
-	t          ctype
-	start, end string // temporal bounds of tTime and tInterval
-	items      []compiled
+	sql   string
+	t     ctype
+	items []compiled
 }
 
 // compiler translates a CQL2 tree into a SQL boolean expression over the
@@ -144,8 +143,13 @@ var spatialFns = map[string]string{
 	"s_crosses": "ST_Crosses", "s_overlaps": "ST_Overlaps",
 }
 
-// temporalFns are the CQL2 temporal relations (Allen's interval algebra) on
-// [start, end] bounds; an instant has start = end.
+// temporalFns are the CQL2 1.0 temporal functions (Allen's interval
+// algebra, OGC 21-065 §6.4.6 and Annex C) over the [start, end] bounds of
+// their operands: %[1]s, %[2]s are the first operand's start and end, %[3]s,
+// %[4]s the second's. An instant has start = end; an open end ("..") is
+// -infinity or infinity, which PostgreSQL orders and compares like any
+// timestamp (infinity = infinity), so an unbounded interval relates as the
+// standard's tables say (nothing is after an interval open at its end).
 var temporalFns = map[string]string{
 	"t_after":        "(%[1]s > %[4]s)",
 	"t_before":       "(%[2]s < %[3]s)",
@@ -164,6 +168,147 @@ var temporalFns = map[string]string{
 	"t_starts":       "(%[1]s = %[3]s AND %[2]s < %[4]s)",
 }
 
+// intervalOnlyFns take two intervals: CQL2 1.0 defines them on intervals
+// only, and a server must refuse instants with a client error.
+var intervalOnlyFns = map[string]bool{
+	"t_meets": true, "t_metby": true, "t_overlaps": true, "t_overlappedby": true, "t_starts": true,
+	"t_startedby": true, "t_finishes": true, "t_finishedby": true, "t_during": true, "t_contains": true,
+}
+
+// tbound is one end of a temporal operand: SQL (a date property, an open
+// end) or a literal value, bound as $n only where the function's formula
+// uses that end. Binding every literal up front left unused parameters
+// (T_AFTER reads only the second operand's end), whose type PostgreSQL
+// cannot infer, and the statement failed.
+type tbound struct {
+	sql string
+	v   any // the literal as "2006-01-02 15:04:05.999999"; nil for sql
+}
+
+// temporal is a compiled operand of a temporal function.
+type temporal struct {
+	interval   bool
+	start, end tbound
+}
+
+func (c *compiler) use(b tbound) string {
+	if b.v == nil {
+		return b.sql
+	}
+	return c.a.bind(b.v) + "::timestamp"
+}
+
+// timeLiteral checks a DATE or TIMESTAMP literal and returns it as a
+// timestamp without time zone (UTC), the form every date column compares to.
+func timeLiteral(n *timeNode) (time.Time, error) {
+	var t time.Time
+	var err error
+	if n.Date {
+		t, err = time.Parse(time.DateOnly, n.V)
+	} else {
+		t, err = time.Parse(time.RFC3339Nano, n.V)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad date or timestamp %q (use 2023-06-30 or 2023-06-30T12:00:00Z)", n.V)
+	}
+	return t.UTC(), nil
+}
+
+const pgTimestamp = "2006-01-02 15:04:05.999999"
+
+// temporalOperand compiles an argument of a temporal function: a date
+// property or a DATE/TIMESTAMP literal (instants) or an INTERVAL.
+func (c *compiler) temporalOperand(fn string, i int, n node) (temporal, error) {
+	switch n := n.(type) {
+	case *timeNode:
+		if n.Open {
+			return temporal{}, fmt.Errorf("%s: \"..\" is only an INTERVAL end", strings.ToUpper(fn))
+		}
+		t, err := timeLiteral(n)
+		if err != nil {
+			return temporal{}, err
+		}
+		b := tbound{v: t.Format(pgTimestamp)}
+		return temporal{start: b, end: b}, nil
+	case *intervalNode:
+		s, st, err := c.intervalBound(n.Start, "'-infinity'::timestamp")
+		if err != nil {
+			return temporal{}, err
+		}
+		e, et, err := c.intervalBound(n.End, "'infinity'::timestamp")
+		if err != nil {
+			return temporal{}, err
+		}
+		if !st.IsZero() && !et.IsZero() && st.After(et) {
+			return temporal{}, fmt.Errorf("%s: the interval starts after it ends", strings.ToUpper(fn))
+		}
+		return temporal{interval: true, start: s, end: e}, nil
+	}
+	r, err := c.expr(n)
+	if err != nil {
+		return temporal{}, err
+	}
+	if r.t != tTime {
+		return temporal{}, fmt.Errorf("%s: argument %d is a %s, not a date, a timestamp or an interval", strings.ToUpper(fn), i+1, r.t)
+	}
+	return temporal{start: tbound{sql: r.sql}, end: tbound{sql: r.sql}}, nil
+}
+
+// intervalBound compiles an INTERVAL end: "..", a literal (returned as t
+// too, to check the order of the ends) or a date property.
+func (c *compiler) intervalBound(n node, open string) (b tbound, t time.Time, err error) {
+	if tn, ok := n.(*timeNode); ok {
+		if tn.Open {
+			return tbound{sql: open}, time.Time{}, nil
+		}
+		t, err := timeLiteral(tn)
+		if err != nil {
+			return tbound{}, time.Time{}, err
+		}
+		return tbound{v: t.Format(pgTimestamp)}, t, nil
+	}
+	if _, ok := n.(*propNode); !ok {
+		return tbound{}, time.Time{}, fmt.Errorf("an interval end must be a date, a timestamp, \"..\" or a date property")
+	}
+	r, err := c.expr(n)
+	if err != nil {
+		return tbound{}, time.Time{}, err
+	}
+	if r.t != tTime {
+		return tbound{}, time.Time{}, fmt.Errorf("an interval end must be a date, a timestamp, \"..\" or a date property, not a %s", r.t)
+	}
+	return tbound{sql: r.sql}, time.Time{}, nil
+}
+
+// temporalFn compiles a temporal function call.
+func (c *compiler) temporalFn(n *opNode, f string) (compiled, error) {
+	name := strings.ToUpper(n.Op)
+	if len(n.Args) != 2 {
+		return compiled{}, fmt.Errorf("%s takes 2 arguments, got %d", name, len(n.Args))
+	}
+	var ops [2]temporal
+	for i, a := range n.Args {
+		t, err := c.temporalOperand(n.Op, i, a)
+		if err != nil {
+			return compiled{}, err
+		}
+		if intervalOnlyFns[n.Op] && !t.interval {
+			return compiled{}, fmt.Errorf("%s compares two intervals, but argument %d is an instant (CQL2 1.0 defines it on intervals only; use INTERVAL(start, end))", name, i+1)
+		}
+		ops[i] = t
+	}
+	// Each end is bound only if the formula reads it.
+	ends := []tbound{ops[0].start, ops[0].end, ops[1].start, ops[1].end}
+	sqls := make([]any, 4)
+	for i, e := range ends {
+		sqls[i] = "NULL" // not in the formula, so never in the SQL text
+		if strings.Contains(f, "%["+strconv.Itoa(i+1)+"]s") {
+			sqls[i] = c.use(e)
+		}
+	}
+	return compiled{sql: fmt.Sprintf(f, sqls...), t: tBool}, nil
+}
+
 func (c *compiler) expr(n node) (compiled, error) {
 	switch n := n.(type) {
 	case *strNode:
@@ -173,17 +318,18 @@ func (c *compiler) expr(n node) (compiled, error) {
 	case *boolNode:
 		return compiled{sql: c.a.bind(n.V) + "::boolean", t: tBool}, nil
 	case *timeNode:
-		return c.time(n, "'-infinity'::timestamp")
+		if n.Open {
+			return compiled{}, fmt.Errorf(`".." is only an INTERVAL end`)
+		}
+		t, err := timeLiteral(n)
+		if err != nil {
+			return compiled{}, err
+		}
+		return compiled{sql: c.a.bind(t.Format(pgTimestamp)) + "::timestamp", t: tTime}, nil
 	case *intervalNode:
-		a, err := c.intervalEnd(n.Start, "'-infinity'::timestamp")
-		if err != nil {
-			return compiled{}, err
-		}
-		b, err := c.intervalEnd(n.End, "'infinity'::timestamp")
-		if err != nil {
-			return compiled{}, err
-		}
-		return compiled{t: tInterval, start: a.start, end: b.end}, nil
+		// Only temporal functions take intervals (temporalFn); anywhere
+		// else this is a type error, so nothing is bound.
+		return compiled{t: tInterval}, nil
 	case *geomNode:
 		b, err := wkb.Marshal(n.G)
 		if err != nil {
@@ -210,46 +356,13 @@ func (c *compiler) expr(n node) (compiled, error) {
 		}
 		t := typeOf(p.Type)
 		if t == tTime {
-			e := p.Col + "::timestamp"
-			return compiled{sql: e, t: tTime, start: e, end: e}, nil
+			return compiled{sql: p.Col + "::timestamp", t: tTime}, nil
 		}
 		return compiled{sql: p.Col, t: t}, nil
 	case *opNode:
 		return c.op(n)
 	}
 	return compiled{}, fmt.Errorf("unsupported expression %T", n)
-}
-
-func (c *compiler) time(n *timeNode, open string) (compiled, error) {
-	if n.Open {
-		return compiled{sql: open, t: tTime, start: open, end: open}, nil
-	}
-	var t time.Time
-	var err error
-	if n.Date {
-		t, err = time.Parse(time.DateOnly, n.V)
-	} else {
-		t, err = time.Parse(time.RFC3339Nano, n.V)
-	}
-	if err != nil {
-		return compiled{}, fmt.Errorf("bad date or timestamp %q (use 2023-06-30 or 2023-06-30T12:00:00Z)", n.V)
-	}
-	e := c.a.bind(t.UTC().Format("2006-01-02 15:04:05.999999")) + "::timestamp"
-	return compiled{sql: e, t: tTime, start: e, end: e}, nil
-}
-
-func (c *compiler) intervalEnd(n node, open string) (compiled, error) {
-	if t, ok := n.(*timeNode); ok {
-		return c.time(t, open)
-	}
-	r, err := c.expr(n)
-	if err != nil {
-		return compiled{}, err
-	}
-	if r.t != tTime {
-		return compiled{}, fmt.Errorf("an interval end must be a date, a timestamp, \"..\" or a date property, not a %s", r.t)
-	}
-	return r, nil
 }
 
 func (c *compiler) operands(n *opNode, want int) ([]compiled, error) {
@@ -365,16 +478,7 @@ func (c *compiler) op(n *opNode) (compiled, error) {
 		return compiled{sql: fn + "(" + rs[0].sql + ", " + rs[1].sql + ")", t: tBool}, nil
 	}
 	if f, ok := temporalFns[n.Op]; ok {
-		rs, err := c.operands(n, 2)
-		if err != nil {
-			return compiled{}, err
-		}
-		for _, r := range rs {
-			if r.t != tTime && r.t != tInterval {
-				return compiled{}, fmt.Errorf("%s needs dates, timestamps or intervals, not a %s", strings.ToUpper(n.Op), r.t)
-			}
-		}
-		return compiled{sql: fmt.Sprintf(f, rs[0].start, rs[0].end, rs[1].start, rs[1].end), t: tBool}, nil
+		return c.temporalFn(n, f)
 	}
 	return compiled{}, fmt.Errorf("unsupported operator or function %q", n.Op)
 }
