@@ -65,3 +65,16 @@ func TestCQL2TextParsesTheStandardsExamples(t *testing.T) {
 		}
 	}
 }
+
+func TestCQL2TextQuoteEscapes(t *testing.T) {
+	for in, want := range map[string]string{`'it\'s'`: "it's", `'it''s'`: "it's", `'a\b'`: `a\b`, `'\''''`: "''", `'x\\''`: `x\'`} {
+		n, err := parseCQL2Text("code = " + in)
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got := n.(*opNode).Args[1].(*strNode).V; got != want {
+			t.Errorf("%s read as %q, want %q", in, got, want)
+		}
+	}
+}

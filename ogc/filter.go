@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"tudi/land"
@@ -331,6 +332,9 @@ func (c *compiler) expr(n node) (compiled, error) {
 		// else this is a type error, so nothing is bound.
 		return compiled{t: tInterval}, nil
 	case *geomNode:
+		if err := checkGeometry(n.G, c.crs); err != nil {
+			return compiled{}, fmt.Errorf("geometry literal: %w", err)
+		}
 		b, err := wkb.Marshal(n.G)
 		if err != nil {
 			return compiled{}, fmt.Errorf("geometry literal: %v", err)
@@ -419,6 +423,17 @@ func (c *compiler) op(n *opNode) (compiled, error) {
 		}
 		return compiled{sql: "(" + rs[0].sql + " " + n.Op + " " + rs[1].sql + ")", t: tBool}, nil
 	case "like":
+		if len(n.Args) == 2 {
+			// CQL2's patternExpression is a character literal; its escape
+			// character is \ (PostgreSQL's too), which must escape something.
+			pat, ok := n.Args[1].(*strNode)
+			if !ok {
+				return compiled{}, fmt.Errorf("LIKE needs a quoted pattern such as 'DK%%'")
+			}
+			if k := len(pat.V) - len(strings.TrimRight(pat.V, `\`)); k%2 == 1 {
+				return compiled{}, fmt.Errorf(`LIKE pattern %q ends with the escape character \ (write \\ for a backslash)`, pat.V)
+			}
+		}
 		rs, err := c.operands(n, 2)
 		if err != nil {
 			return compiled{}, err
@@ -437,24 +452,7 @@ func (c *compiler) op(n *opNode) (compiled, error) {
 		}
 		return compiled{sql: "(" + rs[0].sql + " BETWEEN " + rs[1].sql + " AND " + rs[2].sql + ")", t: tBool}, nil
 	case "in":
-		rs, err := c.operands(n, 2)
-		if err != nil {
-			return compiled{}, err
-		}
-		if rs[1].t != tList || len(rs[1].items) == 0 {
-			return compiled{}, fmt.Errorf("IN needs a non-empty list")
-		}
-		if !comparable(rs[0].t) {
-			return compiled{}, fmt.Errorf("IN cannot test a %s", rs[0].t)
-		}
-		parts := make([]string, len(rs[1].items))
-		for i, it := range rs[1].items {
-			if it.t != rs[0].t {
-				return compiled{}, fmt.Errorf("IN: list item %d is a %s, not a %s", i+1, it.t, rs[0].t)
-			}
-			parts[i] = it.sql
-		}
-		return compiled{sql: "(" + rs[0].sql + " IN (" + strings.Join(parts, ", ") + "))", t: tBool}, nil
+		return c.in(n)
 	case "isNull":
 		rs, err := c.operands(n, 1)
 		if err != nil {
@@ -513,4 +511,143 @@ func (c *compiler) dwithin(n *opNode) (compiled, error) {
 	m := c.a.bind(d.V)
 	return compiled{t: tBool, sql: fmt.Sprintf("(ST_DWithin(%[1]s, %[2]s, %[3]s::double precision / 55660.0) AND ST_DWithin(%[1]s::geography, %[2]s::geography, %[3]s::double precision))",
 		rs[0].sql, rs[1].sql, m)}, nil
+}
+
+// checkGeometry refuses a geometry literal that PostGIS would reject when
+// reading it (a 500 otherwise): a line of fewer than 2 positions, a ring of
+// fewer than 4 or not closed, positions outside the CRS's domain.
+func checkGeometry(g orb.Geometry, c crs) error {
+	points := func(ps []orb.Point) error {
+		for _, p := range ps {
+			if err := c.checkPosition(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	line := func(ls orb.LineString) error {
+		if len(ls) < 2 {
+			return fmt.Errorf("a line needs at least 2 positions, got %d", len(ls))
+		}
+		return points(ls)
+	}
+	polygon := func(pg orb.Polygon) error {
+		for _, r := range pg {
+			if len(r) < 4 || r[0] != r[len(r)-1] {
+				return fmt.Errorf("a polygon ring needs at least 4 positions, the last equal to the first")
+			}
+			if err := points(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		return c.checkPosition(g)
+	case orb.MultiPoint:
+		return points(g)
+	case orb.LineString:
+		return line(g)
+	case orb.MultiLineString:
+		for _, l := range g {
+			if err := line(l); err != nil {
+				return err
+			}
+		}
+	case orb.Ring:
+		return polygon(orb.Polygon{g})
+	case orb.Polygon:
+		return polygon(g)
+	case orb.MultiPolygon:
+		for _, p := range g {
+			if err := polygon(p); err != nil {
+				return err
+			}
+		}
+	case orb.Bound:
+		return points([]orb.Point{g.Min, g.Max})
+	case orb.Collection:
+		for _, x := range g {
+			if err := checkGeometry(x, c); err != nil {
+				return err
+			}
+		}
+	case nil:
+		return fmt.Errorf("no geometry")
+	}
+	return nil
+}
+
+// in compiles IN. The literals of the list travel as one array parameter
+// (x = ANY($n), which is what PostgreSQL makes of an IN list anyway): one
+// parameter per item would stop at the protocol's 65 535 parameters.
+func (c *compiler) in(n *opNode) (compiled, error) {
+	if len(n.Args) != 2 {
+		return compiled{}, fmt.Errorf("in takes 2 arguments, got %d", len(n.Args))
+	}
+	left, err := c.expr(n.Args[0])
+	if err != nil {
+		return compiled{}, err
+	}
+	list, ok := n.Args[1].(*listNode)
+	if !ok || len(list.Items) == 0 {
+		return compiled{}, fmt.Errorf("IN needs a non-empty list")
+	}
+	if !comparable(left.t) {
+		return compiled{}, fmt.Errorf("IN cannot test a %s", left.t)
+	}
+	var texts []string
+	var nums []float64
+	var bools []bool
+	var others []string
+	for i, it := range list.Items {
+		t := tList
+		switch it := it.(type) {
+		case *strNode:
+			t = tText
+			texts = append(texts, it.V)
+		case *numNode:
+			t = tNum
+			nums = append(nums, it.V)
+		case *boolNode:
+			t = tBool
+			bools = append(bools, it.V)
+		case *timeNode:
+			if it.Open {
+				return compiled{}, fmt.Errorf(`IN: list item %d: ".." is only an INTERVAL end`, i+1)
+			}
+			v, err := timeLiteral(it)
+			if err != nil {
+				return compiled{}, err
+			}
+			t = tTime
+			texts = append(texts, v.Format(pgTimestamp))
+		default:
+			r, err := c.expr(it)
+			if err != nil {
+				return compiled{}, err
+			}
+			t = r.t
+			others = append(others, r.sql)
+		}
+		if t != left.t {
+			return compiled{}, fmt.Errorf("IN: list item %d is a %s, not a %s", i+1, t, left.t)
+		}
+	}
+	var parts []string
+	switch {
+	case len(texts) > 0 && left.t == tTime:
+		parts = append(parts, left.sql+" = ANY("+c.a.bind(texts)+"::timestamp[])")
+	case len(texts) > 0:
+		parts = append(parts, left.sql+" = ANY("+c.a.bind(texts)+"::text[])")
+	case len(nums) > 0:
+		parts = append(parts, left.sql+" = ANY("+c.a.bind(nums)+"::double precision[])")
+	case len(bools) > 0:
+		parts = append(parts, left.sql+" = ANY("+c.a.bind(bools)+"::boolean[])")
+	}
+	if len(others) > 0 {
+		parts = append(parts, left.sql+" IN ("+strings.Join(others, ", ")+")")
+	}
+	return compiled{sql: "(" + strings.Join(parts, " OR ") + ")", t: tBool}, nil
 }
