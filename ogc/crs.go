@@ -130,8 +130,14 @@ func (c crs) inputSRID() int {
 // geomOut returns the SQL expression of the stored geometry column col in c,
 // with axes swapped when c orders them north first (ST_FlipCoordinates, as
 // GeoJSON writers always write the first two ordinates in storage order).
+// Polygons leave with counter-clockwise exterior rings and clockwise holes,
+// as RFC 7946 §3.1.6 requires, whatever the source file's order:
+// ST_ForcePolygonCCW computes each ring's signed area once and reverses it
+// only when needed, a cost lost in ST_AsGeoJSON's. It runs on lon/lat, before
+// a transformation (conformal, so orientation-preserving) and before
+// swapping axes, which mirrors the ring: the orientation is geographic.
 func (c crs) geomOut(col string) string {
-	e := col
+	e := "ST_ForcePolygonCCW(" + col + ")"
 	if c.transformed() {
 		e = fmt.Sprintf("ST_Transform(%s, %d)", e, c.SRID)
 	}
