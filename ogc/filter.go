@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -313,6 +314,9 @@ func (c *compiler) temporalFn(n *opNode, f string) (compiled, error) {
 func (c *compiler) expr(n node) (compiled, error) {
 	switch n := n.(type) {
 	case *strNode:
+		if err := checkText(n.V); err != nil {
+			return compiled{}, err
+		}
 		return compiled{sql: c.a.bind(n.V) + "::text", t: tText}, nil
 	case *numNode:
 		return compiled{sql: c.a.bind(n.V) + "::double precision", t: tNum}, nil
@@ -605,6 +609,9 @@ func (c *compiler) in(n *opNode) (compiled, error) {
 		t := tList
 		switch it := it.(type) {
 		case *strNode:
+			if err := checkText(it.V); err != nil {
+				return compiled{}, err
+			}
 			t = tText
 			texts = append(texts, it.V)
 		case *numNode:
@@ -650,4 +657,16 @@ func (c *compiler) in(n *opNode) (compiled, error) {
 		parts = append(parts, left.sql+" IN ("+strings.Join(others, ", ")+")")
 	}
 	return compiled{sql: "(" + strings.Join(parts, " OR ") + ")", t: tBool}, nil
+}
+
+// checkText refuses a text value PostgreSQL cannot hold: CQL2-JSON's \u0000
+// decodes to a NUL past the check of the raw parameters.
+func checkText(v string) error {
+	if strings.IndexByte(v, 0) >= 0 {
+		return fmt.Errorf("text %q holds a NUL character", v)
+	}
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("text %q is not valid UTF-8", v)
+	}
+	return nil
 }
