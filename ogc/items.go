@@ -214,7 +214,8 @@ func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*item
 		}
 		for i, k := range c.Keys {
 			if k != nil {
-				if _, err := typedValue(iq.sort[i].p, *k); err != nil {
+				// JSON's \u0000 decodes to a NUL, which no text parameter can carry.
+				if _, err := typedValue(iq.sort[i].p, *k); err != nil || strings.IndexByte(*k, 0) >= 0 {
 					return nil, land.Errorf(land.Invalid, "cursor: not a cursor of this query (follow the next/prev links as given)")
 				}
 			}
