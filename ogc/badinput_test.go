@@ -29,6 +29,8 @@ func TestBadInputIsAClientError(t *testing.T) {
 		{"invalid UTF-8 in the collections' f", ts.URL + "/ogc/collections?f=%c3%28", "UTF-8"},
 		{"a NUL in a single feature's crs", ts.URL + "/ogc/collections/parcels/items/1?crs=%00", "NUL"},
 		{"a NUL in a cursor's key", items + "sortby=street&cursor=" + base64.RawURLEncoding.EncodeToString([]byte(`{"k":["a\u0000b"],"i":1}`)), "cursor"},
+		{"year 0 in a DATE", items + f("supply_date = DATE('0000-01-01')"), "0000"},
+		{"year 0 in datetime", items + "datetime=0000-01-01", "0000"},
 		{"a longitude beyond 180 in bbox", items + "bbox=100,20,200,30", "outside"},
 		{"a latitude beyond 90 in a lat/lon bbox", items + "bbox-crs=EPSG:4490&bbox=20,100,95,110", "outside"},
 		{"1e30 in bbox", items + "bbox=1e30,1,2,3", "outside"},
