@@ -214,7 +214,8 @@ func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*item
 		}
 		for i, k := range c.Keys {
 			if k != nil {
-				if _, err := typedValue(iq.sort[i].p, *k); err != nil {
+				// JSON's \u0000 decodes to a NUL, which no text parameter can carry.
+				if _, err := typedValue(iq.sort[i].p, *k); err != nil || strings.IndexByte(*k, 0) >= 0 {
 					return nil, land.Errorf(land.Invalid, "cursor: not a cursor of this query (follow the next/prev links as given)")
 				}
 			}
@@ -254,14 +255,16 @@ func bboxCondition(v string, c crs, a *args) (string, error) {
 		}
 		f[i] = x
 	}
+	for _, p := range [][2]float64{{f[0], f[1]}, {f[2], f[3]}} {
+		if err := c.checkPosition(p); err != nil {
+			return "", land.Errorf(land.Invalid, "bbox: %q: %v", v, err)
+		}
+	}
 	if c.NorthFirst {
 		f = [4]float64{f[1], f[0], f[3], f[2]}
 	}
 	if f[0] > f[2] || f[1] > f[3] {
 		return "", land.Errorf(land.Invalid, "bbox: %q has its minimum above its maximum", v)
-	}
-	if c.Degrees && (f[0] < -180 || f[2] > 180 || f[1] < -90 || f[3] > 90) {
-		return "", land.Errorf(land.Invalid, "bbox: %q is outside -180..180 / -90..90 degrees", v)
 	}
 	srid := c.inputSRID()
 	env := fmt.Sprintf("ST_MakeEnvelope(%s, %s, %s, %s, %d)", a.bind(f[0]), a.bind(f[1]), a.bind(f[2]), a.bind(f[3]), srid)
