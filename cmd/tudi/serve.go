@@ -34,6 +34,7 @@ type ServeConfig struct {
 	TileCache        string
 	TileMemoryMB     int
 	MaxConns         int32
+	Auth             server.AuthMode
 }
 
 func (c ServeConfig) logAttrs() []any {
@@ -53,6 +54,8 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	fs.StringVar(&cfg.PublicURL, "public-url", env.Getenv("TUDI_PUBLIC_URL"), "absolute URL clients reach tudi at, when behind a proxy (env TUDI_PUBLIC_URL)")
 	fs.StringVar(&cfg.Token, "token", env.Getenv("TUDI_TOKEN"), "bearer token for writes (env TUDI_TOKEN); default: generated and stored in DATA_DIR/token")
 	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", 30*time.Second, "limit of one SQL statement of a request")
+	authMode := envOr(env, "TUDI_AUTH", string(server.AuthWrite))
+	fs.StringVar(&authMode, "auth", authMode, "which requests need a token: write (reads open) or read (every data request; env TUDI_AUTH)")
 	fs.IntVar(&maxConns, "max-conns", 24, "database connections of the server's pool (tiles of a composite request and concurrent clients each take one)")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
 	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
@@ -61,6 +64,11 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
+	auth, err := server.ParseAuthMode(authMode)
+	if err != nil {
+		return err
+	}
+	cfg.Auth = auth
 	mb, err := strconv.Atoi(memMB)
 	cfg.TileMemoryMB = mb
 	if err != nil || mb < 0 || mb > 1<<20 {
@@ -105,7 +113,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 			log.Warn("no --token / TUDI_TOKEN given: generated one for this run only", "token", cfg.Token)
 		}
 	}
-	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes}, st.DB, log)
+	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, Auth: cfg.Auth, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes}, st.DB, log)
 	if err != nil {
 		return err
 	}
