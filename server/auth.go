@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"tudi/land"
 	"tudi/postgis"
 )
@@ -159,14 +161,16 @@ func article(r postgis.Role) string {
 }
 
 // tokenCache looks tokens up in the database, remembering each answer for
-// ttl so that a page's burst of tile requests costs one query. Expiry is
-// checked on every use; a revocation takes effect within ttl.
+// ttl, and concurrent lookups of one token share a query, so that a page's
+// burst of tile requests costs one query. Expiry is checked on every use; a
+// revocation takes effect within ttl.
 type tokenCache struct {
 	db        *postgis.DB
 	writeTok  *postgis.Token
 	writeHash []byte
 	ttl       time.Duration
 
+	flight  singleflight.Group
 	mu      sync.Mutex
 	entries map[string]tokenEntry // by hex hash
 }
@@ -206,19 +210,29 @@ func (c *tokenCache) lookup(ctx context.Context, secret string) (*postgis.Token,
 	e, ok := c.entries[key]
 	c.mu.Unlock()
 	if !ok || !now.Before(e.until) {
-		tok, err := c.db.Authenticate(ctx, secret)
-		if err != nil && land.KindOf(err) != land.Unauthorized {
-			return nil, err // the database failed: nothing to remember
-		}
-		e = tokenEntry{tok: tok, err: err, until: now.Add(c.ttl)}
-		if c.ttl > 0 {
-			c.mu.Lock()
-			if len(c.entries) >= maxCachedTokens {
-				c.entries = map[string]tokenEntry{}
+		v, err, _ := c.flight.Do(key, func() (any, error) {
+			// Shared by the callers: not cancelled with the first one.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			tok, err := c.db.Authenticate(actx, secret)
+			if err != nil && land.KindOf(err) != land.Unauthorized {
+				return nil, err // the database failed: nothing to remember
 			}
-			c.entries[key] = e
-			c.mu.Unlock()
+			e := tokenEntry{tok: tok, err: err, until: time.Now().Add(c.ttl)}
+			if c.ttl > 0 {
+				c.mu.Lock()
+				if len(c.entries) >= maxCachedTokens {
+					c.entries = map[string]tokenEntry{}
+				}
+				c.entries[key] = e
+				c.mu.Unlock()
+			}
+			return e, nil
+		})
+		if err != nil {
+			return nil, err
 		}
+		e = v.(tokenEntry)
 	}
 	if e.err != nil {
 		return nil, e.err

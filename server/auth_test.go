@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -390,6 +391,33 @@ func TestTokenRevocationAndExpiry(t *testing.T) {
 				t.Fatalf("still %d %s after revoking", status, time.Since(start))
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	t.Run("concurrent requests with one token all pass", func(t *testing.T) {
+		ts := startServer(t, db, server.Config{Token: legacyToken, Auth: server.AuthRead, TokenCacheTTL: 50 * time.Millisecond})
+		secret := mustToken(t, db, postgis.TokenCreate{Role: postgis.Viewer})
+		errs := make(chan string, 64)
+		var wg sync.WaitGroup
+		for i := range 64 {
+			wg.Go(func() {
+				time.Sleep(time.Duration(i%8) * 20 * time.Millisecond) // across cache expiries
+				req, _ := http.NewRequest(http.MethodGet, ts.URL+"/ogc/collections", nil)
+				req.Header.Set("Authorization", "Bearer "+secret)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					errs <- res.Status
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
 		}
 	})
 	t.Run("a token is refused from its expiry on, even when cached", func(t *testing.T) {
