@@ -117,6 +117,9 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	if err != nil {
 		return err
 	}
+	if cfg.Auth == server.AuthRead {
+		log.Info("reads need a token (--auth read): give readers one with tudi token create --role viewer")
+	}
 	log.Info("serving", "url", "http://"+displayAddr(ln.Addr()))
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
