@@ -79,6 +79,7 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 
 	req := importers.Request{Map: map[string]string{}, User: uploader(r)}
 	seen := map[string]bool{}
+	checked := false
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -92,12 +93,22 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		part.Close()
+		// Refused as soon as the layer is known (the page sends it first).
+		if req.Layer != "" && !checked {
+			if err := mayImport(r, req.Layer); err != nil {
+				return err
+			}
+			checked = true
+		}
 	}
 	if req.Layer == "" {
 		return land.Errorf(land.Invalid, "the form field \"layer\" is required")
 	}
 	if len(req.Files) == 0 {
 		return land.Errorf(land.Invalid, "no \"file\" part in the upload")
+	}
+	if err := mayImport(r, req.Layer); err != nil {
+		return err
 	}
 	imp, err := s.importer.Import(r.Context(), req)
 	if err != nil {
@@ -196,6 +207,9 @@ func uploader(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
+	}
+	if t := tokenOf(r); t != nil && t.ID != 0 {
+		return fmt.Sprintf("token %d (%s)@%s", t.ID, t.Name, host)
 	}
 	return "api@" + host
 }

@@ -181,17 +181,6 @@ func (s *Server) forwarded(next http.Handler) http.Handler {
 	})
 }
 
-// bearerToken returns the credentials of an "Authorization: Bearer TOKEN"
-// header; the scheme is case-insensitive (RFC 9110 section 11.1).
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
-}
-
 // isUpload tells the one route whose body is large and whose work outlives
 // the request timeout.
 func isUpload(r *http.Request) bool {

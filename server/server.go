@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -35,6 +34,8 @@ type Config struct {
 	MaxUploadBytes int64         // limit of an import upload (default 2 GiB)
 	TileCacheDir   string        // also keep rendered tiles as files here (optional)
 	TileCacheBytes int64         // memory for rendered tiles (0: tiles.DefaultCacheBytes, negative: none)
+	Auth           AuthMode      // which requests need a token (default AuthWrite: writes only)
+	TokenCacheTTL  time.Duration // how long a looked-up token is trusted (0: DefaultTokenCacheTTL, negative: not at all)
 
 	// Connection limits and proxies (see deadlines and forwarded in
 	// middleware.go, and SECURITY.md).
@@ -55,6 +56,7 @@ type Server struct {
 	ogc      *ogc.Service
 	reports  *reports.Service
 	importer *importers.Importer
+	tokens   *tokenCache
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	router   chi.Router
@@ -80,6 +82,12 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 2 * time.Minute
 	}
+	if cfg.TokenCacheTTL == 0 {
+		cfg.TokenCacheTTL = DefaultTokenCacheTTL
+	}
+	if cfg.Auth == "" {
+		cfg.Auth = AuthWrite
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &Server{cfg: cfg, db: db, log: log, reg: reg,
@@ -99,6 +107,7 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	s.ogc = ogc.New(db, ogc.Config{PublicURL: cfg.PublicURL}, log)
 	s.reports = reports.New(db, log)
 	s.importer = importers.New(db, log)
+	s.tokens = newTokenCache(db, cfg.Token, cfg.TokenCacheTTL)
 	s.router = s.routes()
 	return s, nil
 }
@@ -147,6 +156,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(middleware.RequestID, s.accessLog, s.recoverer, cors, s.timeout)
 	r.Use(skipTiles(middleware.Compress(5, "application/json", "application/geo+json", "text/html", "text/css",
 		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json")))
+	r.Use(s.authenticate)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.tiles.Mount(r, s.handle)
@@ -157,7 +167,12 @@ func (s *Server) routes() chi.Router {
 	r.Route("/api/imports", func(r chi.Router) {
 		r.Get("/", s.handle(s.listImports))
 		r.Get("/{id}", s.handle(s.getImport))
-		r.With(s.requireToken).Post("/", s.handle(s.postImport))
+		r.With(s.requireRole(postgis.Editor)).Post("/", s.handle(s.postImport))
+	})
+	r.Route("/api/layers/{name}", func(r chi.Router) {
+		r.Use(s.requireRole(postgis.Admin))
+		r.Delete("/", s.handle(s.deleteLayer))
+		r.Post("/rename", s.handle(s.renameLayer))
 	})
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ogc") ||
@@ -194,6 +209,8 @@ func Status(err error) int {
 		return http.StatusConflict
 	case land.Unauthorized:
 		return http.StatusUnauthorized
+	case land.Forbidden:
+		return http.StatusForbidden
 	case land.TooLarge:
 		return http.StatusRequestEntityTooLarge
 	case land.Timeout:
@@ -238,16 +255,4 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
-}
-
-// requireToken refuses a request without the configured bearer token.
-func (s *Server) requireToken(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := bearerToken(r)
-		if !ok || s.cfg.Token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.Token)) != 1 {
-			s.writeError(w, r, land.Errorf(land.Unauthorized, "a valid token is required: send Authorization: Bearer TOKEN"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

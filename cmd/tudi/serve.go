@@ -35,6 +35,7 @@ type ServeConfig struct {
 	TileMemoryMB     int
 	MaxConns         int32
 	TrustedProxies   string
+	Auth             server.AuthMode
 }
 
 func (c ServeConfig) logAttrs() []any {
@@ -55,6 +56,8 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	fs.StringVar(&cfg.PublicURL, "public-url", env.Getenv("TUDI_PUBLIC_URL"), "absolute URL clients reach tudi at, when behind a proxy (env TUDI_PUBLIC_URL)")
 	fs.StringVar(&cfg.Token, "token", env.Getenv("TUDI_TOKEN"), "bearer token for writes (env TUDI_TOKEN); default: generated and stored in DATA_DIR/token")
 	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", 30*time.Second, "limit of one SQL statement of a request")
+	authMode := envOr(env, "TUDI_AUTH", string(server.AuthWrite))
+	fs.StringVar(&authMode, "auth", authMode, "which requests need a token: write (reads open) or read (every data request; env TUDI_AUTH)")
 	fs.IntVar(&maxConns, "max-conns", 24, "database connections of the server's pool (tiles of a composite request and concurrent clients each take one)")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
 	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
@@ -64,6 +67,11 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
+	auth, err := server.ParseAuthMode(authMode)
+	if err != nil {
+		return err
+	}
+	cfg.Auth = auth
 	mb, err := strconv.Atoi(memMB)
 	cfg.TileMemoryMB = mb
 	if err != nil || mb < 0 || mb > 1<<20 {
@@ -109,10 +117,13 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		// Never the token itself in the log: logs are shipped and kept.
 		log.Info("write token stored (send it as Authorization: Bearer TOKEN)", "file", filepath.Join(cfg.DB.DataDir, "token"))
 	}
-	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes,
+	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, Auth: cfg.Auth, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes,
 		TrustedProxies: proxies}, st.DB, log)
 	if err != nil {
 		return err
+	}
+	if cfg.Auth == server.AuthRead {
+		log.Info("reads need a token (--auth read): give readers one with tudi token create --role viewer")
 	}
 	log.Info("serving", "url", "http://"+displayAddr(ln.Addr()))
 	if isLoopback(ln.Addr()) {
