@@ -119,10 +119,10 @@ func TestHistoryThreeEffectiveDates(t *testing.T) {
 		{code: "B", landuse: "0702", x: 113.31, y: 23.10}, // land use changed; C removed
 	})
 	f3 := mustParcels(t, dir, "2018.geojson", []parcel{
-		{code: "A", landuse: "0101", x: 113.35, y: 23.10},              // moved
-		{code: "B", landuse: "0702", x: 113.31, y: 23.10},              // unchanged
+		{code: "A", landuse: "0101", x: 113.35, y: 23.10},             // moved
+		{code: "B", landuse: "0702", x: 113.31, y: 23.10},             // unchanged
 		{code: "D", landuse: "0701", x: 113.33, y: 23.10, extra: "注"}, // a source attribute added
-		{code: "E", landuse: "0801", x: 113.36, y: 23.10},              // added
+		{code: "E", landuse: "0801", x: 113.36, y: 23.10},             // added
 	})
 
 	heard := make(chan postgis.Change, 16)
