@@ -120,7 +120,7 @@ func checkCodes(ctx context.Context, q postgis.Querier, fresh, file string, dire
 // diffSQL returns the statement that compares a working table s with the
 // current table c by code into the working table d: one row per feature
 // added (a), changed (c) or removed (r) — removed only when full — with the
-// ids on both sides. A feature is changed when any canonical column, props
+// ids on both sides and the extents of the old and new geometries. A feature is changed when any canonical column, props
 // or the geometry differs (geometries compared exactly, vertex by vertex).
 func diffSQL(d, s, c string, kind land.Kind, full bool) string {
 	var cols []string
@@ -139,7 +139,8 @@ func diffSQL(d, s, c string, kind land.Kind, full bool) string {
 		join, removed = "FULL JOIN", " WHEN s.id IS NULL THEN 'r'"
 	}
 	return fmt.Sprintf(`CREATE UNLOGGED TABLE %s AS
-	SELECT CASE WHEN c.id IS NULL THEN 'a'%s ELSE 'c' END AS op, s.id AS sid, c.id AS cid
+	SELECT CASE WHEN c.id IS NULL THEN 'a'%s ELSE 'c' END AS op, s.id AS sid, c.id AS cid,
+		ST_Envelope(c.geom) AS old_box, ST_Envelope(s.geom) AS new_box
 	FROM %s s %s %s c ON s.code = c.code
 	WHERE s.id IS NULL OR c.id IS NULL OR (%s) IS DISTINCT FROM (%s) OR s.geom IS DISTINCT FROM c.geom`,
 		d, removed, s, join, c, strings.Join(sc, ", "), strings.Join(cc, ", "))
@@ -155,26 +156,26 @@ type historyPlan struct {
 // planHistory compares the working table with the layer's current table
 // (before the final transaction: the layer's import lock keeps the current
 // table as it is) and counts the differences.
-func planHistory(ctx context.Context, c *pgx.Conn, layer, fresh, diff string, kind land.Kind, full bool, d time.Time) (*historyPlan, error) {
+func planHistory(ctx context.Context, c *pgx.Conn, layer, fresh, diff string, kind land.Kind, full bool, d time.Time, loaded int64) (*historyPlan, error) {
 	p := &historyPlan{diff: diff, changes: land.ImportChanges{EffectiveDate: d.Format(postgis.DateLayout)}}
 	cur := postgis.Table(layer)
 	if _, err := c.Exec(ctx, diffSQL(diff, fresh, cur, kind, full)); err != nil {
 		return nil, fmt.Errorf("compare with layer %q: %w", layer, postgis.Err(err))
 	}
-	var total int64
+	if _, err := c.Exec(ctx, "ANALYZE "+diff); err != nil { // for the joins of applyHistory
+		return nil, fmt.Errorf("compare with layer %q: %w", layer, postgis.Err(err))
+	}
 	var minx, miny, maxx, maxy *float64
-	err := c.QueryRow(ctx, `WITH n AS (SELECT
-			count(*) FILTER (WHERE op = 'a') AS a, count(*) FILTER (WHERE op = 'c') AS c, count(*) FILTER (WHERE op = 'r') AS r
-			FROM `+diff+`),
-		e AS (SELECT ST_Extent(g) AS e FROM (
-			SELECT c.geom AS g FROM `+diff+` d JOIN `+cur+` c ON c.id = d.cid
-			UNION ALL SELECT s.geom FROM `+diff+` d JOIN `+fresh+` s ON s.id = d.sid) q)
-		SELECT n.a, n.c, n.r, (SELECT count(*) FROM `+fresh+`), ST_XMin(e.e), ST_YMin(e.e), ST_XMax(e.e), ST_YMax(e.e) FROM n, e`).
-		Scan(&p.changes.Added, &p.changes.Changed, &p.changes.Removed, &total, &minx, &miny, &maxx, &maxy)
+	err := c.QueryRow(ctx, `WITH e AS (SELECT ST_Extent(b) AS e FROM (SELECT old_box FROM `+diff+` UNION ALL SELECT new_box FROM `+diff+`) q(b))
+		SELECT count(*) FILTER (WHERE op = 'a'), count(*) FILTER (WHERE op = 'c'), count(*) FILTER (WHERE op = 'r'),
+			ST_XMin((SELECT e FROM e)), ST_YMin((SELECT e FROM e)), ST_XMax((SELECT e FROM e)), ST_YMax((SELECT e FROM e))
+		FROM `+diff).
+		Scan(&p.changes.Added, &p.changes.Changed, &p.changes.Removed, &minx, &miny, &maxx, &maxy)
 	if err != nil {
 		return nil, fmt.Errorf("compare with layer %q: %w", layer, postgis.Err(err))
 	}
-	p.changes.Unchanged = total - p.changes.Added - p.changes.Changed
+	// Every row of the working table is a feature of the file.
+	p.changes.Unchanged = loaded - p.changes.Added - p.changes.Changed
 	if minx != nil && miny != nil && maxx != nil && maxy != nil {
 		p.bbox = []float64{*minx, *miny, *maxx, *maxy}
 	}

@@ -275,17 +275,15 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		if err := checkCodes(ctx, main, fresh, info.File, direct); err != nil {
 			return err
 		}
+		lap("check codes")
 		if old != nil {
 			// The differences from the current state: applied by an
-			// incremental import, only counted by the first one.
-			if incremental {
-				if _, err := main.Exec(ctx, "ANALYZE "+fresh); err != nil {
-					return fmt.Errorf("analyze layer %q: %w", req.Layer, postgis.Err(err))
-				}
-			}
+			// incremental import, only counted by the first one. (No
+			// ANALYZE of the working table: it would cost more than the
+			// comparison, whose plan — a hash join on code — needs none.)
 			diff := pgx.Identifier{postgis.MetaSchema, work + "_d"}.Sanitize()
 			tables = append(tables, diff)
-			if plan, err = planHistory(ctx, main.Conn(), req.Layer, fresh, diff, kind, imp.Mode != "append", effective); err != nil {
+			if plan, err = planHistory(ctx, main.Conn(), req.Layer, fresh, diff, kind, imp.Mode != "append", effective, loaded); err != nil {
 				return err
 			}
 		} else {
