@@ -367,3 +367,41 @@ func FindLayerIn(ctx context.Context, q Querier, name string) (*land.Layer, erro
 	}
 	return l, nil
 }
+
+// HistoryLayers returns the layers of ls that keep history, for a question
+// about a past date. With strict (the layers were named by the user), a
+// layer without history is an Invalid error naming it instead.
+func (db *DB) HistoryLayers(ctx context.Context, ls []*land.Layer, strict bool) ([]*land.Layer, error) {
+	hs, err := db.LayerHistories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*land.Layer, 0, len(ls))
+	for _, l := range ls {
+		if _, ok := hs[l.Name]; ok {
+			out = append(out, l)
+		} else if strict {
+			return nil, NoHistoryError(l.Name)
+		}
+	}
+	return out, nil
+}
+
+// GeoJSON returns f as a GeoJSON feature: the later state's fields (the
+// removed feature's last ones), the change, the changed fields (comma-
+// separated, for desktop GIS) and, for a changed feature, the earlier
+// state's fields as "before".
+func (f DiffFeature) GeoJSON() map[string]any {
+	props := map[string]any{}
+	state := f.After
+	if f.Change == "removed" {
+		state = f.Before
+	}
+	_ = json.Unmarshal(state, &props)
+	props["change"] = f.Change
+	props["changed_fields"] = strings.Join(f.Changed, ",")
+	if f.Change == "changed" && len(f.Before) > 0 {
+		props["before"] = f.Before
+	}
+	return map[string]any{"type": "Feature", "id": f.ID, "geometry": f.Geometry, "properties": props}
+}

@@ -50,6 +50,7 @@ Commands:
   import    import files (.shp, .zip, .geojson, .json, .gpkg) into a layer
   report    compute a report (land-supply, farmland-occupation, idle-land, renewal-progress, land-use-summary)
   tiles     seed the tile cache or export tiles (tiles seed|export)
+  layer     a layer's history and what changed between two dates (layer history|diff)
   migrate   apply database migrations
   sample    write the synthetic sample district as files
 
@@ -75,6 +76,8 @@ func RunEnv(ctx context.Context, args []string, env Env) int {
 		err = reportCommand(ctx, rest, env, log)
 	case "tiles":
 		err = tilesCommand(ctx, rest, env, log)
+	case "layer":
+		err = layerHistoryCommand(ctx, rest, env, log)
 	case "migrate":
 		err = migrateCommand(ctx, rest, env, log)
 	case "sample":
