@@ -189,7 +189,7 @@ func TestLayerHistoryEndToEnd(t *testing.T) {
 	})
 	t.Run("tudi layer diff lists added, removed and changed features with the fields", func(t *testing.T) {
 		code, out, errs := run("layer", "diff", "hist_parcels", "--from", "2016-01-01", "--to", "2018-12-31")
-			want := "changed  A: geom\nchanged  B: landuse_code 0201 → 0702; props.DLBM\nremoved  C\nadded    D\nadded    E\n" +
+		want := "changed  A: geom\nchanged  B: landuse_code 0201 → 0702; props.DLBM\nremoved  C\nadded    D\nadded    E\n" +
 			"layer \"hist_parcels\" from 2016-01-01 to 2018-12-31: 2 added, 2 changed, 1 removed\n"
 		if code != 0 || out != want {
 			t.Fatalf("exit %d\n%s\nwant\n%s\n%s", code, out, want, errs)
