@@ -78,24 +78,30 @@ func plainDDL(work string, kind land.Kind) string {
 	return b.String()
 }
 
+// codeProblem is an Invalid error about the codes of a file: history
+// cannot follow its features.
+type codeProblem struct{ what string }
+
 // checkCodes refuses a file that history cannot follow: features without a
-// code, or two features with the same code (naming a few).
-func checkCodes(ctx context.Context, q postgis.Querier, fresh, file string, direct bool) error {
+// code, or two features with the same code (naming a few). The problem is
+// returned apart from the error, so that the default mode of a new layer
+// can fall back to replace, saying why.
+func checkCodes(ctx context.Context, q postgis.Querier, fresh, file string, direct bool) (*codeProblem, error) {
 	var missing int64
 	var first *int64
 	if err := q.QueryRow(ctx, `SELECT count(*), min(id) FROM `+fresh+` WHERE code IS NULL OR code = ''`).Scan(&missing, &first); err != nil {
-		return fmt.Errorf("check codes: %w", postgis.Err(err))
+		return nil, fmt.Errorf("check codes: %w", postgis.Err(err))
 	}
 	if missing > 0 {
 		where := ""
 		if direct && first != nil {
 			where = fmt.Sprintf(" (the first is record %d)", *first)
 		}
-		return land.Errorf(land.Invalid, "%s: %d feature(s) have no code%s: history follows features by code (map the code field with --map code=FIELD, or import with --mode replace)", file, missing, where)
+		return &codeProblem{fmt.Sprintf("%s: %d feature(s) have no code%s", file, missing, where)}, nil
 	}
 	rows, err := q.Query(ctx, `SELECT code, count(*) FROM `+fresh+` GROUP BY code HAVING count(*) > 1 ORDER BY count(*) DESC, code LIMIT 5`)
 	if err != nil {
-		return fmt.Errorf("check codes: %w", postgis.Err(err))
+		return nil, fmt.Errorf("check codes: %w", postgis.Err(err))
 	}
 	var dups []string
 	for rows.Next() {
@@ -103,18 +109,23 @@ func checkCodes(ctx context.Context, q postgis.Querier, fresh, file string, dire
 		var n int64
 		if err := rows.Scan(&code, &n); err != nil {
 			rows.Close()
-			return fmt.Errorf("check codes: %w", err)
+			return nil, fmt.Errorf("check codes: %w", err)
 		}
 		dups = append(dups, fmt.Sprintf("%q (%d times)", code, n))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("check codes: %w", postgis.Err(err))
+		return nil, fmt.Errorf("check codes: %w", postgis.Err(err))
 	}
 	if len(dups) > 0 {
-		return land.Errorf(land.Invalid, "%s: duplicate code %s: history follows features by code, which must be unique in the file (or import with --mode replace)", file, strings.Join(dups, ", "))
+		return &codeProblem{fmt.Sprintf("%s: duplicate code %s", file, strings.Join(dups, ", "))}, nil
 	}
-	return nil
+	return nil, nil
+}
+
+// err is the problem as the error of a history import.
+func (p *codeProblem) err() error {
+	return land.Errorf(land.Invalid, "%s: history follows features by code, which every feature must have, once (map the code field with --map code=FIELD, or import with --mode replace)", p.what)
 }
 
 // diffSQL returns the statement that compares a working table s with the

@@ -370,6 +370,19 @@ func TestHistoryThreeEffectiveDates(t *testing.T) {
 			t.Fatalf("generic default mode %s %+v", imp.Mode, imp.Summary.Changes)
 		}
 	})
+	t.Run("by default, a new layer whose file lacks codes loads without history, saying why", func(t *testing.T) {
+		nocode := mustParcels(t, dir, "nocodes.geojson", []parcel{{code: "A", landuse: "0101", x: 113.30, y: 23.10}, {code: "A", x: 113.31, y: 23.1}})
+		imp := e.MustImport(t, Request{Layer: "parcels_plain", Kind: land.Parcels, Files: []string{nocode}})
+		if imp.Mode != "replace" || imp.Summary.Changes != nil || len(imp.Summary.Notes) == 0 ||
+			!strings.Contains(imp.Summary.Notes[len(imp.Summary.Notes)-1], `keeps no history (loaded in replace mode), since history follows features by code: nocodes.geojson: duplicate code "A" (2 times)`) {
+			t.Fatalf("mode %s, changes %+v, notes %q", imp.Mode, imp.Summary.Changes, imp.Summary.Notes)
+		}
+		// Asked for explicitly, history refuses the file.
+		_, err := e.im.Import(ctx, Request{Layer: "parcels_h", Kind: land.Parcels, Mode: "history", Files: []string{nocode}})
+		if land.KindOf(err) != land.Invalid || !strings.Contains(err.Error(), `duplicate code "A"`) {
+			t.Fatalf("err = %v", err)
+		}
+	})
 	t.Run("shadowing a layer without history is refused", func(t *testing.T) {
 		err := pgx.BeginFunc(ctx, e.db.Pool, func(tx pgx.Tx) error { return postgis.ShadowAsOf(ctx, tx, date("2020-01-01"), "misc") })
 		if land.KindOf(err) != land.Invalid || !strings.Contains(err.Error(), "keeps no history") {

@@ -272,10 +272,22 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	}
 	var plan *historyPlan
 	if historyMode {
-		if err := checkCodes(ctx, main, fresh, info.File, direct); err != nil {
+		bad, err := checkCodes(ctx, main, fresh, info.File, direct)
+		if err != nil {
 			return err
 		}
 		lap("check codes")
+		switch {
+		case bad != nil && req.Mode == "" && req.AsOf.IsZero() && old == nil:
+			// History by default only: a new layer whose file has no
+			// usable codes is loaded without it, and the summary says why.
+			historyMode, imp.Mode = false, "replace"
+			info.Notes = append(info.Notes, fmt.Sprintf("layer %q keeps no history (loaded in replace mode), since history follows features by code: %s", req.Layer, bad.what))
+		case bad != nil:
+			return bad.err()
+		}
+	}
+	if historyMode {
 		if old != nil {
 			// The differences from the current state: applied by an
 			// incremental import, only counted by the first one. (No
