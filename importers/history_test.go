@@ -383,6 +383,21 @@ func TestHistoryThreeEffectiveDates(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("dropping a layer drops its history", func(t *testing.T) {
+		if err := e.db.InTx(ctx, func(tx pgx.Tx) error { return postgis.DropLayer(ctx, tx, "parcels_h2") }); land.KindOf(err) != land.NotFound {
+			t.Fatalf("drop of a missing layer: %v", err)
+		}
+		e.MustImport(t, Request{Layer: "parcels_h2", Kind: land.Parcels, Files: []string{f1}})
+		if err := e.db.InTx(ctx, func(tx pgx.Tx) error { return postgis.DropLayer(ctx, tx, "parcels_h2") }); err != nil {
+			t.Fatal(err)
+		}
+		var table *string
+		var entries int
+		e.db.Pool.QueryRow(ctx, `SELECT to_regclass('history.parcels_h2')::text, (SELECT count(*) FROM tudi.layer_history WHERE layer = 'parcels_h2')`).Scan(&table, &entries)
+		if table != nil || entries != 0 {
+			t.Fatalf("history left: %v %d", table, entries)
+		}
+	})
 	t.Run("shadowing a layer without history is refused", func(t *testing.T) {
 		err := pgx.BeginFunc(ctx, e.db.Pool, func(tx pgx.Tx) error { return postgis.ShadowAsOf(ctx, tx, date("2020-01-01"), "misc") })
 		if land.KindOf(err) != land.Invalid || !strings.Contains(err.Error(), "keeps no history") {
