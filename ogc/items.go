@@ -600,15 +600,10 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
-	table := postgis.Table(l.Name)
-	if iq.asOf != nil {
-		// A past state: the layer's history table as of that date.
-		if h, err := postgis.FindLayerHistory(ctx, tx, l.Name); err != nil {
-			return err
-		} else if h == nil {
-			return postgis.NoHistoryError(l.Name)
-		}
-		table = postgis.AsOfTable(l.Name, l.Kind, *iq.asOf)
+	// The layer's table, or (as_of) its state on that date from its history.
+	table, err := postgis.LayerSource(ctx, tx, l.Name, l.Kind, iq.asOf)
+	if err != nil {
+		return err
 	}
 	matched := l.FeatureCount
 	if !iq.unfiltered {

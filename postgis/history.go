@@ -405,3 +405,22 @@ func (f DiffFeature) GeoJSON() map[string]any {
 	}
 	return map[string]any{"type": "Feature", "id": f.ID, "geometry": f.Geometry, "properties": props}
 }
+
+// LayerSource returns what a query names to read a layer: its table, or,
+// with asOf, its state on that date from its history (AsOfTable), after
+// checking through q that it keeps one (NoHistoryError otherwise). Report
+// SQL that maps a kind's name onto a layer can use it as
+// `CREATE TEMP VIEW <kind> AS SELECT * FROM <source>`.
+func LayerSource(ctx context.Context, q Querier, name string, kind land.Kind, asOf *time.Time) (string, error) {
+	if asOf == nil {
+		return Table(name), nil
+	}
+	h, err := FindLayerHistory(ctx, q, name)
+	if err != nil {
+		return "", err
+	}
+	if h == nil {
+		return "", NoHistoryError(name)
+	}
+	return AsOfTable(name, kind, *asOf), nil
+}
