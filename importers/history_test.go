@@ -383,6 +383,20 @@ func TestHistoryThreeEffectiveDates(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("a file that goes through staging (EPSG:3857) compares equal to itself", func(t *testing.T) {
+		merc := filepath.Join(dir, "merc.geojson")
+		os.WriteFile(merc, []byte(`{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3857"}},"features":[
+			{"type":"Feature","properties":{"XZBH":"X1","LX":"闲置"},"geometry":{"type":"Polygon","coordinates":[[[12612000,2642000],[12612100,2642000],[12612100,2642100],[12612000,2642000]]]}},
+			{"type":"Feature","properties":{"XZBH":"X2","LX":"闲置"},"geometry":{"type":"Polygon","coordinates":[[[12612200,2642000],[12612300,2642000],[12612300,2642100],[12612200,2642000]]]}}]}`), 0o644)
+		imp := e.MustImport(t, Request{Layer: "idle_land", Files: []string{merc}, AsOf: date("2020-01-01")})
+		if imp.Summary.SRID != 3857 || counts(imp) != "2020-01-01 +2 ~0 -0 =0" {
+			t.Fatalf("first: srid %d, %s", imp.Summary.SRID, counts(imp))
+		}
+		imp = e.MustImport(t, Request{Layer: "idle_land", Files: []string{merc}, AsOf: date("2020-02-01")})
+		if counts(imp) != "2020-02-01 +0 ~0 -0 =2" {
+			t.Fatalf("again: %s", counts(imp))
+		}
+	})
 	t.Run("dropping a layer drops its history", func(t *testing.T) {
 		if err := e.db.InTx(ctx, func(tx pgx.Tx) error { return postgis.DropLayer(ctx, tx, "parcels_h2") }); land.KindOf(err) != land.NotFound {
 			t.Fatalf("drop of a missing layer: %v", err)
