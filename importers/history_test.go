@@ -350,6 +350,10 @@ func TestHistoryThreeEffectiveDates(t *testing.T) {
 		if counts(imp) != "2020-01-01 +1 ~1 -0 =0" {
 			t.Fatalf("changes %s", counts(imp))
 		}
+		hs, err := e.db.FindLayerChanges(ctx, "parcels")
+		if err != nil || hs[len(hs)-1].Mode != "append" || hs[len(hs)-1].Changes.EffectiveDate != "2020-01-01" {
+			t.Fatalf("the append is not in the history: %+v %v", hs, err)
+		}
 		got := e.asOf(t, "parcels", date("2020-01-01"))
 		keys := []string{}
 		for k := range got {

@@ -190,22 +190,23 @@ func NoHistoryError(layer string) error {
 // what it changed.
 type HistoryEntry struct {
 	ImportID   int64              `json:"import_id"`
+	Mode       string             `json:"mode"` // history, or append (an upsert by code)
 	FinishedAt time.Time          `json:"finished_at"`
 	User       string             `json:"user"`
 	Files      []string           `json:"files"`
 	Changes    land.ImportChanges `json:"changes"`
 }
 
-// FindLayerChanges returns the successful history imports of a layer, in
-// the order they were made. Returns NotFound for an unknown layer.
+// FindLayerChanges returns the successful history imports of a layer
+// (appends into it included), in the order they were made. Returns NotFound for an unknown layer.
 func (db *DB) FindLayerChanges(ctx context.Context, name string) ([]HistoryEntry, error) {
 	if _, err := db.FindLayer(ctx, name); err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT id, finished_at, username,
+	rows, err := db.Pool.Query(ctx, `SELECT id, mode, finished_at, username,
 			coalesce((SELECT array_agg(f->>'name') FROM jsonb_array_elements(files) f), '{}'),
 			summary->'changes'
-		FROM tudi.imports WHERE layer = $1 AND mode = 'history' AND status = 'ok' AND summary ? 'changes'
+		FROM tudi.imports WHERE layer = $1 AND status = 'ok' AND summary ? 'changes'
 		ORDER BY id`, name)
 	if err != nil {
 		return nil, fmt.Errorf("FindLayerChanges(%q): %w", name, Err(err))
@@ -217,7 +218,7 @@ func (db *DB) FindLayerChanges(ctx context.Context, name string) ([]HistoryEntry
 			e       HistoryEntry
 			changes []byte
 		)
-		if err := rows.Scan(&e.ImportID, &e.FinishedAt, &e.User, &e.Files, &changes); err != nil {
+		if err := rows.Scan(&e.ImportID, &e.Mode, &e.FinishedAt, &e.User, &e.Files, &changes); err != nil {
 			return nil, fmt.Errorf("FindLayerChanges(%q): %w", name, err)
 		}
 		if err := json.Unmarshal(changes, &e.Changes); err != nil {
