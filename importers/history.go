@@ -87,9 +87,41 @@ type codeProblem struct{ what string }
 // returned apart from the error, so that the default mode of a new layer
 // can fall back to replace, saying why.
 func checkCodes(ctx context.Context, q postgis.Querier, fresh, file string, direct bool) (*codeProblem, error) {
-	var missing int64
-	var first *int64
-	if err := q.QueryRow(ctx, `SELECT count(*), min(id) FROM `+fresh+` WHERE code IS NULL OR code = ''`).Scan(&missing, &first); err != nil {
+	// One pass: the groups of codes that are missing or repeated, missing
+	// ones first.
+	rows, err := q.Query(ctx, `SELECT code, count(*), min(id), code IS NULL OR code = '' AS missing FROM `+fresh+`
+		GROUP BY code HAVING count(*) > 1 OR code IS NULL OR code = ''
+		ORDER BY missing DESC, count(*) DESC, code LIMIT 7`)
+	if err != nil {
+		return nil, fmt.Errorf("check codes: %w", postgis.Err(err))
+	}
+	var (
+		dups    []string
+		missing int64
+		first   *int64
+	)
+	for rows.Next() {
+		var (
+			code   *string
+			n, id  int64
+			nocode bool
+		)
+		if err := rows.Scan(&code, &n, &id, &nocode); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("check codes: %w", err)
+		}
+		switch {
+		case nocode:
+			missing += n
+			if first == nil || id < *first {
+				first = &id
+			}
+		case len(dups) < 5:
+			dups = append(dups, fmt.Sprintf("%q (%d times)", *code, n))
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("check codes: %w", postgis.Err(err))
 	}
 	if missing > 0 {
@@ -98,24 +130,6 @@ func checkCodes(ctx context.Context, q postgis.Querier, fresh, file string, dire
 			where = fmt.Sprintf(" (the first is record %d)", *first)
 		}
 		return &codeProblem{fmt.Sprintf("%s: %d feature(s) have no code%s", file, missing, where)}, nil
-	}
-	rows, err := q.Query(ctx, `SELECT code, count(*) FROM `+fresh+` GROUP BY code HAVING count(*) > 1 ORDER BY count(*) DESC, code LIMIT 5`)
-	if err != nil {
-		return nil, fmt.Errorf("check codes: %w", postgis.Err(err))
-	}
-	var dups []string
-	for rows.Next() {
-		var code string
-		var n int64
-		if err := rows.Scan(&code, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("check codes: %w", err)
-		}
-		dups = append(dups, fmt.Sprintf("%q (%d times)", code, n))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("check codes: %w", postgis.Err(err))
 	}
 	if len(dups) > 0 {
 		return &codeProblem{fmt.Sprintf("%s: duplicate code %s", file, strings.Join(dups, ", "))}, nil
