@@ -27,7 +27,7 @@ import (
 // itemsParams are the query parameters of the items resource; the field
 // names of the layer's kind are allowed too, as equality filters.
 var itemsParams = []string{"f", "limit", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang",
-	"filter-crs", "sortby", "properties", "cursor"}
+	"filter-crs", "sortby", "properties", "cursor", "as_of"}
 
 type sortKey struct {
 	p    property
@@ -60,7 +60,8 @@ type itemsQuery struct {
 	out        []property // properties emitted
 	withProps  bool       // emit the source attributes
 	cur        *cursor
-	unfiltered bool // no condition at all: numberMatched is the registry count
+	unfiltered bool       // no condition at all: numberMatched is the registry count
+	asOf       *time.Time // the layer's state on this date, from its history
 }
 
 func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*itemsQuery, error) {
@@ -180,7 +181,14 @@ func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*item
 	} else if q.Get("filter-lang") != "" || q.Get("filter-crs") != "" {
 		return nil, land.Errorf(land.Invalid, "filter-lang/filter-crs: given without filter")
 	}
-	iq.unfiltered = len(iq.where) == 0
+	if v, ok := q["as_of"]; ok {
+		d, err := postgis.ParseDate("as_of", v[0])
+		if err != nil {
+			return nil, err
+		}
+		iq.asOf = &d
+	}
+	iq.unfiltered = len(iq.where) == 0 && iq.asOf == nil
 	if v := q.Get("sortby"); v != "" {
 		for _, k := range splitList(v) {
 			desc := false
@@ -595,7 +603,11 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
-	table := postgis.Table(l.Name)
+	// The layer's table, or (as_of) its state on that date from its history.
+	table, err := postgis.LayerSource(ctx, tx, l.Name, l.Kind, iq.asOf)
+	if err != nil {
+		return err
+	}
 	matched := l.FeatureCount
 	if !iq.unfiltered {
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+table+" t WHERE "+iq.whereSQL(), iq.args.v...).Scan(&matched); err != nil {

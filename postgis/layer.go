@@ -216,7 +216,7 @@ func prefixed(prefix, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-// DropLayer removes a layer's table and registry entry in tx.
+// DropLayer removes a layer's table, its history and registry entry in tx.
 func DropLayer(ctx context.Context, tx pgx.Tx, name string) error {
 	tag, err := tx.Exec(ctx, `DELETE FROM tudi.layers WHERE name = $1`, name)
 	if err != nil {
@@ -225,7 +225,7 @@ func DropLayer(ctx context.Context, tx pgx.Tx, name string) error {
 	if tag.RowsAffected() == 0 {
 		return land.Errorf(land.NotFound, "layer %q not found", name)
 	}
-	if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+Table(name)); err != nil {
+	if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+Table(name)+", "+HistoryTable(name)); err != nil {
 		return fmt.Errorf("DropLayer(%q): %w", name, Err(err))
 	}
 	return nil

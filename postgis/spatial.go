@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"tudi/geo"
 	"tudi/land"
@@ -49,6 +50,9 @@ type IdentifyOptions struct {
 	ToleranceM float64 // for points and lines, in metres
 	Limit      int     // per layer
 	Geometry   bool    // return each feature's geometry
+	// AsOf, when set, asks the layers' state on that date, from their
+	// history (every layer must keep one: see HistoryLayers).
+	AsOf *time.Time
 }
 
 // Identify returns the features of layers at a point: polygons that contain
@@ -70,13 +74,17 @@ func (db *DB) Identify(ctx context.Context, layers []*land.Layer, o IdentifyOpti
 	// for points and lines.
 	var parts []string
 	for _, l := range layers {
+		src := Table(l.Name)
+		if o.AsOf != nil {
+			src = AsOfTable(l.Name, l.Kind, *o.AsOf)
+		}
 		args = append(args, l.Name)
 		parts = append(parts, fmt.Sprintf(`(SELECT $%d::text, %s, %s
 	FROM %s t, p
 	WHERE ST_DWithin(t.geom, p.g, $3::double precision / 55660.0)
 	  AND CASE WHEN ST_Dimension(t.geom) = 2 THEN ST_Intersects(t.geom, p.g)
 	           ELSE ST_DWithin(t.geom::geography, p.g::geography, $3::double precision) END
-	ORDER BY t.area_m2 NULLS LAST, t.id LIMIT $4)`, len(args), hitColumns(l.Kind), geomCol, Table(l.Name)))
+	ORDER BY t.area_m2 NULLS LAST, t.id LIMIT $4)`, len(args), hitColumns(l.Kind), geomCol, src))
 	}
 	q := `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1::double precision, $2::double precision), 4490) AS g) ` +
 		strings.Join(parts, "\nUNION ALL\n")

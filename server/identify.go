@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -89,13 +90,14 @@ func floatParam(r *http.Request, name string, required bool) (float64, bool, err
 // [&layers=a,b][&crs=][&tolerance=metres | &zoom=z][&geometry=false].
 // Polygons must contain the point; points and lines count within the
 // tolerance: 5 m by default, or 5 screen pixels at the map zoom given.
+// as_of=YYYY-MM-DD answers from the layers' history for that date.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	for k := range q {
 		switch k {
-		case "lon", "lat", "layers", "crs", "tolerance", "zoom", "geometry":
+		case "lon", "lat", "layers", "crs", "tolerance", "zoom", "geometry", "as_of":
 		default:
-			return land.Errorf(land.Invalid, "unknown query parameter %q (allowed: lon, lat, layers, crs, tolerance, zoom, geometry)", k)
+			return land.Errorf(land.Invalid, "unknown query parameter %q (allowed: lon, lat, layers, crs, tolerance, zoom, geometry, as_of)", k)
 		}
 	}
 	x, _, err := floatParam(r, "lon", true)
@@ -144,8 +146,20 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var asOf *time.Time
+	if v, ok := q["as_of"]; ok {
+		d, err := postgis.ParseDate("as_of", v[0])
+		if err != nil {
+			return err
+		}
+		// Named layers must keep history; of all layers, those that do.
+		if layers, err = s.db.HistoryLayers(r.Context(), layers, len(names) > 0); err != nil {
+			return err
+		}
+		asOf = &d
+	}
 	withGeom := q.Get("geometry") != "false"
-	hits, err := s.db.Identify(r.Context(), layers, postgis.IdentifyOptions{Lon: lon, Lat: lat, ToleranceM: tol, Limit: identifyLimit, Geometry: withGeom})
+	hits, err := s.db.Identify(r.Context(), layers, postgis.IdentifyOptions{Lon: lon, Lat: lat, ToleranceM: tol, Limit: identifyLimit, Geometry: withGeom, AsOf: asOf})
 	if err != nil {
 		return fmt.Errorf("identify at %g,%g: %w", lon, lat, err)
 	}

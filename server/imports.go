@@ -181,6 +181,15 @@ func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool
 			return land.Errorf(land.Invalid, "srid=%q: want an EPSG code", v)
 		}
 		req.SRID = n
+	case "as_of":
+		if v == "" {
+			return nil
+		}
+		d, err := postgis.ParseDate("as_of", v)
+		if err != nil {
+			return err
+		}
+		req.AsOf = d
 	case "map":
 		k, src, ok := strings.Cut(v, "=")
 		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(src) == "" {
@@ -188,7 +197,7 @@ func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool
 		}
 		req.Map[strings.TrimSpace(k)] = strings.TrimSpace(src)
 	default:
-		return land.Errorf(land.Invalid, "unknown form field %q (allowed: file, layer, kind, mode, encoding, srid, map, source_layer, title)", name)
+		return land.Errorf(land.Invalid, "unknown form field %q (allowed: file, layer, kind, mode, as_of, encoding, srid, map, source_layer, title)", name)
 	}
 	return nil
 }

@@ -164,6 +164,8 @@ func (s *Server) routes() chi.Router {
 	s.reports.Mount(r, s.handle)
 	r.Get("/api/identify", s.handle(s.identify))
 	r.Post("/api/query", s.handle(s.query))
+	r.Get("/api/layers/{name}/history", s.handle(s.layerHistory))
+	r.Get("/api/layers/{name}/diff", s.handle(s.layerDiff))
 	r.Route("/api/imports", func(r chi.Router) {
 		r.Get("/", s.handle(s.listImports))
 		r.Get("/{id}", s.handle(s.getImport))

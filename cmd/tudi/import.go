@@ -47,7 +47,15 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	addDBFlags(fs, &cfg.DB, env)
 	fs.StringVar(&r.Layer, "layer", "", "target layer name (required): lower-case letters, digits and _")
 	kind := fs.String("kind", "", "kind of a new layer: parcels, farmland, renewal_units, idle_land, boundaries or generic (default: the existing layer's, else from the layer name, else generic)")
-	fs.StringVar(&r.Mode, "mode", "replace", "replace the layer's features, or append to them")
+	fs.StringVar(&r.Mode, "mode", "", "history (keep every past state, compared by code), replace or append (default: history for a kind with a code when the layer is new or keeps history, else replace)")
+	fs.Func("as-of", "history mode: the date the file's state takes effect, YYYY-MM-DD (default: today); not before the layer's latest", func(s string) error {
+		d, err := postgis.ParseDate("--as-of", s)
+		if err != nil {
+			return err
+		}
+		r.AsOf = d
+		return nil
+	})
 	fs.StringVar(&r.Encoding, "encoding", "", "text encoding of the .dbf, e.g. GBK, GB18030, UTF-8, Big5 (default: .cpg, DBF language driver, else detected)")
 	fs.IntVar(&r.SRID, "srid", 0, "EPSG code of the source coordinates (default: from the .prj or the file, else guessed)")
 	fs.Func("map", "FIELD=SOURCE: read canonical FIELD from source field SOURCE (repeatable)", func(s string) error {
@@ -136,6 +144,10 @@ func printImport(w io.Writer, imp *land.Import) {
 		group(s.Loaded), imp.Layer, imp.Kind, float64(imp.DurationMS)/1000, imp.ID)
 	fmt.Fprintf(w, "  read %s, loaded %s, repaired %s, rejected %s, null shapes %s, warnings %s\n",
 		group(s.Read), group(s.Loaded), group(s.Repaired), group(s.Rejected), group(s.NullShapes), group(s.Warnings))
+	if c := s.Changes; c != nil {
+		fmt.Fprintf(w, "  history as of %s: added %s, changed %s, removed %s, unchanged %s\n",
+			c.EffectiveDate, group(c.Added), group(c.Changed), group(c.Removed), group(c.Unchanged))
+	}
 	fmt.Fprintf(w, "  text encoding %s (%s); coordinates EPSG:%d (%s), stored in EPSG:4490\n",
 		orDash(s.Encoding), orDash(s.EncodingSource), s.SRID, orDash(s.SRIDSource))
 	if m, ok := imp.Extra["mapping"].(map[string]string); ok && len(m) > 0 {

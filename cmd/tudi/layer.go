@@ -13,6 +13,7 @@ import (
 const layerUsage = `Usage:
   tudi layer rm NAME
   tudi layer rename OLD NEW
+  tudi layer history NAME | tudi layer diff NAME --from DATE [--to DATE]   (tudi layer history -h)
 
 rm deletes a layer with its table, its generalised and pre-rendered tiles;
 rename gives it a new name, with its tile data, import history and the
@@ -22,13 +23,16 @@ layer is kept.
 `
 
 func layerCommand(ctx context.Context, args []string, env Env, log *slog.Logger) error {
+	if len(args) > 0 && (args[0] == "history" || args[0] == "diff") {
+		return layerHistoryCommand(ctx, args, env, log)
+	}
 	if len(args) == 0 || (args[0] != "rm" && args[0] != "rename") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			fmt.Fprint(env.Stdout, layerUsage)
 			return nil
 		}
 		fmt.Fprint(env.Stderr, layerUsage)
-		return land.Errorf(land.Invalid, "layer needs a subcommand: rm or rename")
+		return land.Errorf(land.Invalid, "layer needs a subcommand: rm, rename, history or diff")
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("layer "+sub, flag.ContinueOnError)

@@ -53,7 +53,7 @@ Commands:
   targets   load or list the reports' yearly targets (targets import|list)
   migrate   apply database migrations
   token     create, list and revoke API tokens with roles (token create|list|revoke)
-  layer     delete or rename a layer (layer rm|rename)
+  layer     delete or rename a layer, list its history and what changed (layer rm|rename|history|diff)
   sample    write the synthetic sample district as files
 
 Every command that needs the database uses --db / DATABASE_URL, or else the
