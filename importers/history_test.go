@@ -423,3 +423,28 @@ func TestHistoryThreeEffectiveDates(t *testing.T) {
 		}
 	})
 }
+
+func TestHistoryFollowsARename(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	dir := t.TempDir()
+	f1 := mustParcels(t, dir, "a.geojson", []parcel{{code: "A", landuse: "0101", x: 113.30, y: 23.10}})
+	f2 := mustParcels(t, dir, "b.geojson", []parcel{{code: "A", landuse: "0702", x: 113.30, y: 23.10}})
+	e.MustImport(t, Request{Layer: "old", Kind: land.Parcels, AsOf: date("2016-01-01"), Files: []string{f1}})
+	e.MustImport(t, Request{Layer: "old", Kind: land.Parcels, AsOf: date("2017-01-01"), Files: []string{f2}})
+	if _, err := e.db.RenameLayer(ctx, "old", "new"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.asOf(t, "new", date("2016-06-30")); got["A"] == "" || !strings.HasPrefix(got["A"], "0101|") {
+		t.Errorf("as of 2016-06-30 under the new name: %v, want A with 0101", got)
+	}
+	var old bool
+	if err := e.db.Pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, postgis.HistoryTable("old")).Scan(&old); err != nil || old {
+		t.Errorf("history table under the old name still there (%v, %v)", old, err)
+	}
+	// The next history import under the new name extends the moved history.
+	imp := e.MustImport(t, Request{Layer: "new", AsOf: date("2018-01-01"), Files: []string{f1}})
+	if c := imp.Summary.Changes; c == nil || c.Changed != 1 {
+		t.Errorf("import after the rename: %+v", imp.Summary.Changes)
+	}
+}

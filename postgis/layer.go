@@ -385,6 +385,9 @@ func (db *DB) RenameLayer(ctx context.Context, oldName, newName string) (*land.L
 		if err := renameTable(ctx, tx, oldName, newName); err != nil {
 			return err
 		}
+		if err := renameHistory(ctx, tx, oldName, newName); err != nil {
+			return err
+		}
 		out, err = scanLayer(tx.QueryRow(ctx, `UPDATE tudi.layers SET name = $2, updated_at = now(),
 			version = greatest($3::bigint, coalesce((SELECT version FROM tudi.retired_layers WHERE name = $2), 0)) + 1
 			WHERE name = $1 RETURNING `+layerColumns, oldName, newName, v))
@@ -452,6 +455,29 @@ func renameTable(ctx context.Context, tx pgx.Tx, oldName, newName string) error 
 		if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER INDEX %s RENAME TO %s",
 			pgx.Identifier{LayerSchema, i}.Sanitize(), Ident(newName+"_"+suffix))); err != nil {
 			return fmt.Errorf("rename index %q of layer %q: %w", i, oldName, Err(err))
+		}
+	}
+	return nil
+}
+
+// renameHistory renames a layer's history table (history."<layer>") and
+// its indexes, if it keeps history; tudi.layer_history follows the
+// registry's rename by its foreign key.
+func renameHistory(ctx context.Context, tx pgx.Tx, oldName, newName string) error {
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, HistoryTable(oldName)).Scan(&exists); err != nil {
+		return fmt.Errorf("history of layer %q: %w", oldName, Err(err))
+	}
+	if !exists {
+		return nil
+	}
+	stmts := []string{`ALTER TABLE ` + HistoryTable(oldName) + ` RENAME TO ` + Ident(newName)}
+	for _, suffix := range []string{"_id_idx", "_code_idx", "_geom_idx"} {
+		stmts = append(stmts, `ALTER INDEX IF EXISTS `+pgx.Identifier{HistorySchema, oldName + suffix}.Sanitize()+` RENAME TO `+Ident(newName+suffix))
+	}
+	for _, q := range stmts {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("rename history of layer %q: %w", oldName, Err(err))
 		}
 	}
 	return nil
