@@ -21,8 +21,8 @@ import (
 // columns, a WKT column, or the feature of another layer with the row's
 // code.
 type ledgerGeom struct {
-	lon, lat, wkt, code int          // key indexes, -1 when unused
-	joined             []orb.Geometry // per data row, for a join
+	lon, lat, wkt, code int            // key indexes, -1 when unused
+	joined              []orb.Geometry // per data row, for a join
 }
 
 // Header names that hold coordinates, compared without regard to case and

@@ -34,10 +34,10 @@ var chineseHeaders = map[land.Kind]map[string][]string{
 		"contributed_area_m2": {"贡献用地", "贡献面积"},
 	},
 	land.IdleLand: {
-		"code":       {"地块编号", "宗地编号"},
-		"cause":      {"原因"},
-		"digested":   {"消化"},
-		"kind":       {"闲置类型"},
+		"code":          {"地块编号", "宗地编号"},
+		"cause":         {"原因"},
+		"digested":      {"消化"},
+		"kind":          {"闲置类型"},
 		"disposed_date": {"处置完成日期"},
 	},
 	land.Boundaries: {

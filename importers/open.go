@@ -34,6 +34,8 @@ func (im *Importer) openSource(ctx context.Context, req Request, tmp string, inf
 			main = append(main, f)
 		case ".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml":
 			// siblings of a .shp
+		case ".xls", ".et":
+			return nil, land.Errorf(land.Invalid, "%s: an old binary spreadsheet (unsupported): save it as .xlsx or .csv", filepath.Base(f))
 		default:
 			return nil, land.Errorf(land.Invalid, "%s: unsupported file type (use .shp, .zip, .geojson, .json, .gpkg, .xlsx or .csv)", filepath.Base(f))
 		}
