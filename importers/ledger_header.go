@@ -211,18 +211,21 @@ func findHeader(g *grid) (ledgerHeader, error) {
 	h := ledgerHeader{top: top, bottom: bottom, names: make([]string, width)}
 	used := map[string]int{}
 	for c := range width {
-		name, parent := "", ""
+		name, parent, at := "", "", -1
 		for r := bottom; r >= top; r-- {
 			s := headerName(g.filled(r, c))
 			if s == "" {
 				continue
 			}
 			if name == "" {
-				name = s
+				name, at = s, r
 			} else if s != name {
 				parent = s
 				break
 			}
+		}
+		if parent == "" && at > top {
+			parent = g.groupAbove(top, at, c)
 		}
 		if name == "" {
 			hasData := false
@@ -251,6 +254,27 @@ func findHeader(g *grid) (ledgerHeader, error) {
 		h.names[c] = name
 	}
 	return h, nil
+}
+
+// groupAbove finds the group heading over column c when a CSV export left
+// it only in the group's first column: the nearest heading to the left in
+// a row above row at, if that heading's own column has names under it.
+func (g *grid) groupAbove(top, at, c int) string {
+	for r := at - 1; r >= top; r-- {
+		k := c
+		for k >= 0 && g.filled(r, k) == "" {
+			k--
+		}
+		if k < 0 {
+			continue
+		}
+		for rr := r + 1; rr <= at; rr++ {
+			if g.filled(rr, k) != "" {
+				return headerName(g.filled(r, k))
+			}
+		}
+	}
+	return ""
 }
 
 // headerName tidies a header cell: line breaks and runs of spaces inside it
