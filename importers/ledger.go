@@ -33,6 +33,16 @@ type LedgerOptions struct {
 	Lenient bool
 }
 
+// onlyForLedgers refuses ledger settings for another kind of file.
+func (o LedgerOptions) onlyForLedgers(file string) error {
+	for _, f := range []struct{ flag, v string }{{"--sheet", o.Sheet}, {"--lon", o.Lon}, {"--lat", o.Lat}, {"--wkt", o.WKT}, {"--geometry-from", o.GeometryFrom}} {
+		if f.v != "" {
+			return land.Errorf(land.Invalid, "%s: %s applies to ledgers (.xlsx, .csv) only", filepath.Base(file), f.flag)
+		}
+	}
+	return nil
+}
+
 // isLedger reports whether a file is a ledger, by its extension.
 func isLedger(path string) bool {
 	switch strings.ToLower(filepath.Ext(path)) {

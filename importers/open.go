@@ -59,6 +59,9 @@ func (im *Importer) openSource(ctx context.Context, req Request, tmp string, inf
 	if isLedger(p) {
 		return im.openLedger(ctx, p, req, info)
 	}
+	if err := req.Ledger.onlyForLedgers(p); err != nil {
+		return nil, err
+	}
 	if strings.EqualFold(filepath.Ext(p), ".zip") {
 		inner, err := unzip(p, req.SourceLayer, tmp, im.maxUnzipped)
 		if err != nil {
