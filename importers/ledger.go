@@ -292,10 +292,6 @@ func readXLSX(path, sheet string) (*ledgerSheet, error) {
 	if err != nil {
 		return nil, land.Errorf(land.Invalid, "%s: sheet %s: %v", name, sheet, err)
 	}
-	shown, err := f.GetRows(sheet)
-	if err != nil {
-		return nil, land.Errorf(land.Invalid, "%s: sheet %s: %v", name, sheet, err)
-	}
 	date1904 := false
 	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
 		date1904 = *p.Date1904
@@ -305,11 +301,7 @@ func readXLSX(path, sheet string) (*ledgerSheet, error) {
 	for r, row := range raw {
 		cells := make([]ledgerCell, len(row))
 		for c, s := range row {
-			text := s
-			if r < len(shown) && c < len(shown[r]) {
-				text = shown[r][c]
-			}
-			cells[c] = ledgerCell{text: text}
+			cells[c] = ledgerCell{text: s}
 			if strings.TrimSpace(s) == "" {
 				continue
 			}
