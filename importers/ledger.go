@@ -305,6 +305,13 @@ func readXLSX(path, sheet string) (*ledgerSheet, error) {
 			if strings.TrimSpace(s) == "" {
 				continue
 			}
+			// Only what reads as a number needs the cell's type and style
+			// (a lookup each): text that does not is text.
+			x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil {
+				cells[c].value = strings.TrimSpace(s)
+				continue
+			}
 			axis, _ := excelize.CoordinatesToCellName(c+1, r+1)
 			typ, _ := f.GetCellType(sheet, axis)
 			switch typ {
@@ -313,11 +320,6 @@ func readXLSX(path, sheet string) (*ledgerSheet, error) {
 				continue
 			case excelize.CellTypeUnset, excelize.CellTypeNumber:
 			default:
-				cells[c].value = strings.TrimSpace(s)
-				continue
-			}
-			x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil {
 				cells[c].value = strings.TrimSpace(s)
 				continue
 			}
