@@ -308,8 +308,8 @@ func columnLetter(c int) string {
 	return string(b)
 }
 
-// footerRow reports whether a data row is a total or a signature line
-// (合计, 总计, 小计, 填表人…) rather than a record.
+// footerRow reports whether a data row is a total, a signature or a note
+// line (合计, 总计, 小计, 填表人…, 说明：…) rather than a record.
 func footerRow(cells []string) bool {
 	for _, s := range cells {
 		s = strings.TrimSpace(s)
@@ -322,7 +322,7 @@ func footerRow(cells []string) bool {
 			}
 			return r
 		}, s)
-		for _, p := range []string{"合计", "总计", "小计", "累计", "填表人", "填报人", "制表人", "审核人", "负责人", "制表", "填表"} {
+		for _, p := range []string{"合计", "总计", "小计", "累计", "填表人", "填报人", "制表人", "审核人", "负责人", "制表", "填表", "说明：", "说明:", "注：", "注:", "备注："} {
 			if strings.HasPrefix(s, p) {
 				return true
 			}

@@ -61,6 +61,18 @@ func TestFindHeader(t *testing.T) {
 			}
 		})
 	}
+	t.Run("total, signature and note lines are not records", func(t *testing.T) {
+		for _, row := range [][]string{{"合计", "", "12"}, {"", "小 计", "3"}, {"填表人：张三", "", "审核人：李四"}, {"说明：面积单位为亩"}, {"注:1.…"}} {
+			if !footerRow(row) {
+				t.Errorf("%q taken for a record", row)
+			}
+		}
+		for _, row := range [][]string{{"1", "合计"}, {"", "GX-1"}, {"注册地块"}} {
+			if footerRow(row) {
+				t.Errorf("%q taken for a footer", row)
+			}
+		}
+	})
 	t.Run("a sheet of numbers has no header", func(t *testing.T) {
 		if _, err := findHeader(csvGrid(t, "1,2\n3,4\n")); err == nil || !strings.Contains(err.Error(), "no header row") {
 			t.Errorf("error %v", err)
