@@ -9,17 +9,23 @@ import (
 )
 
 // FuzzLedgerCSV feeds arbitrary text to the CSV reader, the header
-// detection and the value parsing of ledgers: none may panic, the header
-// block lies within the sheet, column names are unique, and numbers are
-// finite. The seeds in testdata/fuzz/FuzzLedgerCSV run with every go test.
+// detection (with merged ranges, as a workbook has them, made from the
+// bytes of merges: four per range) and the value parsing of ledgers: none
+// may panic, the header block lies within the sheet, column names are
+// unique, and numbers are finite. The seeds in testdata/fuzz/FuzzLedgerCSV
+// run with every go test.
 func FuzzLedgerCSV(f *testing.F) {
-	f.Add([]byte("序号,名称,日期\n1,甲,2023-05-01\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Add([]byte("序号,名称,日期\n1,甲,2023-05-01\n"), []byte{})
+	f.Fuzz(func(t *testing.T, data, merges []byte) {
 		sh, err := parseCSV(data)
 		if err != nil {
 			return
 		}
 		g := &grid{}
+		for i := 0; i+3 < len(merges) && i < 64; i += 4 {
+			r0, c0, r1, c1 := int(merges[i]%40), int(merges[i+1]%20), int(merges[i+2]%40), int(merges[i+3]%20)
+			g.merges = append(g.merges, cellRange{min(r0, r1), min(c0, c1), max(r0, r1), max(c0, c1)})
+		}
 		for _, r := range sh.rows {
 			var cells []string
 			for _, c := range r {
