@@ -85,13 +85,17 @@ type ledger struct {
 }
 
 // openLedger reads an .xlsx or .csv ledger and finds its header.
-func (im *Importer) openLedger(ctx context.Context, path string, req Request, info *sourceInfo) (*ledger, error) {
+func (im *Importer) openLedger(ctx context.Context, path string, req Request, info *sourceInfo) (l *ledger, err error) {
 	name := filepath.Base(path)
+	// A sheet shaped in a way not foreseen (or a library's panic on a
+	// broken workbook) is the file's fault, named as such.
+	defer func() {
+		if p := recover(); p != nil {
+			l, err = nil, land.Errorf(land.Invalid, "%s: cannot be read (%v)", name, p)
+		}
+	}()
 	info.File = name
-	var (
-		sh  *ledgerSheet
-		err error
-	)
+	var sh *ledgerSheet
 	if strings.EqualFold(filepath.Ext(path), ".csv") {
 		info.Format = "csv"
 		if req.Ledger.Sheet != "" {
@@ -122,7 +126,7 @@ func (im *Importer) openLedger(ctx context.Context, path string, req Request, in
 	if err != nil {
 		return nil, ledgerError(name, where, err)
 	}
-	l := &ledger{file: name, sheet: sh, lenient: req.Ledger.Lenient}
+	l = &ledger{file: name, sheet: sh, lenient: req.Ledger.Lenient}
 	for c, n := range h.names {
 		if n == "" {
 			continue

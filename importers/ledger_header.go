@@ -160,8 +160,10 @@ func findHeader(g *grid) (ledgerHeader, error) {
 	for {
 		grown := false
 		for _, m := range g.merges {
-			if m.r0 >= top && m.r0 <= bottom && m.r1 > bottom && m.r1 < top+headerScan {
-				bottom, grown = m.r1, true
+			// A merged range may reach below the last row with text.
+			end := min(m.r1, len(g.rows)-1, top+headerScan-1)
+			if m.r0 >= top && m.r0 <= bottom && end > bottom {
+				bottom, grown = end, true
 			}
 		}
 		if grown {
