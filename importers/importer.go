@@ -65,6 +65,8 @@ type Request struct {
 	// Names, when set, are the names to record for Files (uploads are
 	// stored under temporary names); same length as Files.
 	Names []string
+	// Ledger holds the settings of an .xlsx or .csv ledger.
+	Ledger LedgerOptions
 	// Progress, when not nil, is called now and then with the features read
 	// so far and the total when known (0 otherwise).
 	Progress func(read, total int64)

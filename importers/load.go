@@ -117,6 +117,9 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	}
 
 	// Peek at the first feature: it settles the CRS when the file is silent.
+	if l, ok := src.(*ledger); ok {
+		m.bad = l.badMapped
+	}
 	rd := &reader{ctx: ctx, src: src, m: m, info: info, probs: &problems{max: im.maxProblems}, progress: req.Progress}
 	if err := rd.peek(); err != nil {
 		return err
@@ -384,6 +387,9 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		s.Changes = &plan.changes
 	}
 	imp.Extra = map[string]any{"format": info.Format, "source": info.File, "mapping": m.sources(fields), "layer_version": l.Version}
+	for k, v := range info.Extra {
+		imp.Extra[k] = v
+	}
 	imp.FinishedAt = time.Now().UTC()
 	imp.DurationMS = imp.FinishedAt.Sub(imp.StartedAt).Milliseconds()
 	if err := postgis.CreateImport(ctx, tx, imp); err != nil {
@@ -932,6 +938,9 @@ func (r *reader) run(ctx context.Context, out chan<- [][]any, mu *sync.Mutex) er
 		mu.Lock()
 		row := r.row(f)
 		mu.Unlock()
+		if r.err != nil {
+			return r.err // a strict source's bad value
+		}
 		if row == nil {
 			continue // rejected already, in direct mode
 		}
@@ -951,6 +960,10 @@ func (r *reader) run(ctx context.Context, out chan<- [][]any, mu *sync.Mutex) er
 // (EWKB), reject reason.
 func (r *reader) row(f *feature) []any {
 	r.m.mapFeature(f, r.info.File)
+	if r.info.strict && len(f.Problems) > 0 {
+		r.err = land.Errorf(land.Invalid, "%s: %s (correct it, or import with --lenient to keep such values only in props)", r.info.File, f.Problems[0].Reason)
+		return nil
+	}
 	for _, p := range f.Problems {
 		r.probs.add(p)
 	}

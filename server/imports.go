@@ -190,6 +190,8 @@ func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool
 			return err
 		}
 		req.AsOf = d
+	case "sheet", "lon", "lat", "wkt", "geometry_from", "lenient":
+		return ledgerField(name, v, &req.Ledger)
 	case "map":
 		k, src, ok := strings.Cut(v, "=")
 		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(src) == "" {
@@ -197,7 +199,7 @@ func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool
 		}
 		req.Map[strings.TrimSpace(k)] = strings.TrimSpace(src)
 	default:
-		return land.Errorf(land.Invalid, "unknown form field %q (allowed: file, layer, kind, mode, as_of, encoding, srid, map, source_layer, title)", name)
+		return land.Errorf(land.Invalid, "unknown form field %q (allowed: file, layer, kind, mode, as_of, encoding, srid, map, source_layer, title, sheet, lon, lat, wkt, geometry_from, lenient)", name)
 	}
 	return nil
 }

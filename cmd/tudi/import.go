@@ -26,10 +26,11 @@ type ImportConfig struct {
 const importUsage = `Usage: tudi import --layer NAME [flags] FILE…
 
 Imports a shapefile (.shp with its .dbf/.shx/.prj/.cpg, or a .zip holding
-one), a GeoJSON file (.geojson/.json, also newline-delimited) or a
-GeoPackage (.gpkg) into a layer, all or nothing: on any error the layer stays
-as it was. Text encoding and coordinate system are detected (.cpg, the DBF
-language driver, .prj) unless given.
+one), a GeoJSON file (.geojson/.json, also newline-delimited), a
+GeoPackage (.gpkg) or a ledger (.xlsx or .csv, one row per record) into a
+layer, all or nothing: on any error the layer stays as it was. Text encoding
+and coordinate system are detected (.cpg, the DBF language driver, .prj)
+unless given.
 
 Flags:
 `
@@ -70,6 +71,12 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	fs.StringVar(&r.SourceLayer, "source-layer", "", "the layer to read from a GeoPackage, or a zip holding several")
 	fs.StringVar(&r.User, "user", currentUser(env), "who imports, for the history (env TUDI_USER)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the summary as JSON")
+	fs.StringVar(&r.Ledger.Sheet, "sheet", "", "ledger .xlsx: the sheet to read (default: the first)")
+	fs.StringVar(&r.Ledger.Lon, "lon", "", "ledger: the column of longitudes or eastings (default: detected, e.g. 经度, lon, x)")
+	fs.StringVar(&r.Ledger.Lat, "lat", "", "ledger: the column of latitudes or northings (default: detected, e.g. 纬度, lat, y)")
+	fs.StringVar(&r.Ledger.WKT, "wkt", "", "ledger: a column of WKT geometries")
+	fs.StringVar(&r.Ledger.GeometryFrom, "geometry-from", "", "ledger: LAYER:FIELD=COLUMN, the geometry of LAYER's feature whose FIELD equals the row's COLUMN (e.g. parcels:code=DKBH)")
+	fs.BoolVar(&r.Ledger.Lenient, "lenient", false, "ledger: keep values that cannot be read only in props (counted as warnings) instead of failing")
 	// Files may come before, between or after the flags.
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -89,7 +96,7 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		return err
 	}
 	if len(r.Files) == 0 {
-		return land.Errorf(land.Invalid, "no file to import: give a .shp, .zip, .geojson, .json or .gpkg")
+		return land.Errorf(land.Invalid, "no file to import: give a .shp, .zip, .geojson, .json, .gpkg, .xlsx or .csv")
 	}
 	if *kind != "" {
 		if _, err := land.ParseKind(*kind); err != nil {

@@ -47,7 +47,7 @@ Usage: tudi <command> [flags]
 
 Commands:
   serve     serve the web map, tiles, OGC API Features, queries, imports and reports
-  import    import files (.shp, .zip, .geojson, .json, .gpkg) into a layer
+  import    import files (.shp, .zip, .geojson, .json, .gpkg, .xlsx, .csv) into a layer
   report    compute a report (land-supply, farmland-occupation, idle-land, renewal-progress, land-use-summary)
   tiles     seed the tile cache or export tiles (tiles seed|export)
   targets   load or list the reports' yearly targets (targets import|list)
