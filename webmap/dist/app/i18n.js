@@ -85,7 +85,7 @@ export const STRINGS = {
   'reports.none': ['暂无可用报表', 'No reports available'],
   'reports.default': ['默认', 'Default'],
   'import.heading': ['数据导入', 'Import data'],
-  'import.drop': ['拖放 Shapefile（.shp/.dbf/.shx/.prj/.cpg 或 .zip）、GeoJSON、GeoPackage 文件到此处', 'Drop a shapefile (.shp/.dbf/.shx/.prj/.cpg or a .zip), GeoJSON or GeoPackage here'],
+  'import.drop': ['拖放 Shapefile（.shp/.dbf/.shx/.prj/.cpg 或 .zip）、GeoJSON、GeoPackage 或台账（.xlsx/.csv）文件到此处', 'Drop a shapefile (.shp/.dbf/.shx/.prj/.cpg or a .zip), GeoJSON, GeoPackage or a ledger (.xlsx/.csv) here'],
   'import.orclick': ['或点击选择文件', 'or click to choose files'],
   'import.layer': ['图层名', 'Layer'],
   'import.kind': ['类型', 'Kind'],

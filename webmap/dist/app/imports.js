@@ -77,7 +77,7 @@ export function initImports(app) {
   function addFiles(list) {
     files = [...list];
     if (!layerInput.value && files.length) {
-      const main = files.find((f) => /\.(shp|zip|geojson|json|gpkg)$/i.test(f.name)) || files[0];
+      const main = files.find((f) => /\.(shp|zip|geojson|json|gpkg|xlsx|csv)$/i.test(f.name)) || files[0];
       layerInput.value = guessLayer(main.name);
       if (!kindSel.value && kinds().includes(layerInput.value)) kindSel.value = layerInput.value;
     }
