@@ -268,4 +268,43 @@ func TestLayerHistoryEndToEnd(t *testing.T) {
 			t.Fatalf("upload: %d %+v %v", resp.StatusCode, imp, err)
 		}
 	})
+	t.Run("a report as of a date reads the layer's state on that date", func(t *testing.T) {
+		report := func(asOf string) string {
+			t.Helper()
+			code, out, errs := run("report", "land-use-summary", "--layer", "parcels=hist_parcels", "--group", "class", "--as-of", asOf, "--format", "json")
+			if code != 0 {
+				t.Fatalf("report as of %s: exit %d\n%s", asOf, code, errs)
+			}
+			var res struct {
+				Rows []struct {
+					Class   string `json:"class_code"`
+					Parcels int    `json:"parcels"`
+				}
+				Notes []string
+			}
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			var got []string
+			for _, r := range res.Rows {
+				got = append(got, fmt.Sprintf("%s:%d", r.Class, r.Parcels))
+			}
+			return strings.Join(got, " ") + " | " + strings.Join(res.Notes, "; ")
+		}
+		for asOf, want := range map[string]string{
+			"2016-06-30": "01:1 02:1 03:1 | ",
+			"2017-12-31": "01:1 07:2 | ",
+			"2015-12-31": ` | layer "hist_parcels"'s history begins on 2016-01-01: as of 2015-12-31 it is empty`,
+		} {
+			if got := report(asOf); got != want {
+				t.Errorf("as of %s: %q, want %q", asOf, got, want)
+			}
+		}
+		// Grouped by sub-district, the sample's boundaries (history from
+		// today) stand in for the past with their earliest state.
+		code, out, errs := run("report", "land-use-summary", "--group", "street", "--as-of", "2016-06-30", "--format", "json")
+		if code != 0 || !strings.Contains(out, `its boundaries of that date are used for 2016-06-30`) || strings.Contains(out, "未划分") {
+			t.Errorf("grouped by street as of 2016-06-30: exit %d\n%.600s\n%s", code, out, errs)
+		}
+	})
 }
