@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -18,17 +19,102 @@ import (
 	"tudi/postgis"
 )
 
-// Limits of identify and query.
+// Fixed bounds of identify and query parameters.
 const (
 	identifyDefaultToleranceM = 5   // metres around a click for points and lines
 	identifyMaxToleranceM     = 500 // metres
-	identifyLimit             = 50  // features per layer
-	queryMaxBody              = 4 << 20
-	queryMaxVertices          = 50000 // of the posted geometry
 	queryMaxDistanceM         = 50000
 	queryDefaultLimit         = 1000 // features listed per layer
-	queryMaxLimit             = 10000
 )
+
+// Limits bound what one identify or query request may cost: the layers it
+// names, the features, vertices and bytes it returns, the query shape it
+// posts, the time its SQL may run and how many expensive requests a client
+// may have running at once. Zero fields take the defaults of
+// DefaultLimits.
+type Limits struct {
+	// MaxLayers is the number of distinct layers one request may name
+	// (repeated names count once).
+	MaxLayers int
+	// IdentifyMaxFeatures is the number of features identify returns per layer.
+	IdentifyMaxFeatures int
+	// QueryMaxFeatures is the largest limit (features listed per layer) a
+	// query may ask for.
+	QueryMaxFeatures int
+	// MaxFeatureVertices is the number of vertices of one returned geometry:
+	// past it the geometry is simplified, and omitted when even the
+	// simplified one is larger.
+	MaxFeatureVertices int
+	// MaxResponseVertices is the number of vertices of all geometries of one
+	// answer: past it further geometries are omitted.
+	MaxResponseVertices int
+	// MaxResponseBytes is the size of the features of one answer: past it
+	// geometries are omitted, then features are left out.
+	MaxResponseBytes int
+	// MaxQueryBytes is the size of a query's body.
+	MaxQueryBytes int64
+	// MaxQueryVertices is the number of vertices of a posted query geometry.
+	MaxQueryVertices int
+	// MaxQueryAreaKm2 is the area of a query shape (after its distance), in km².
+	MaxQueryAreaKm2 float64
+	// StatementTimeout bounds each SQL statement of identify and query (it is
+	// also cut to the request's own deadline).
+	StatementTimeout time.Duration
+	// MaxConcurrentPerClient is the number of expensive requests (identify,
+	// query, reports, filtered OGC items) one client address may have
+	// running at once; more get 429.
+	MaxConcurrentPerClient int
+	// MaxConcurrent is the number of expensive requests of all clients
+	// running at once; more get 429.
+	MaxConcurrent int
+}
+
+// DefaultLimits returns the limits a zero Limits field stands for.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxLayers:              32,
+		IdentifyMaxFeatures:    50,
+		QueryMaxFeatures:       10000,
+		MaxFeatureVertices:     20000,
+		MaxResponseVertices:    500000,
+		MaxResponseBytes:       32 << 20,
+		MaxQueryBytes:          4 << 20,
+		MaxQueryVertices:       50000,
+		MaxQueryAreaKm2:        5000,
+		StatementTimeout:       30 * time.Second,
+		MaxConcurrentPerClient: 4,
+		MaxConcurrent:          8,
+	}
+}
+
+// withDefaults fills the zero fields of l from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	set := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&l.MaxLayers, d.MaxLayers)
+	set(&l.IdentifyMaxFeatures, d.IdentifyMaxFeatures)
+	set(&l.QueryMaxFeatures, d.QueryMaxFeatures)
+	set(&l.MaxFeatureVertices, d.MaxFeatureVertices)
+	set(&l.MaxResponseVertices, d.MaxResponseVertices)
+	set(&l.MaxResponseBytes, d.MaxResponseBytes)
+	set(&l.MaxQueryVertices, d.MaxQueryVertices)
+	set(&l.MaxConcurrentPerClient, d.MaxConcurrentPerClient)
+	set(&l.MaxConcurrent, d.MaxConcurrent)
+	if l.MaxQueryBytes <= 0 {
+		l.MaxQueryBytes = d.MaxQueryBytes
+	}
+	if l.MaxQueryAreaKm2 <= 0 {
+		l.MaxQueryAreaKm2 = d.MaxQueryAreaKm2
+	}
+	if l.StatementTimeout <= 0 {
+		l.StatementTimeout = d.StatementTimeout
+	}
+	return l
+}
 
 // parseSRID reads the crs of identify and query: EPSG:N, N, an OGC CRS URI
 // or CRS84; coordinates are always x/y (lon/lat, easting/northing).
@@ -52,13 +138,20 @@ func parseSRID(param, s string) (int, error) {
 	return n, nil
 }
 
-// layersParam returns the named layers (comma-separated), or all of them.
+// layersParam returns the named layers (comma-separated), each once and in
+// the order first named, or all of them. More distinct names than
+// Limits.MaxLayers are refused.
 func (s *Server) layersParam(r *http.Request, names []string) ([]*land.Layer, error) {
 	f := land.LayerFilter{}
+	seen := map[string]bool{}
 	for _, n := range names {
-		if n = strings.TrimSpace(n); n != "" {
+		if n = strings.TrimSpace(n); n != "" && !seen[n] {
 			if err := land.ValidateLayerName(n); err != nil {
 				return nil, land.Errorf(land.Invalid, "layers: %v", err)
+			}
+			seen[n] = true
+			if len(seen) > s.cfg.Limits.MaxLayers {
+				return nil, land.Errorf(land.Invalid, "layers: more than %d distinct layers in one request", s.cfg.Limits.MaxLayers)
 			}
 			f.Names = append(f.Names, n)
 		}
@@ -145,7 +238,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	withGeom := q.Get("geometry") != "false"
-	hits, err := s.db.Identify(r.Context(), layers, postgis.IdentifyOptions{Lon: lon, Lat: lat, ToleranceM: tol, Limit: identifyLimit, Geometry: withGeom})
+	hits, err := s.db.Identify(r.Context(), layers, postgis.IdentifyOptions{Lon: lon, Lat: lat, ToleranceM: tol, Limit: s.cfg.Limits.IdentifyMaxFeatures, Geometry: withGeom})
 	if err != nil {
 		return fmt.Errorf("identify at %g,%g: %w", lon, lat, err)
 	}
@@ -201,12 +294,12 @@ type queryRequest struct {
 // geometry (or a feature of a layer), layers and an optional distance in
 // metres; per layer the intersecting features with the intersection area.
 func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, queryMaxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.Limits.MaxQueryBytes+1))
 	if err != nil {
 		return land.Errorf(land.Invalid, "reading the request body: %w", err)
 	}
-	if len(body) > queryMaxBody {
-		return land.Errorf(land.TooLarge, "the query body is larger than %d MiB", queryMaxBody>>20)
+	if int64(len(body)) > s.cfg.Limits.MaxQueryBytes {
+		return land.Errorf(land.TooLarge, "the query body is larger than the %d bytes allowed", s.cfg.Limits.MaxQueryBytes)
 	}
 	var req queryRequest
 	dec := json.NewDecoder(strings.NewReader(string(body)))
@@ -231,7 +324,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 		}
 		shape.Layer, shape.ID = l.Name, req.Feature.ID
 	case len(req.Geometry) > 0:
-		g, err := parseGeoJSONGeometry(req.Geometry)
+		g, err := parseGeoJSONGeometry(req.Geometry, s.cfg.Limits.MaxQueryVertices)
 		if err != nil {
 			return err
 		}
@@ -248,10 +341,10 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 		return land.Errorf(land.Invalid, "distance: %g m is outside 0..%d m", req.Distance, queryMaxDistanceM)
 	}
 	shape.DistanceM = req.Distance
-	limit := queryDefaultLimit
+	limit := min(queryDefaultLimit, s.cfg.Limits.QueryMaxFeatures)
 	if req.Limit != 0 {
-		if req.Limit < 1 || req.Limit > queryMaxLimit {
-			return land.Errorf(land.Invalid, "limit: %d is outside 1..%d", req.Limit, queryMaxLimit)
+		if req.Limit < 1 || req.Limit > s.cfg.Limits.QueryMaxFeatures {
+			return land.Errorf(land.Invalid, "limit: %d is outside 1..%d", req.Limit, s.cfg.Limits.QueryMaxFeatures)
 		}
 		limit = req.Limit
 	}
@@ -273,7 +366,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 
 // parseGeoJSONGeometry reads a GeoJSON geometry (or a Feature's) and
 // checks its size.
-func parseGeoJSONGeometry(b json.RawMessage) (orb.Geometry, error) {
+func parseGeoJSONGeometry(b json.RawMessage, maxVertices int) (orb.Geometry, error) {
 	var probe struct {
 		Type string `json:"type"`
 	}
@@ -297,8 +390,8 @@ func parseGeoJSONGeometry(b json.RawMessage) (orb.Geometry, error) {
 	if g == nil {
 		return nil, land.Errorf(land.Invalid, "geometry: empty")
 	}
-	if n := vertices(g); n > queryMaxVertices {
-		return nil, land.Errorf(land.TooLarge, "geometry: %d vertices, more than the %d allowed", n, queryMaxVertices)
+	if n := vertices(g); n > maxVertices {
+		return nil, land.Errorf(land.TooLarge, "geometry: %d vertices, more than the %d allowed", n, maxVertices)
 	} else if n == 0 {
 		return nil, land.Errorf(land.Invalid, "geometry: no coordinates")
 	}

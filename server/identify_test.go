@@ -368,3 +368,36 @@ func TestQuery(t *testing.T) {
 		})
 	}
 }
+
+// A layer named many times is asked once: the answer does not grow with the
+// repetitions (it grew with their square), and too many distinct layers are
+// refused naming the parameter.
+func TestIdentifyRepeatedLayers(t *testing.T) {
+	ts := newSpatialServer(t)
+	lon, lat := lonLat(500075, 2550050)
+	base := fmt.Sprintf("%s/api/identify?lon=%.10f&lat=%.10f", ts.URL, lon, lat)
+	once := getJSON(t, base+"&layers=fl", 200, nil)
+	var a identifyAnswer
+	many := getJSON(t, base+"&layers="+strings.Repeat("fl,", 199)+"fl", 200, &a)
+	if len(many) != len(once) || len(a.Layers) != 1 || len(a.Layers[0].Features) != 2 {
+		t.Fatalf("200 × fl: %d bytes, %d groups (once: %d bytes)", len(many), len(a.Layers), len(once))
+	}
+	names := make([]string, 40)
+	for i := range names {
+		names[i] = fmt.Sprintf("l%d", i)
+	}
+	body := getJSON(t, base+"&layers="+strings.Join(names, ","), 400, nil)
+	if !strings.Contains(body, "layers") || !strings.Contains(body, "32") {
+		t.Fatalf("40 layers: %s", body)
+	}
+	var q queryAnswer
+	post(t, ts.URL+"/api/query", map[string]any{"geometry": gkPolygon(500000, 2550050, 500200, 2550100),
+		"layers": []string{"fl", "fl", "fl", " fl"}}, 200, &q)
+	if len(q.Layers) != 1 || q.Layers[0].Count != 2 {
+		t.Fatalf("query with fl × 4: %+v", q.Layers)
+	}
+	body = post(t, ts.URL+"/api/query", map[string]any{"geometry": gkPolygon(500000, 2550050, 500200, 2550100), "layers": names}, 400, nil)
+	if !strings.Contains(body, "layers") {
+		t.Fatalf("query with 40 layers: %s", body)
+	}
+}

@@ -34,6 +34,7 @@ type Config struct {
 	MaxUploadBytes int64         // limit of an import upload (default 2 GiB)
 	TileCacheDir   string        // also keep rendered tiles as files here (optional)
 	TileCacheBytes int64         // memory for rendered tiles (0: tiles.DefaultCacheBytes, negative: none)
+	Limits         Limits        // cost limits of identify, query and other expensive requests
 }
 
 // Server is the HTTP side of tudi.
@@ -59,6 +60,7 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = 2 << 30
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &Server{cfg: cfg, db: db, log: log, reg: reg,
