@@ -238,7 +238,9 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	withGeom := q.Get("geometry") != "false"
-	hits, err := s.db.Identify(r.Context(), layers, postgis.IdentifyOptions{Lon: lon, Lat: lat, ToleranceM: tol, Limit: s.cfg.Limits.IdentifyMaxFeatures, Geometry: withGeom})
+	out := s.output()
+	hits, err := s.db.Identify(r.Context(), layers, postgis.IdentifyOptions{Lon: lon, Lat: lat, ToleranceM: tol,
+		Limit: s.cfg.Limits.IdentifyMaxFeatures, Geometry: withGeom, Timeout: s.cfg.Limits.StatementTimeout, Output: out})
 	if err != nil {
 		return fmt.Errorf("identify at %g,%g: %w", lon, lat, err)
 	}
@@ -261,7 +263,9 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 			groups = append(groups, g)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"lon": lon, "lat": lat, "tolerance_m": tol, "layers": groups})
+	answer := map[string]any{"lon": lon, "lat": lat, "tolerance_m": tol, "layers": groups}
+	s.addNotes(answer, out, false)
+	writeJSON(w, http.StatusOK, answer)
 	return nil
 }
 
@@ -352,16 +356,55 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.Query(r.Context(), layers, shape, limit)
+	out := s.output()
+	res, err := s.db.Query(r.Context(), layers, shape, postgis.QueryOptions{Limit: limit, MaxVertices: s.cfg.Limits.MaxQueryVertices,
+		MaxAreaM2: s.cfg.Limits.MaxQueryAreaKm2 * 1e6, Timeout: s.cfg.Limits.StatementTimeout, Output: out})
 	if err != nil {
 		if land.KindOf(err) == land.NotFound {
 			return land.Errorf(land.Invalid, "feature: %s", land.MessageOf(err))
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"distance_m": shape.DistanceM, "area": res.Area,
-		"query_geometry": res.Geometry, "layers": res.Layers})
+	answer := map[string]any{"distance_m": shape.DistanceM, "area": res.Area,
+		"query_geometry": res.Geometry, "layers": res.Layers}
+	if res.GeometrySimplified {
+		answer["query_geometry_simplified"] = true
+	}
+	if res.GeometryOmitted {
+		answer["query_geometry_omitted"] = true
+	}
+	s.addNotes(answer, out, res.GeometrySimplified || res.GeometryOmitted)
+	writeJSON(w, http.StatusOK, answer)
 	return nil
+}
+
+// output returns the bounds of one answer from the limits.
+func (s *Server) output() *postgis.Output {
+	l := s.cfg.Limits
+	return &postgis.Output{MaxFeatureVertices: l.MaxFeatureVertices, MaxVertices: l.MaxResponseVertices, MaxBytes: l.MaxResponseBytes}
+}
+
+// addNotes says in the answer what the limits left out or simplified.
+func (s *Server) addNotes(answer map[string]any, out *postgis.Output, shape bool) {
+	l := s.cfg.Limits
+	var notes []string
+	if out.Simplified > 0 {
+		notes = append(notes, fmt.Sprintf("%d geometries had more than %d vertices and were simplified (geometry_simplified)", out.Simplified, l.MaxFeatureVertices))
+	}
+	if out.Omitted > 0 {
+		notes = append(notes, fmt.Sprintf("%d geometries were omitted: over %d vertices even simplified, or past %d vertices or %d bytes in the answer (geometry_omitted)",
+			out.Omitted, l.MaxFeatureVertices, l.MaxResponseVertices, l.MaxResponseBytes))
+	}
+	if out.Truncated > 0 {
+		notes = append(notes, fmt.Sprintf("the answer reached %d bytes: further features were left out", l.MaxResponseBytes))
+		answer["truncated"] = true
+	}
+	if shape {
+		notes = append(notes, fmt.Sprintf("the query geometry returned had more than %d vertices and was simplified or omitted", l.MaxFeatureVertices))
+	}
+	if len(notes) > 0 {
+		answer["notes"] = notes
+	}
 }
 
 // parseGeoJSONGeometry reads a GeoJSON geometry (or a Feature's) and

@@ -1,0 +1,150 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"tudi/land"
+	"tudi/pgcluster/pgtest"
+	"tudi/postgis"
+	"tudi/server"
+)
+
+// newGridServer serves a layer "grid" of n×n adjacent squares of 0.001°
+// side from 113°E 23°N: with n = 200, 40 000 features over about 450 km²,
+// a district's worth of parcels whose union merges them all.
+func newGridServer(t *testing.T, n int, cfg server.Config) (*httptest.Server, *pgtest.DB) {
+	t.Helper()
+	ctx := context.Background()
+	tdb := pgtest.NewDB(t)
+	db := postgis.New(tdb.Pool, nil)
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := postgis.CreateLayer(ctx, tx, &land.Layer{Name: "grid", Kind: land.Parcels}); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO layers.grid (props, geom)
+			SELECT '{}', ST_MakeEnvelope(113 + i * 0.001, 23 + j * 0.001, 113 + i * 0.001 + 0.001, 23 + j * 0.001 + 0.001, 4490)
+			FROM generate_series(0, $1::integer - 1) i, generate_series(0, $1::integer - 1) j`, n); err != nil {
+			return err
+		}
+		_, err := postgis.RefreshLayer(ctx, tx, "grid")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tdb.Pool.Exec(ctx, `ANALYZE layers.grid`); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(cfg, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts, tdb
+}
+
+func wholeGrid(n int) map[string]any {
+	e := 113 + float64(n)*0.001
+	f := 23 + float64(n)*0.001
+	return map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{112.9995, 22.9995}, {e, 22.9995}, {e, f}, {112.9995, f}, {112.9995, 22.9995}}}}
+}
+
+// activeQueries counts the other sessions of the database that are running
+// a statement.
+func activeQueries(t *testing.T, tdb *pgtest.DB) int {
+	t.Helper()
+	var n int
+	if err := tdb.Pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitIdle fails unless the database has no running statement within d.
+func waitIdle(t *testing.T, tdb *pgtest.DB, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		n := activeQueries(t, tdb)
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d statements still running %s after the request ended", n, d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func postCtx(ctx context.Context, u string, body any) (int, error) {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(b))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// A query over the whole district that outlives its deadline, or whose
+// client goes away, leaves nothing running in PostgreSQL: the statement
+// timeout is set in the query's transaction, the request's context sends a
+// cancel request, and the work is split into small GEOS calls that let the
+// cancel through.
+func TestHeavyQueryCancelled(t *testing.T) {
+	const n = 200
+	ts, tdb := newGridServer(t, n, server.Config{RequestTimeout: 400 * time.Millisecond})
+	body := map[string]any{"geometry": wholeGrid(n), "layers": []string{"grid"}}
+	t.Run("the request's deadline stops the query in the database", func(t *testing.T) {
+		t0 := time.Now()
+		code, err := postCtx(context.Background(), ts.URL+"/api/query", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code != http.StatusGatewayTimeout {
+			t.Fatalf("status %d after %s, want 504", code, time.Since(t0))
+		}
+		waitIdle(t, tdb, 2*time.Second)
+	})
+	ts2, tdb2 := newGridServer(t, n, server.Config{RequestTimeout: time.Minute})
+	// Before the fix, the intersections were interruptible row by row, but
+	// the union of all of them was one GEOS call that no cancel reached:
+	// a client leaving during it left the backend running to the end.
+	for _, d := range []time.Duration{400 * time.Millisecond, 2 * time.Second, 4 * time.Second, 6 * time.Second} {
+		t.Run(fmt.Sprintf("a client that goes away after %s stops the query in the database", d), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), d)
+			defer cancel()
+			if code, err := postCtx(ctx, ts2.URL+"/api/query", body); err == nil {
+				t.Logf("the query answered %d within %s", code, d)
+			}
+			waitIdle(t, tdb2, 2*time.Second)
+		})
+	}
+	t.Run("the whole district answers within the statement timeout", func(t *testing.T) {
+		t0 := time.Now()
+		var a queryAnswer
+		post(t, ts2.URL+"/api/query", body, 200, &a)
+		t.Logf("query over %d features: %s", a.Layers[0].Count, time.Since(t0))
+		if a.Layers[0].Count != n*n {
+			t.Fatalf("count %d, want %d", a.Layers[0].Count, n*n)
+		}
+		// 40 000 squares of 0.001° × 0.001°, about 102 m × 111 m each.
+		if !near(a.Layers[0].Total.M2, a.Layers[0].Union.M2, 1e-6) || a.Layers[0].Union.M2 < 4.4e8 || a.Layers[0].Union.M2 > 4.7e8 {
+			t.Fatalf("total %v, union %v", a.Layers[0].Total.M2, a.Layers[0].Union.M2)
+		}
+	})
+	waitIdle(t, tdb2, 2*time.Second)
+}
