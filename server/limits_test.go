@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 
@@ -147,4 +148,78 @@ func TestHeavyQueryCancelled(t *testing.T) {
 		}
 	})
 	waitIdle(t, tdb2, 2*time.Second)
+}
+
+// Expensive requests over the per-client limit get 429 with Retry-After,
+// and /healthz answers while the running ones hold every pool connection.
+func TestConcurrencyLimitAndHealth(t *testing.T) {
+	const n = 200
+	conns := max(4, runtime.NumCPU()) // pgxpool's default pool size
+	ts, tdb := newGridServer(t, n, server.Config{RequestTimeout: time.Minute,
+		Limits: server.Limits{MaxConcurrentPerClient: conns, MaxConcurrent: conns + 10}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	body, _ := json.Marshal(map[string]any{"geometry": wholeGrid(n), "layers": []string{"grid"}})
+	type result struct {
+		code       int
+		retryAfter string
+	}
+	results := make(chan result, conns+2)
+	for range conns + 2 {
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/api/query", bytes.NewReader(body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results <- result{}
+				return
+			}
+			resp.Body.Close()
+			results <- result{resp.StatusCode, resp.Header.Get("Retry-After")}
+		}()
+	}
+	for range 2 {
+		select {
+		case r := <-results:
+			if r.code != http.StatusTooManyRequests || r.retryAfter == "" {
+				t.Fatalf("over the limit: %d, Retry-After %q; want 429 with Retry-After", r.code, r.retryAfter)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no request was refused")
+		}
+	}
+	// Wait until every pool connection is busy with a query (the server
+	// shares its pool with this check, which takes one).
+	for deadline := time.Now().Add(5 * time.Second); activeQueries(t, tdb) < conns-1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d connections running queries", activeQueries(t, tdb), conns)
+		}
+	}
+	// Take whatever connection is still free, so none is left for /healthz.
+	for {
+		actx, acancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		c, err := tdb.Pool.Acquire(actx)
+		acancel()
+		if err != nil {
+			break
+		}
+		defer c.Release()
+	}
+	t0 := time.Now()
+	hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer hcancel()
+	req, _ := http.NewRequestWithContext(hctx, http.MethodGet, ts.URL+"/healthz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("/healthz while queries run: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || time.Since(t0) > 1500*time.Millisecond {
+		t.Fatalf("/healthz while queries run: %d in %s", resp.StatusCode, time.Since(t0))
+	}
+	t.Logf("/healthz answered in %s with %d queries running", time.Since(t0).Round(time.Millisecond), conns)
+	cancel()
+	for range conns {
+		<-results
+	}
+	waitIdle(t, tdb, 2*time.Second)
 }
