@@ -108,13 +108,18 @@ func (o *Output) featureVertices() int {
 // simplified, 2 omitted) and the vertices returned. capArg is the $n of the
 // vertex cap. The lateral subquery it belongs to is "FROM (…) go".
 func geomOut(expr, capArg string, digits int) string {
+	// OFFSET 0 keeps each subquery from being inlined: the simplified
+	// geometry and the extent are computed once, not once per reference.
 	return fmt.Sprintf(`LEFT JOIN LATERAL (
 		SELECT ST_AsGeoJSON(ST_ForcePolygonCCW(x.g), %[3]d, 0) AS json, x.state, coalesce(ST_NPoints(x.g), 0) AS nv
-		FROM (SELECT CASE WHEN n.n <= %[2]s THEN n.g WHEN ST_NPoints(sg.s) <= %[2]s THEN sg.s END AS g,
-		             CASE WHEN n.g IS NULL OR n.n <= %[2]s THEN 0 WHEN ST_NPoints(sg.s) <= %[2]s THEN 1 ELSE 2 END AS state
-		      FROM (SELECT %[1]s AS g, ST_NPoints(%[1]s) AS n) n
-		      CROSS JOIN LATERAL (SELECT CASE WHEN n.n > %[2]s THEN ST_Simplify(n.g,
-		          greatest(ST_XMax(n.g) - ST_XMin(n.g), ST_YMax(n.g) - ST_YMin(n.g)) * 4.0 / %[2]s, true) END AS s) sg) x
+		FROM (SELECT CASE WHEN y.state < 2 THEN y.g END AS g, y.state
+		      FROM (SELECT CASE WHEN n.n <= %[2]s THEN n.g ELSE sg.s END AS g,
+		                   CASE WHEN n.g IS NULL OR n.n <= %[2]s THEN 0 WHEN sg.sn <= %[2]s THEN 1 ELSE 2 END AS state
+		            FROM (SELECT %[1]s AS g, ST_NPoints(%[1]s) AS n OFFSET 0) n
+		            CROSS JOIN LATERAL (SELECT s.s, ST_NPoints(s.s) AS sn FROM (
+		                SELECT CASE WHEN n.n > %[2]s THEN ST_Simplify(n.g, (SELECT greatest(ST_XMax(b) - ST_XMin(b), ST_YMax(b) - ST_YMin(b))
+		                    FROM (SELECT box2d(n.g) AS b OFFSET 0) b) * 4.0 / %[2]s, true) END AS s OFFSET 0) s OFFSET 0) sg
+		            OFFSET 0) y) x
 	) go ON true`, expr, capArg, digits)
 }
 

@@ -223,3 +223,94 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 	}
 	waitIdle(t, tdb, 2*time.Second)
 }
+
+// ringArea is the shoelace area of a ring: positive when counter-clockwise.
+func ringArea(r [][]float64) float64 {
+	a := 0.0
+	for i := 0; i+1 < len(r); i++ {
+		a += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]
+	}
+	return a / 2
+}
+
+// A polygon of 1.2 million vertices does not make identify return its full
+// geometry (about 50 MB of GeoJSON): it is simplified and the answer says
+// so, or omitted under a smaller cap; exterior rings come counter-clockwise
+// (RFC 7946) although the source ring is clockwise.
+func TestIdentifyHugePolygon(t *testing.T) {
+	ctx := context.Background()
+	tdb := pgtest.NewDB(t)
+	db := postgis.New(tdb.Pool, nil)
+	const nv = 1200000
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := postgis.CreateLayer(ctx, tx, &land.Layer{Name: "big", Kind: land.Generic}); err != nil {
+			return err
+		}
+		// A clockwise circle of radius 0.01° around 113.5°E 23.5°N.
+		if _, err := tx.Exec(ctx, `INSERT INTO layers.big (props, geom)
+			SELECT '{}', ST_SetSRID(ST_MakePolygon(ST_AddPoint(l, ST_StartPoint(l))), 4490) FROM (
+				SELECT ST_MakeLine(ST_MakePoint(113.5 + 0.01 * cos(2 * pi() * i / $1), 23.5 - 0.01 * sin(2 * pi() * i / $1)) ORDER BY i) AS l
+				FROM generate_series(0, $1::integer - 1) i) x`, nv); err != nil {
+			return err
+		}
+		_, err := postgis.RefreshLayer(ctx, tx, "big")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(l server.Limits) string {
+		srv, err := server.New(server.Config{Limits: l}, db, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv.Handler())
+		t.Cleanup(ts.Close)
+		return ts.URL + "/api/identify?lon=113.5&lat=23.5&layers=big"
+	}
+	type answer struct {
+		Notes  []string `json:"notes"`
+		Layers []struct {
+			Features []struct {
+				Geometry *struct {
+					Type        string        `json:"type"`
+					Coordinates [][][]float64 `json:"coordinates"`
+				} `json:"geometry"`
+				Simplified bool `json:"geometry_simplified"`
+				Omitted    bool `json:"geometry_omitted"`
+			} `json:"features"`
+		} `json:"layers"`
+	}
+	t.Run("with the default limits the geometry is simplified, counter-clockwise, and the answer says so", func(t *testing.T) {
+		t0 := time.Now()
+		var a answer
+		body := getJSON(t, serve(server.Limits{}), 200, &a)
+		t.Logf("%d bytes in %s", len(body), time.Since(t0).Round(time.Millisecond))
+		if len(body) > 1<<20 {
+			t.Fatalf("identify returned %d bytes", len(body))
+		}
+		f := a.Layers[0].Features[0]
+		if !f.Simplified || f.Omitted || f.Geometry == nil || len(a.Notes) == 0 {
+			t.Fatalf("simplified %v omitted %v notes %q", f.Simplified, f.Omitted, a.Notes)
+		}
+		r := f.Geometry.Coordinates[0]
+		if len(r) < 8 || len(r) > server.DefaultLimits().MaxFeatureVertices || ringArea(r) <= 0 {
+			t.Fatalf("exterior ring of %d vertices, signed area %g", len(r), ringArea(r))
+		}
+	})
+	t.Run("under a cap smaller than the simplified ring the geometry is omitted", func(t *testing.T) {
+		var a answer
+		getJSON(t, serve(server.Limits{MaxFeatureVertices: 3}), 200, &a)
+		f := a.Layers[0].Features[0]
+		if !f.Omitted || f.Geometry != nil || len(a.Notes) == 0 {
+			t.Fatalf("omitted %v geometry %v notes %q", f.Omitted, f.Geometry, a.Notes)
+		}
+	})
+	t.Run("past the answer's vertex budget the geometry is omitted", func(t *testing.T) {
+		var a answer
+		getJSON(t, serve(server.Limits{MaxResponseVertices: 3}), 200, &a)
+		if f := a.Layers[0].Features[0]; !f.Omitted || f.Geometry != nil {
+			t.Fatalf("omitted %v", f.Omitted)
+		}
+	})
+}
