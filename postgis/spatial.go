@@ -3,12 +3,14 @@ package postgis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"tudi/geo"
 	"tudi/land"
@@ -393,7 +395,16 @@ func (db *DB) Query(ctx context.Context, layers []*land.Layer, s QueryShape, o Q
 			FROM (SELECT g, CASE WHEN ST_NPoints(g) <= $`+strconv.Itoa(len(args))+`::integer THEN ST_Area(g::geography) END AS a
 			      FROM (SELECT `+g+` AS g) s) q`, args...).Scan(&empty, &n, &area, &wkb)
 		if err != nil {
-			return fmt.Errorf("query shape: %w", Err(err))
+			// What fails here is the client's shape (PostGIS reports those
+			// as internal errors), unless it is a timeout or an outage.
+			if err := Err(err); land.KindOf(err) != land.Internal || ctx.Err() != nil {
+				return fmt.Errorf("query shape: %w", err)
+			}
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) {
+				return land.Wrap(land.Invalid, err, "geometry: PostGIS cannot use it: "+pe.Message)
+			}
+			return fmt.Errorf("query shape: %w", err)
 		}
 		switch {
 		case empty:

@@ -205,11 +205,14 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 	}
 	lon, lat := x, y
 	if srid != geo.CGCS2000 {
+		if math.Abs(x) > maxProjected || math.Abs(y) > maxProjected {
+			return land.Errorf(land.Invalid, "lon/lat: (%g, %g) is outside the range of EPSG:%d", x, y, srid)
+		}
 		if lon, lat, err = s.toLonLat(r, srid, x, y); err != nil {
 			return err
 		}
 	}
-	if lon < -180 || lon > 180 || lat < -90 || lat > 90 {
+	if !(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90) { // also refuses NaN
 		return land.Errorf(land.Invalid, "lon/lat: (%g, %g) is not a point on Earth", lon, lat)
 	}
 	tol := float64(identifyDefaultToleranceM)
@@ -237,7 +240,14 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	withGeom := q.Get("geometry") != "false"
+	withGeom := true
+	switch v := q.Get("geometry"); v {
+	case "", "true":
+	case "false":
+		withGeom = false
+	default:
+		return land.Errorf(land.Invalid, "geometry: %q is neither true nor false", v)
+	}
 	out := s.output()
 	hits, err := s.db.Identify(r.Context(), layers, postgis.IdentifyOptions{Lon: lon, Lat: lat, ToleranceM: tol,
 		Limit: s.cfg.Limits.IdentifyMaxFeatures, Geometry: withGeom, Timeout: s.cfg.Limits.StatementTimeout, Output: out})
@@ -269,12 +279,20 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// toLonLat transforms a point from srid to EPSG:4490 in PostGIS (PROJ).
+// maxProjected bounds the coordinates of a projected CRS, in metres: a
+// Gauss-Krüger easting with its zone number stays under 1e8.
+const maxProjected = 1e9
+
+// toLonLat transforms a point from srid to EPSG:4490 in PostGIS (PROJ). A
+// point PROJ cannot transform is the client's error.
 func (s *Server) toLonLat(r *http.Request, srid int, x, y float64) (float64, float64, error) {
 	var lon, lat float64
 	err := s.db.Pool.QueryRow(r.Context(), `SELECT ST_X(p), ST_Y(p) FROM
 		(SELECT ST_Transform(ST_SetSRID(ST_MakePoint($1::double precision, $2::double precision), $3::integer), 4490) AS p) q`,
 		x, y, srid).Scan(&lon, &lat)
+	if err != nil && r.Context().Err() == nil && land.KindOf(postgis.Err(err)) == land.Internal {
+		return 0, 0, land.Wrap(land.Invalid, err, fmt.Sprintf("lon/lat: (%g, %g) cannot be transformed from EPSG:%d", x, y, srid))
+	}
 	return lon, lat, postgis.Err(err)
 }
 
@@ -311,6 +329,9 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if err := dec.Decode(&req); err != nil {
 		return land.Errorf(land.Invalid, "the body is not a query (JSON with geometry or feature, layers, distance, crs): %v", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return land.Errorf(land.Invalid, "the body has more after the JSON query object")
+	}
 	if req.Layer != "" && req.ID != nil && req.Feature == nil {
 		req.Feature = &struct {
 			Layer string `json:"layer"`
@@ -333,6 +354,9 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if shape.SRID, err = parseSRID("crs", req.CRS); err != nil {
+			return err
+		}
+		if err := checkCoordinates(g, shape.SRID); err != nil {
 			return err
 		}
 		if shape.WKB, err = wkb.Marshal(g); err != nil {
@@ -433,6 +457,9 @@ func parseGeoJSONGeometry(b json.RawMessage, maxVertices int) (orb.Geometry, err
 	if g == nil {
 		return nil, land.Errorf(land.Invalid, "geometry: empty")
 	}
+	if err := checkShape(g, 0); err != nil {
+		return nil, err
+	}
 	if n := vertices(g); n > maxVertices {
 		return nil, land.Errorf(land.TooLarge, "geometry: %d vertices, more than the %d allowed", n, maxVertices)
 	} else if n == 0 {
@@ -479,4 +506,128 @@ func vertices(g orb.Geometry) int {
 		return 4
 	}
 	return 0
+}
+
+// maxCollectionDepth is how deep GeometryCollections may nest in a query.
+const maxCollectionDepth = 4
+
+// checkShape refuses what PostGIS would fail on: rings of fewer than 4
+// points or not closed, lines of fewer than 2, collections nested deeper
+// than maxCollectionDepth.
+func checkShape(g orb.Geometry, depth int) error {
+	ring := func(r orb.Ring) error {
+		if len(r) < 4 {
+			return land.Errorf(land.Invalid, "geometry: a polygon ring has %d positions; at least 4 are needed", len(r))
+		}
+		if r[0] != r[len(r)-1] {
+			return land.Errorf(land.Invalid, "geometry: a polygon ring is not closed (its first and last positions differ)")
+		}
+		return nil
+	}
+	switch g := g.(type) {
+	case orb.LineString:
+		if len(g) < 2 {
+			return land.Errorf(land.Invalid, "geometry: a line has %d positions; at least 2 are needed", len(g))
+		}
+	case orb.MultiLineString:
+		for _, l := range g {
+			if err := checkShape(l, depth); err != nil {
+				return err
+			}
+		}
+	case orb.Polygon:
+		for _, r := range g {
+			if err := ring(r); err != nil {
+				return err
+			}
+		}
+	case orb.MultiPolygon:
+		for _, p := range g {
+			if err := checkShape(p, depth); err != nil {
+				return err
+			}
+		}
+	case orb.Collection:
+		if depth >= maxCollectionDepth {
+			return land.Errorf(land.Invalid, "geometry: GeometryCollections nested deeper than %d", maxCollectionDepth)
+		}
+		for _, c := range g {
+			if err := checkShape(c, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkCoordinates refuses coordinates that are not finite or outside the
+// CRS's range and, in lon/lat, edges between (nearly) antipodal points,
+// which have no single shortest path on the ellipsoid.
+func checkCoordinates(g orb.Geometry, srid int) error {
+	var err error
+	var prev *orb.Point
+	visit := func(p orb.Point) {
+		if err != nil {
+			return
+		}
+		x, y := p[0], p[1]
+		switch {
+		case math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0):
+			err = land.Errorf(land.Invalid, "geometry: a coordinate is not a finite number")
+		case srid == geo.CGCS2000 && !(x >= -180 && x <= 180 && y >= -90 && y <= 90):
+			err = land.Errorf(land.Invalid, "geometry: (%g, %g) is not a lon/lat position on Earth", x, y)
+		case srid != geo.CGCS2000 && (math.Abs(x) > maxProjected || math.Abs(y) > maxProjected):
+			err = land.Errorf(land.Invalid, "geometry: (%g, %g) is outside the range of EPSG:%d", x, y, srid)
+		case srid == geo.CGCS2000 && prev != nil && centralAngle(*prev, p) > 179:
+			err = land.Errorf(land.Invalid, "geometry: the edge from (%g, %g) to (%g, %g) joins nearly antipodal points", prev[0], prev[1], x, y)
+		}
+	}
+	var walk func(orb.Geometry)
+	line := func(ps []orb.Point) {
+		prev = nil
+		for i := range ps {
+			visit(ps[i])
+			prev = &ps[i]
+		}
+		prev = nil
+	}
+	walk = func(g orb.Geometry) {
+		switch g := g.(type) {
+		case orb.Point:
+			visit(g)
+		case orb.MultiPoint:
+			for _, p := range g {
+				visit(p)
+			}
+		case orb.LineString:
+			line(g)
+		case orb.MultiLineString:
+			for _, l := range g {
+				line(l)
+			}
+		case orb.Polygon:
+			for _, r := range g {
+				line(r)
+			}
+		case orb.MultiPolygon:
+			for _, p := range g {
+				walk(p)
+			}
+		case orb.Collection:
+			for _, c := range g {
+				walk(c)
+			}
+		}
+	}
+	walk(g)
+	return err
+}
+
+// centralAngle is the angle between two lon/lat positions seen from the
+// centre of a sphere, in degrees.
+func centralAngle(a, b orb.Point) float64 {
+	rad := math.Pi / 180
+	la1, la2 := a[1]*rad, b[1]*rad
+	c := math.Sin(la1)*math.Sin(la2) + math.Cos(la1)*math.Cos(la2)*math.Cos((b[0]-a[0])*rad)
+	return math.Acos(math.Max(-1, math.Min(1, c))) / rad
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -313,4 +314,60 @@ func TestIdentifyHugePolygon(t *testing.T) {
 			t.Fatalf("omitted %v", f.Omitted)
 		}
 	})
+}
+
+// Bad input gives 400 naming what is wrong, never 500.
+func TestBadInputIs400(t *testing.T) {
+	ts := newSpatialServer(t)
+	for _, q := range []string{
+		"lon=113%00&lat=23", "lon=113&lat=23&layers=fl%00", "lon=113&lat=23&layers=%ff%fe", "lon=113&lat=23&crs=EPSG:4490%00",
+		"lon=1e30&lat=23", "lon=NaN&lat=23", "lon=113&lat=-Inf", "lon=1e30&lat=1e30&crs=EPSG:4547", "lon=NaN&lat=0&crs=EPSG:3857",
+		"lon=500000&lat=1e300&crs=EPSG:4547", "lon=113&lat=23&tolerance=NaN", "lon=113&lat=23&zoom=1e400",
+		"lon=113&lat=23&geometry=%ff",
+	} {
+		t.Run("identify?"+q, func(t *testing.T) {
+			resp, err := http.Get(ts.URL + "/api/identify?" + q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 400 {
+				t.Fatalf("%d, want 400", resp.StatusCode)
+			}
+		})
+	}
+	nested := `{"type":"Point","coordinates":[113,23]}`
+	for range 500 {
+		nested = `{"type":"GeometryCollection","geometries":[` + nested + `]}`
+	}
+	deep := strings.Repeat("[", 500) + "113,23" + strings.Repeat("]", 500)
+	for _, c := range []struct{ name, body string }{
+		{"a 2-point ring", `{"geometry":{"type":"Polygon","coordinates":[[[113,23],[113.01,23]]]}}`},
+		{"a 3-point ring", `{"geometry":{"type":"Polygon","coordinates":[[[113,23],[113.01,23],[113,23]]]}}`},
+		{"an antipodal polygon", `{"geometry":{"type":"Polygon","coordinates":[[[-180,0],[0,0],[180,0],[0,10],[-180,0]]]}}`},
+		{"an antipodal line", `{"geometry":{"type":"LineString","coordinates":[[0,0],[180,0]]}}`},
+		{"a pole-to-pole polygon", `{"geometry":{"type":"Polygon","coordinates":[[[0,-90],[10,-90],[10,90],[0,90],[0,-90]]]}}`},
+		{"500-deep collections", `{"geometry":` + nested + `}`},
+		{"500-deep arrays", `{"geometry":{"type":"Point","coordinates":` + deep + `}}`},
+		{"trailing garbage", `{"geometry":{"type":"Point","coordinates":[113,23]},"layers":["fl"]} xyz`},
+		{"two bodies", `{"geometry":{"type":"Point","coordinates":[113,23]}}{"geometry":{"type":"Point","coordinates":[113,23]}}`},
+		{"a NUL in a layer name", `{"geometry":{"type":"Point","coordinates":[113,23]},"layers":["fl\u0000"]}`},
+		{"invalid UTF-8", "{\"geometry\":{\"type\":\"Point\",\"coordinates\":[113,23]},\"layers\":[\"\xff\xfe\"]}"},
+		{"lon 1e30", `{"geometry":{"type":"Point","coordinates":[1e30,23]}}`},
+		{"lon 1e30 in a projected crs", `{"geometry":{"type":"Point","coordinates":[1e30,1e30]},"crs":"EPSG:4547"}`},
+		{"a NUL in the crs", `{"geometry":{"type":"Point","coordinates":[113,23]},"crs":"EPSG:4490\u0000"}`},
+	} {
+		t.Run("query: "+c.name, func(t *testing.T) {
+			resp, err := http.Post(ts.URL+"/api/query", "application/json", strings.NewReader(c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			_, _ = b.ReadFrom(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 400 && resp.StatusCode != 413 {
+				t.Fatalf("%d, want 400: %s", resp.StatusCode, b.String())
+			}
+		})
+	}
 }
