@@ -371,3 +371,26 @@ func TestBadInputIs400(t *testing.T) {
 		})
 	}
 }
+
+// Query shapes over the area or vertex limit are refused with 413 naming
+// the limit; a feature used as the shape counts too.
+func TestQueryShapeLimits(t *testing.T) {
+	ts, _ := newGridServer(t, 3, server.Config{Limits: server.Limits{MaxQueryAreaKm2: 0.05, MaxQueryVertices: 5}})
+	u := ts.URL + "/api/query"
+	body := post(t, u, map[string]any{"geometry": wholeGrid(3), "layers": []string{"grid"}}, 413, nil)
+	if !strings.Contains(body, "km²") || !strings.Contains(body, "0.05") {
+		t.Fatalf("area: %s", body)
+	}
+	small := map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{113, 23}, {113.001, 23}, {113.001, 23.001}, {113, 23}}}}
+	var a queryAnswer
+	post(t, u, map[string]any{"geometry": small, "layers": []string{"grid"}}, 200, &a)
+	six := map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{113, 23}, {113.001, 23}, {113.001, 23.0005}, {113.001, 23.001}, {113, 23.001}, {113, 23}}}}
+	if body := post(t, u, map[string]any{"geometry": six, "layers": []string{"grid"}}, 413, nil); !strings.Contains(body, "vertices") {
+		t.Fatalf("vertices: %s", body)
+	}
+	// A grid square is 5 positions: within the limit; 2 km around it is not.
+	post(t, u, map[string]any{"feature": map[string]any{"layer": "grid", "id": 1}, "layers": []string{"grid"}}, 200, &a)
+	if body := post(t, u, map[string]any{"feature": map[string]any{"layer": "grid", "id": 1}, "distance": 2000, "layers": []string{"grid"}}, 413, nil); !strings.Contains(body, "vertices") && !strings.Contains(body, "km²") {
+		t.Fatalf("buffered feature: %s", body)
+	}
+}

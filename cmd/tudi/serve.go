@@ -34,6 +34,7 @@ type ServeConfig struct {
 	TileCache        string
 	TileMemoryMB     int
 	MaxConns         int32
+	Limits           server.Limits
 }
 
 func (c ServeConfig) logAttrs() []any {
@@ -58,9 +59,11 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
 	memMB := envOr(env, "TUDI_TILE_MEMORY", strconv.Itoa(tiles.DefaultCacheBytes>>20))
 	fs.StringVar(&memMB, "tile-memory", memMB, "megabytes of rendered tiles kept in memory, 0 for none (env TUDI_TILE_MEMORY)")
+	addLimitFlags(fs, &cfg.Limits)
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
+	cfg.Limits.StatementTimeout = cfg.StatementTimeout
 	mb, err := strconv.Atoi(memMB)
 	cfg.TileMemoryMB = mb
 	if err != nil || mb < 0 || mb > 1<<20 {
@@ -105,7 +108,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 			log.Warn("no --token / TUDI_TOKEN given: generated one for this run only", "token", cfg.Token)
 		}
 	}
-	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes}, st.DB, log)
+	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes, Limits: cfg.Limits}, st.DB, log)
 	if err != nil {
 		return err
 	}
