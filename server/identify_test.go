@@ -40,7 +40,7 @@ func gkSquare(e0, n0, e1, n1 float64) string {
 	return fmt.Sprintf("POLYGON((%[1]g %[2]g,%[3]g %[2]g,%[3]g %[4]g,%[1]g %[4]g,%[1]g %[2]g))", e0, n0, e1, n1)
 }
 
-func newSpatialServer(t *testing.T) *httptest.Server {
+func newSpatialServer(t *testing.T, cfg ...server.Config) *httptest.Server {
 	t.Helper()
 	ctx := context.Background()
 	tdb := pgtest.NewDB(t)
@@ -80,7 +80,11 @@ func newSpatialServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{}, db, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	var c server.Config
+	if len(cfg) > 0 {
+		c = cfg[0]
+	}
+	srv, err := server.New(c, db, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -394,3 +394,30 @@ func TestQueryShapeLimits(t *testing.T) {
 		t.Fatalf("buffered feature: %s", body)
 	}
 }
+
+// Past the answer's byte budget geometries are omitted, then features are
+// left out, and the answer says so.
+func TestResponseBytesLimit(t *testing.T) {
+	lon, lat := lonLat(500075, 2550050) // in A and B
+	u := fmt.Sprintf("/api/identify?lon=%.10f&lat=%.10f&layers=fl", lon, lat)
+	type answer struct {
+		Truncated bool     `json:"truncated"`
+		Notes     []string `json:"notes"`
+		Layers    []struct {
+			Features []struct {
+				Geometry json.RawMessage `json:"geometry"`
+				Omitted  bool            `json:"geometry_omitted"`
+			} `json:"features"`
+		} `json:"layers"`
+	}
+	var full answer
+	getJSON(t, newSpatialServer(t).URL+u, 200, &full)
+	if len(full.Layers) != 1 || len(full.Layers[0].Features) != 2 || full.Truncated || len(full.Notes) != 0 {
+		t.Fatalf("without limits: %+v", full)
+	}
+	var a answer
+	getJSON(t, newSpatialServer(t, server.Config{Limits: server.Limits{MaxResponseBytes: 400}}).URL+u, 200, &a)
+	if !a.Truncated || len(a.Notes) == 0 || len(a.Layers) != 1 || len(a.Layers[0].Features) != 1 || !a.Layers[0].Features[0].Omitted {
+		t.Fatalf("with 400 bytes: %+v", a)
+	}
+}
