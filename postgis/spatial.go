@@ -97,6 +97,14 @@ func (o *Output) take(h *SpatialHit, n int) bool {
 	return true
 }
 
+// verticesLeft is what remains of the answer's vertex budget.
+func (o *Output) verticesLeft() int64 {
+	if o == nil || o.MaxVertices <= 0 {
+		return 1 << 62
+	}
+	return int64(max(o.MaxVertices-o.vertices, 0))
+}
+
 func (o *Output) featureVertices() int {
 	if o == nil || o.MaxFeatureVertices <= 0 {
 		return 1 << 30
@@ -471,19 +479,24 @@ func queryLayer(ctx context.Context, tx pgx.Tx, l *land.Layer, shape []byte, pie
 	ql.Total, ql.Union, ql.Area = geo.AreasOf(total), geo.AreasOf(union), geo.AreasOf(union)
 	// The listed features: the first Limit by id, each with its parts
 	// gathered from the pieces (merged back into one geometry when small).
+	// The vertices left in the answer's budget are spent in id order in
+	// SQL already, so geometries past it are never turned into GeoJSON.
 	hs, err := hits(ctx, tx, `WITH q AS MATERIALIZED (SELECT ST_GeomFromWKB($1, 4490) AS g),
 		qp AS MATERIALIZED (SELECT ST_GeomFromWKB(b, 4490) AS g FROM unnest($2::bytea[]) b)
-		SELECT $3::text, `+hitColumns(l.Kind)+`, go.json, go.state, go.nv, x.a
-		FROM (SELECT t.* FROM `+t+` t, q WHERE ST_Intersects(t.geom, q.g) ORDER BY t.id LIMIT $4) t
-		CROSS JOIN LATERAL (
+		SELECT $3::text, `+hitColumns(l.Kind)+`, go.json, CASE WHEN t.over THEN 2 ELSE go.state END, go.nv, t.a
+		FROM (SELECT t.*, x.a, x.ig,
+		             sum(least(ST_NPoints(x.ig), $5::integer)) OVER (ORDER BY t.id) > $6::bigint AS over
+		      FROM (SELECT t.* FROM `+t+` t, q WHERE ST_Intersects(t.geom, q.g) ORDER BY t.id LIMIT $4) t
+		      CROSS JOIN LATERAL (
 			SELECT coalesce(sum(CASE WHEN p.covered THEN coalesce(t.area_m2, 0) ELSE ST_Area(p.ig::geography) END), 0) AS a,
 			       CASE WHEN count(*) = 1 THEN (array_agg(p.ig))[1] WHEN sum(ST_NPoints(p.ig)) <= 4 * $5::integer THEN ST_UnaryUnion(ST_Collect(p.ig))
 			            ELSE ST_Collect(p.ig) END AS ig
 			FROM (SELECT c.covered, CASE WHEN c.covered THEN t.geom ELSE ST_Intersection(t.geom, c.g) END AS ig
 			      FROM (SELECT qp.g, ST_CoveredBy(t.geom, qp.g) AS covered FROM qp WHERE ST_Intersects(t.geom, qp.g)) c) p) x
-		`+geomOut("x.ig", "$5::integer", 7)+`
+		      OFFSET 0) t
+		`+geomOut("CASE WHEN NOT t.over THEN t.ig END", "$5::integer", 7)+`
 		ORDER BY t.id`,
-		[]any{shape, pieces, l.Name, o.Limit, o.Output.featureVertices()}, []*land.Layer{l}, true, o.Output)
+		[]any{shape, pieces, l.Name, o.Limit, o.Output.featureVertices(), o.Output.verticesLeft()}, []*land.Layer{l}, true, o.Output)
 	if err != nil {
 		return nil, fmt.Errorf("query of layer %q: %w", l.Name, err)
 	}

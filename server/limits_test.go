@@ -421,3 +421,35 @@ func TestResponseBytesLimit(t *testing.T) {
 		t.Fatalf("with 400 bytes: %+v", a)
 	}
 }
+
+// A query's listed intersections stop carrying geometry once the answer's
+// vertex budget is spent; their areas stay.
+func TestQueryVertexBudget(t *testing.T) {
+	ts, _ := newGridServer(t, 10, server.Config{Limits: server.Limits{MaxResponseVertices: 50}})
+	var a struct {
+		Notes  []string `json:"notes"`
+		Layers []struct {
+			Features []struct {
+				Intersection struct{ M2 float64 } `json:"intersection"`
+				Geometry     json.RawMessage      `json:"intersection_geometry"`
+				Omitted      bool                 `json:"geometry_omitted"`
+			} `json:"features"`
+		} `json:"layers"`
+	}
+	post(t, ts.URL+"/api/query", map[string]any{"geometry": wholeGrid(10), "layers": []string{"grid"}}, 200, &a)
+	with, without := 0, 0
+	for _, f := range a.Layers[0].Features {
+		if f.Intersection.M2 < 10000 {
+			t.Fatalf("intersection %v m²", f.Intersection.M2)
+		}
+		if f.Omitted && len(f.Geometry) == 0 {
+			without++
+		} else if !f.Omitted && len(f.Geometry) > 0 {
+			with++
+		}
+	}
+	// Squares of 5 positions: 10 fit in 50 vertices.
+	if with != 10 || without != 90 || len(a.Notes) == 0 {
+		t.Fatalf("%d with geometry, %d without, notes %q", with, without, a.Notes)
+	}
+}
