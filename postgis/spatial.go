@@ -151,10 +151,14 @@ func (db *DB) Identify(ctx context.Context, layers []*land.Layer, o IdentifyOpti
 	if len(layers) == 0 {
 		return nil, nil
 	}
-	args := []any{o.Lon, o.Lat, o.ToleranceM, o.Limit, o.Output.featureVertices()}
-	geomCols, geomJoin := "NULL::text, 0, 0", ""
+	args := []any{o.Lon, o.Lat, o.ToleranceM, o.Limit}
+	geomCols, geomJoin, over := "NULL::text, 0, 0", "", "false"
 	if o.Geometry {
-		geomCols, geomJoin = "go.json, go.state, go.nv", geomOut("t.geom", "$5::integer", 9)
+		args = append(args, o.Output.featureVertices(), o.Output.verticesLeft()) // $5, $6
+		// Each layer spends the answer's vertex budget in SQL already (the
+		// layers together are held to it as rows arrive).
+		geomCols, geomJoin = "go.json, CASE WHEN t.over THEN 2 ELSE go.state END, go.nv", geomOut("CASE WHEN NOT t.over THEN t.geom END", "$5::integer", 9)
+		over = "sum(least(ST_NPoints(t.geom), $5::integer)) OVER (ORDER BY t.area_m2 NULLS LAST, t.id) > $6::bigint"
 	}
 	// The planar ST_DWithin in degrees lets the GiST index on geom prune:
 	// tolerance / 55 660 m per degree over-covers every latitude up to 60°N.
@@ -165,12 +169,12 @@ func (db *DB) Identify(ctx context.Context, layers []*land.Layer, o IdentifyOpti
 	for _, l := range layers {
 		args = append(args, l.Name)
 		parts = append(parts, fmt.Sprintf(`(SELECT $%d::text, %s, %s
-	FROM (SELECT t.* FROM %s t, p
+	FROM (SELECT t.*, %s AS over FROM (SELECT t.* FROM %s t, p
 	      WHERE ST_DWithin(t.geom, p.g, $3::double precision / 55660.0)
 	        AND CASE WHEN ST_Dimension(t.geom) = 2 THEN ST_Intersects(t.geom, p.g)
 	                 ELSE ST_DWithin(t.geom::geography, p.g::geography, $3::double precision) END
-	      ORDER BY t.area_m2 NULLS LAST, t.id LIMIT $4) t %s
-	ORDER BY t.area_m2 NULLS LAST, t.id)`, len(args), hitColumns(l.Kind), geomCols, Table(l.Name), geomJoin))
+	      ORDER BY t.area_m2 NULLS LAST, t.id LIMIT $4) t OFFSET 0) t %s
+	ORDER BY t.area_m2 NULLS LAST, t.id)`, len(args), hitColumns(l.Kind), geomCols, over, Table(l.Name), geomJoin))
 	}
 	q := `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1::double precision, $2::double precision), 4490) AS g) ` +
 		strings.Join(parts, "\nUNION ALL\n")

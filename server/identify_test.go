@@ -204,6 +204,13 @@ func TestIdentify(t *testing.T) {
 			t.Fatalf("found %v", ids)
 		}
 	})
+	t.Run("geometry=false leaves the geometries out", func(t *testing.T) {
+		lon, lat := lonLat(500075, 2550050)
+		body := getJSON(t, fmt.Sprintf("%s/api/identify?lon=%.10f&lat=%.10f&geometry=false", ts.URL, lon, lat), 200, nil)
+		if strings.Contains(body, `"geometry"`) || !strings.Contains(body, `"id":2`) {
+			t.Fatalf("%s", body)
+		}
+	})
 	t.Run("crs takes Gauss-Krüger coordinates", func(t *testing.T) {
 		var a identifyAnswer
 		getJSON(t, ts.URL+"/api/identify?lon=500025&lat=2550050&crs=EPSG:4547", 200, &a)
