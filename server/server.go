@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -44,6 +45,8 @@ type Config struct {
 	UploadTimeout  time.Duration  // an upload's body must arrive within it (default 1 h)
 	WriteTimeout   time.Duration  // a response, uploads' excepted, must be written within it (default RequestTimeout + 30 s)
 	IdleTimeout    time.Duration  // an idle keep-alive connection is closed after it (default 2 min)
+
+	Limits Limits // cost limits of identify, query and other expensive requests
 }
 
 // Server is the HTTP side of tudi.
@@ -60,6 +63,7 @@ type Server struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	router   chi.Router
+	limiter  *limiter
 }
 
 // New builds the server and its services on db.
@@ -88,6 +92,7 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	if cfg.Auth == "" {
 		cfg.Auth = AuthWrite
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &Server{cfg: cfg, db: db, log: log, reg: reg,
@@ -100,6 +105,7 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 		}, []string{"route"}),
 	}
 	reg.MustRegister(s.requests, s.duration)
+	s.limiter = newLimiter(cfg.Limits.MaxConcurrentPerClient, cfg.Limits.MaxConcurrent)
 	var err error
 	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes}, reg, log); err != nil {
 		return nil, err
@@ -156,7 +162,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(middleware.RequestID, s.accessLog, s.recoverer, cors, s.timeout)
 	r.Use(skipTiles(middleware.Compress(5, "application/json", "application/geo+json", "text/html", "text/css",
 		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json")))
-	r.Use(s.authenticate)
+	r.Use(s.authenticate, s.limitExpensive)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.tiles.Mount(r, s.handle)
@@ -249,12 +255,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// healthz checks the database. It must answer while expensive requests
+// hold the pool's connections: when none is free within a quarter of a second it
+// checks on a connection of its own.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
+	actx, acancel := context.WithTimeout(ctx, 250*time.Millisecond)
+	err := s.db.Ping(actx)
+	acancel()
+	if err != nil && ctx.Err() == nil {
+		err = s.pingOwnConn(ctx)
+	}
+	if err != nil {
 		return land.Wrap(land.Unavailable, err, "database unavailable")
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
+}
+
+// pingOwnConn checks the database on a new connection outside the pool.
+func (s *Server) pingOwnConn(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, s.db.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return postgis.Err(err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var v string
+	return postgis.Err(conn.QueryRow(ctx, `SELECT postgis_lib_version()`).Scan(&v))
 }

@@ -36,6 +36,7 @@ type ServeConfig struct {
 	MaxConns         int32
 	TrustedProxies   string
 	Auth             server.AuthMode
+	Limits           server.Limits
 }
 
 func (c ServeConfig) logAttrs() []any {
@@ -64,6 +65,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env.Getenv("TUDI_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-* headers are believed (env TUDI_TRUSTED_PROXIES); default none")
 	memMB := envOr(env, "TUDI_TILE_MEMORY", strconv.Itoa(tiles.DefaultCacheBytes>>20))
 	fs.StringVar(&memMB, "tile-memory", memMB, "megabytes of rendered tiles kept in memory, 0 for none (env TUDI_TILE_MEMORY)")
+	addLimitFlags(fs, &cfg.Limits)
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
@@ -72,6 +74,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		return err
 	}
 	cfg.Auth = auth
+	cfg.Limits.StatementTimeout = cfg.StatementTimeout
 	mb, err := strconv.Atoi(memMB)
 	cfg.TileMemoryMB = mb
 	if err != nil || mb < 0 || mb > 1<<20 {
@@ -118,7 +121,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		log.Info("write token stored (send it as Authorization: Bearer TOKEN)", "file", filepath.Join(cfg.DB.DataDir, "token"))
 	}
 	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, Auth: cfg.Auth, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes,
-		TrustedProxies: proxies}, st.DB, log)
+		TrustedProxies: proxies, Limits: cfg.Limits}, st.DB, log)
 	if err != nil {
 		return err
 	}
