@@ -119,7 +119,7 @@ func TestHeavyQueryCancelled(t *testing.T) {
 		if code != http.StatusGatewayTimeout {
 			t.Fatalf("status %d after %s, want 504", code, time.Since(t0))
 		}
-		waitIdle(t, tdb, 2*time.Second)
+		waitIdle(t, tdb, 10*time.Second)
 	})
 	ts2, tdb2 := newGridServer(t, n, server.Config{RequestTimeout: time.Minute})
 	// Before the fix, the intersections were interruptible row by row, but
@@ -132,7 +132,7 @@ func TestHeavyQueryCancelled(t *testing.T) {
 			if code, err := postCtx(ctx, ts2.URL+"/api/query", body); err == nil {
 				t.Logf("the query answered %d within %s", code, d)
 			}
-			waitIdle(t, tdb2, 2*time.Second)
+			waitIdle(t, tdb2, 10*time.Second)
 		})
 	}
 	t.Run("the whole district answers within the statement timeout", func(t *testing.T) {
@@ -148,7 +148,7 @@ func TestHeavyQueryCancelled(t *testing.T) {
 			t.Fatalf("total %v, union %v", a.Layers[0].Total.M2, a.Layers[0].Union.M2)
 		}
 	})
-	waitIdle(t, tdb2, 2*time.Second)
+	waitIdle(t, tdb2, 10*time.Second)
 }
 
 // Expensive requests over the per-client limit get 429 with Retry-After,
@@ -184,13 +184,13 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 			if r.code != http.StatusTooManyRequests || r.retryAfter == "" {
 				t.Fatalf("over the limit: %d, Retry-After %q; want 429 with Retry-After", r.code, r.retryAfter)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("no request was refused")
 		}
 	}
 	// Wait until every pool connection is busy with a query (the server
 	// shares its pool with this check, which takes one).
-	for deadline := time.Now().Add(5 * time.Second); activeQueries(t, tdb) < conns-1; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); activeQueries(t, tdb) < conns-1; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d of %d connections running queries", activeQueries(t, tdb), conns)
 		}
@@ -206,7 +206,7 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 		defer c.Release()
 	}
 	t0 := time.Now()
-	hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Second)
+	hctx, hcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer hcancel()
 	req, _ := http.NewRequestWithContext(hctx, http.MethodGet, ts.URL+"/healthz", nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -214,7 +214,7 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 		t.Fatalf("/healthz while queries run: %v", err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || time.Since(t0) > 1500*time.Millisecond {
+	if resp.StatusCode != 200 || time.Since(t0) > 5*time.Second {
 		t.Fatalf("/healthz while queries run: %d in %s", resp.StatusCode, time.Since(t0))
 	}
 	t.Logf("/healthz answered in %s with %d queries running", time.Since(t0).Round(time.Millisecond), conns)
@@ -222,7 +222,7 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 	for range conns {
 		<-results
 	}
-	waitIdle(t, tdb, 2*time.Second)
+	waitIdle(t, tdb, 10*time.Second)
 }
 
 // ringArea is the shoelace area of a ring: positive when counter-clockwise.
