@@ -105,7 +105,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		tok, err := s.tokens.lookup(r.Context(), secret)
+		// Writes are rare and must see a revocation or a renamed layer at
+		// once: their token is read from the database, not the cache.
+		fresh := r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
+		tok, err := s.tokens.lookup(r.Context(), secret, fresh)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -197,7 +200,9 @@ func newTokenCache(db *postgis.DB, writeToken string, ttl time.Duration) *tokenC
 // lookup returns the token of secret: the write token of Config.Token
 // (an admin), or a stored one. Returns Unauthorized for an unknown,
 // revoked or expired token.
-func (c *tokenCache) lookup(ctx context.Context, secret string) (*postgis.Token, error) {
+//
+// fresh skips the remembered answer (and renews it).
+func (c *tokenCache) lookup(ctx context.Context, secret string, fresh bool) (*postgis.Token, error) {
 	h := postgis.HashToken(secret)
 	// Hashes compared in constant time: nothing about the write token leaks
 	// through timing.
@@ -209,8 +214,12 @@ func (c *tokenCache) lookup(ctx context.Context, secret string) (*postgis.Token,
 	c.mu.Lock()
 	e, ok := c.entries[key]
 	c.mu.Unlock()
-	if !ok || !now.Before(e.until) {
-		v, err, _ := c.flight.Do(key, func() (any, error) {
+	if fresh || !ok || !now.Before(e.until) {
+		flightKey := key
+		if fresh {
+			flightKey += "/fresh" // not answered by a lookup begun earlier
+		}
+		v, err, _ := c.flight.Do(flightKey, func() (any, error) {
 			// Shared by the callers: not cancelled with the first one.
 			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()

@@ -369,6 +369,22 @@ func TestTokenRevocationAndExpiry(t *testing.T) {
 			t.Errorf("revoking an unknown token: %v", err)
 		}
 	})
+	t.Run("a write with a revoked token is refused at once, even while reads are cached", func(t *testing.T) {
+		ts := startServer(t, db, server.Config{Token: legacyToken, TokenCacheTTL: time.Hour})
+		tok, secret, err := db.CreateToken(ctx, postgis.TokenCreate{Role: postgis.Admin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, _, _ := call(t, http.MethodGet, ts.URL+"/ogc/collections", bearerOf(secret), nil); status != http.StatusOK {
+			t.Fatalf("before revoking: %d", status)
+		}
+		if err := db.RevokeToken(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if status, _, _ := call(t, http.MethodDelete, ts.URL+"/api/layers/nosuchlayer", bearerOf(secret), nil); status != http.StatusUnauthorized {
+			t.Fatalf("a write after revoking: %d, want 401", status)
+		}
+	})
 	t.Run("a revoked token is refused within the cache's lifetime", func(t *testing.T) {
 		ts := startServer(t, db, server.Config{Token: legacyToken, Auth: server.AuthRead})
 		tok, secret, err := db.CreateToken(ctx, postgis.TokenCreate{Role: postgis.Viewer})
