@@ -43,6 +43,11 @@ type Config struct {
 	UploadTimeout  time.Duration  // an upload's body must arrive within it (default 1 h)
 	WriteTimeout   time.Duration  // a response, uploads' excepted, must be written within it (default RequestTimeout + 30 s)
 	IdleTimeout    time.Duration  // an idle keep-alive connection is closed after it (default 2 min)
+
+	// The catalogue (--catalog): kinds for styles and legends, and the
+	// reports (nil: the embedded ones).
+	Kinds   *land.Catalog
+	Reports *reports.Catalog
 }
 
 // Server is the HTTP side of tudi.
@@ -93,11 +98,15 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	}
 	reg.MustRegister(s.requests, s.duration)
 	var err error
-	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes}, reg, log); err != nil {
+	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes, Kinds: cfg.Kinds}, reg, log); err != nil {
 		return nil, err
 	}
 	s.ogc = ogc.New(db, ogc.Config{PublicURL: cfg.PublicURL}, log)
-	s.reports = reports.New(db, log)
+	if cfg.Reports != nil {
+		s.reports = reports.NewWithCatalog(db, log, cfg.Reports)
+	} else {
+		s.reports = reports.New(db, log)
+	}
 	s.importer = importers.New(db, log)
 	s.router = s.routes()
 	return s, nil

@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"net/http"
+	"slices"
 
 	"tudi/land"
 )
@@ -30,11 +31,46 @@ type KindLegend struct {
 	Note    string        `json:"note,omitempty"`
 }
 
-// Legends returns the legend of every kind, in drawing order.
+// Legends returns the legend of every kind of the embedded catalogue, in
+// drawing order.
 func Legends() []KindLegend {
 	out := make([]KindLegend, 0, len(kindOrder))
 	for _, k := range kindOrder {
 		out = append(out, kindLegend(k))
+	}
+	return out
+}
+
+// kinds returns the catalogue of the service.
+func (s *Service) kinds() *land.Catalog {
+	if s.cfg.Kinds != nil {
+		return s.cfg.Kinds
+	}
+	return land.DefaultCatalog()
+}
+
+// legendOf returns the legend of kind k in the service's catalogue
+// (generic's for a kind it does not know).
+func (s *Service) legendOf(k land.Kind) KindLegend {
+	c := s.kinds()
+	sp := c.Kind(k)
+	if sp == nil {
+		sp = c.Kind(land.Generic)
+	}
+	return specLegend(k, sp)
+}
+
+// legends returns the legend of every kind of the service's catalogue: the
+// canonical ones in drawing order, then the kinds it adds.
+func (s *Service) legends() []KindLegend {
+	var out []KindLegend
+	for _, k := range kindOrder {
+		out = append(out, s.legendOf(k))
+	}
+	for _, k := range s.kinds().Kinds() {
+		if !slices.Contains(kindOrder, k) {
+			out = append(out, s.legendOf(k))
+		}
 	}
 	return out
 }
@@ -62,5 +98,5 @@ func specLegend(k land.Kind, s *land.KindSpec) KindLegend {
 func (s *Service) legend(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, struct {
 		Kinds []KindLegend `json:"kinds"`
-	}{Legends()})
+	}{s.legends()})
 }

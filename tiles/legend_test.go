@@ -1,7 +1,9 @@
 package tiles
 
 import (
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	"tudi/land"
 )
@@ -34,4 +36,36 @@ func TestLegendsComeFromTheCatalogue(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A kind added by a catalogue directory gets its legend after the canonical
+// ones, and a replaced kind takes its new colours.
+func TestLegendsOfACatalogueDirectory(t *testing.T) {
+	generic := `kind: generic
+title: 图层
+title_en: Layer
+fields:
+  - {name: name, type: text, title: 名称, title_en: Name, presets: [NAME]}
+style:
+  fill: "#010203"
+  outline: "#040506"
+  other: "#010203"
+`
+	permits := strings.Replace(generic, "kind: generic", "kind: permits", 1)
+	fsys := fstest.MapFS{"c/generic.yaml": {Data: []byte(generic)}, "c/permits.yaml": {Data: []byte(permits)}}
+	cat, err := land.DefaultCatalog().Overlay(fsys, "c", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{cfg: Config{Kinds: cat}}
+	ls := s.legends()
+	if last := ls[len(ls)-1]; last.Kind != "permits" || last.Fill != "#010203" {
+		t.Fatalf("last legend = %+v", last)
+	}
+	if g := s.legendOf(land.Generic); g.Outline != "#040506" {
+		t.Fatalf("generic = %+v", g)
+	}
+	if lg := styleLayers(&land.Layer{Name: "p", Kind: "permits", GeomType: "MultiPolygon"}, s.legendOf("permits")); len(lg) == 0 {
+		t.Fatal("no style layers for an added kind")
+	}
 }

@@ -35,12 +35,13 @@ type ServeConfig struct {
 	TileMemoryMB     int
 	MaxConns         int32
 	TrustedProxies   string
+	Catalog          string
 }
 
 func (c ServeConfig) logAttrs() []any {
 	return []any{"addr", c.Addr, "db", postgis.Redact(c.DB.URL), "data_dir", c.DB.DataDir,
 		"public_url", c.PublicURL, "tile_cache", c.TileCache, "tile_memory_mb", c.TileMemoryMB, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample, "max_conns", c.MaxConns,
-		"trusted_proxies", c.TrustedProxies}
+		"trusted_proxies", c.TrustedProxies, "catalog", c.Catalog}
 }
 
 func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger) error {
@@ -59,6 +60,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
 	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env.Getenv("TUDI_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-* headers are believed (env TUDI_TRUSTED_PROXIES); default none")
+	addCatalogFlag(fs, &cfg.Catalog, env)
 	memMB := envOr(env, "TUDI_TILE_MEMORY", strconv.Itoa(tiles.DefaultCacheBytes>>20))
 	fs.StringVar(&memMB, "tile-memory", memMB, "megabytes of rendered tiles kept in memory, 0 for none (env TUDI_TILE_MEMORY)")
 	if err := fs.Parse(args); err != nil {
@@ -84,6 +86,10 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	if fs.NArg() > 0 {
 		return land.Errorf(land.Invalid, "serve takes no arguments, got %q", fs.Args())
 	}
+	cat, err := loadCatalog(cfg.Catalog)
+	if err != nil {
+		return err
+	}
 	// Listen first: a port already taken fails at once, before any database work.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -97,6 +103,9 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		return err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
+	if err := cat.check(ctx, st.DB); err != nil {
+		return err
+	}
 	if st.Embedded && cfg.Sample {
 		if err := loadSampleIfEmpty(ctx, st.DB, cfg.DB.DataDir, log); err != nil {
 			return err
@@ -110,7 +119,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		log.Info("write token stored (send it as Authorization: Bearer TOKEN)", "file", filepath.Join(cfg.DB.DataDir, "token"))
 	}
 	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes,
-		TrustedProxies: proxies}, st.DB, log)
+		TrustedProxies: proxies, Kinds: cat.Kinds, Reports: cat.Reports}, st.DB, log)
 	if err != nil {
 		return err
 	}

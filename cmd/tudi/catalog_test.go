@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const catalogKind = `kind: permits
+title: 施工许可
+title_en: Building permits
+code_field: code
+fields:
+  - {name: code, type: text, title: 许可证号, title_en: Permit number, presets: [XKZH]}
+  - {name: issued_date, type: date, title: 发证日期, title_en: Issue date, presets: [FZRQ]}
+style:
+  fill: "#fdbf6f"
+  outline: "#ff7f00"
+  other: "#fdbf6f"
+`
+
+const catalogReport = `-- @report name=permits-issued title=施工许可发放 title_en="Building permits issued"
+-- @description "Building permits, by sub-district."
+-- @period "none"
+-- @street "the name field"
+-- @layer kind=generic name=permits
+-- @param $1 group
+-- @group key=street title=街道/镇 title_en=Sub-district
+-- @column key=street group=street type=text title=街道/镇 title_en=Sub-district
+-- @default_group street
+-- @column key=permits type=integer title=许可证数 title_en=Permits unit=件
+SELECT CASE WHEN 'street' = ANY($1::text[]) THEN name END AS street,
+       GROUPING(CASE WHEN 'street' = ANY($1::text[]) THEN name END) <> 0 AS is_total,
+       count(*) AS permits
+FROM generic
+GROUP BY GROUPING SETS ((1), ())
+`
+
+func writeCatalog(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestCatalogAddsAReportToTheList(t *testing.T) {
+	dir := writeCatalog(t, map[string]string{"kinds/permits.yaml": catalogKind, "reports/permits-issued.sql": catalogReport})
+	check := func(t *testing.T, code int, stdout, stderr string) {
+		t.Helper()
+		var list struct{ Reports []struct{ Name string } }
+		if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != 6 || list.Reports[5].Name != "permits-issued" {
+			t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+		}
+	}
+	t.Run("with --catalog", func(t *testing.T) {
+		code, stdout, stderr := runTudi("report", "list", "--format", "json", "--catalog", dir)
+		check(t, code, stdout, stderr)
+	})
+	t.Run("with TUDI_CATALOG", func(t *testing.T) {
+		var out, errb bytes.Buffer
+		env := Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
+			if k == "TUDI_CATALOG" {
+				return dir
+			}
+			return ""
+		}}
+		code := RunEnv(context.Background(), []string{"report", "list", "--format", "json"}, env)
+		check(t, code, out.String(), errb.String())
+	})
+}
+
+func TestServeRefusesAnInvalidCatalogue(t *testing.T) {
+	nowhere := filepath.Join(t.TempDir(), "none")
+	t.Run("a kind with an unknown type: exit 2 before listening", func(t *testing.T) {
+		dir := writeCatalog(t, map[string]string{"kinds/permits.yaml": strings.Replace(catalogKind, "type: date", "type: day", 1)})
+		code, _, stderr := runTudi("serve", "--addr", "127.0.0.1:0", "--data-dir", nowhere, "--catalog", dir)
+		want := dir + `/kinds/permits.yaml:7: kind "permits": field "issued_date": unknown type "day"`
+		if code != 2 || !strings.Contains(stderr, want) {
+			t.Fatalf("exit %d, want 2 and %q:\n%s", code, want, stderr)
+		}
+	})
+	t.Run("a report with a placeholder without a parameter", func(t *testing.T) {
+		dir := writeCatalog(t, map[string]string{"reports/p.sql": strings.Replace(catalogReport, "FROM generic", "FROM generic WHERE $2::date IS NULL", 1)})
+		code, _, stderr := runTudi("serve", "--addr", "127.0.0.1:0", "--data-dir", nowhere, "--catalog", dir)
+		if want := dir + `/reports/p.sql:14: placeholder $2 has no @param`; code != 2 || !strings.Contains(stderr, want) {
+			t.Fatalf("exit %d, want 2 and %q:\n%s", code, want, stderr)
+		}
+	})
+	t.Run("a report column the SQL does not return: exit 2 once the database is open", func(t *testing.T) {
+		dataDir := tempDataDir(t)
+		defer os.RemoveAll(filepath.Dir(dataDir))
+		dir := writeCatalog(t, map[string]string{"reports/p.sql": strings.Replace(catalogReport, "AS permits", "AS n", 1)})
+		code, _, stderr := runTudi("serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--sample=false", "--catalog", dir)
+		if want := dir + `/reports/p.sql:10: column "permits": the SQL returns no such column`; code != 2 || !strings.Contains(stderr, want) {
+			t.Fatalf("exit %d, want 2 and %q:\n%s", code, want, stderr)
+		}
+	})
+}
