@@ -35,6 +35,22 @@ import (
 // and never changed.
 type Catalog struct {
 	specs []*spec
+	kinds *land.Catalog // the kinds whose fields the reports' layers have
+}
+
+// WithKinds returns c reading layers whose kinds are those of kinds (for
+// the columns of a missing or older layer; default land.DefaultCatalog()).
+func (c *Catalog) WithKinds(kinds *land.Catalog) *Catalog {
+	out := *c
+	out.kinds = kinds
+	return &out
+}
+
+func (c *Catalog) kindCatalog() *land.Catalog {
+	if c.kinds != nil {
+		return c.kinds
+	}
+	return land.DefaultCatalog()
 }
 
 // Reports returns the reports of the catalogue, in listing order.
@@ -77,7 +93,7 @@ func (c *Catalog) Overlay(fsys fs.FS, dir, label string) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Catalog{specs: slices.Clone(c.specs)}
+	out := &Catalog{specs: slices.Clone(c.specs), kinds: c.kinds}
 	for _, sp := range specs {
 		if i := slices.IndexFunc(out.specs, func(o *spec) bool { return o.Name == sp.Name }); i >= 0 {
 			out.specs[i] = sp
@@ -94,21 +110,21 @@ func (c *Catalog) Overlay(fsys fs.FS, dir, label string) (*Catalog, error) {
 // their kind, so no layer needs to exist; nothing is left behind.
 func (c *Catalog) Check(ctx context.Context, db *postgis.DB) error {
 	for _, sp := range c.specs {
-		if err := sp.check(ctx, db); err != nil {
+		if err := sp.check(ctx, db, c.kindCatalog()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (sp *spec) check(ctx context.Context, db *postgis.DB) error {
+func (sp *spec) check(ctx context.Context, db *postgis.DB, kinds *land.Catalog) error {
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	for _, l := range sp.Layers {
-		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+postgis.Ident(l.Kind)+" AS "+emptySelect(l.Kind)); err != nil {
+		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+postgis.Ident(l.Kind)+" AS "+emptySelect(kinds, l.Kind)); err != nil {
 			return fmt.Errorf("report %q: view %s: %w", sp.Name, l.Kind, postgis.Err(err))
 		}
 	}

@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -130,4 +131,28 @@ func TestCatalogReportErrors(t *testing.T) {
 			t.Fatalf("reports = %+v", rs)
 		}
 	})
+}
+
+// The example of docs/catalogue.md is a valid catalogue directory: its kind
+// loads, and its report's SQL returns its columns from a layer of that kind.
+func TestTheDocumentedExampleCatalogue(t *testing.T) {
+	dir := os.DirFS("../docs/catalogue-example")
+	kinds, err := land.DefaultCatalog().Overlay(dir, "kinds", "kinds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp := kinds.Kind("expropriation"); sp == nil || len(sp.Milestones) != 2 || sp.CodeField != "code" {
+		t.Fatalf("expropriation = %+v", sp)
+	}
+	cat, err := reports.DefaultCatalog().Overlay(dir, "reports", "reports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := postgis.New(pgtest.NewDB(t).Pool, nil)
+	if err := cat.Check(context.Background(), db); err == nil {
+		t.Fatal("the report checked against the embedded kinds, which lack expropriation's fields")
+	}
+	if err := cat.WithKinds(kinds).Check(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -18,6 +18,7 @@ type Service struct {
 	db    *postgis.DB
 	log   *slog.Logger
 	specs []*spec
+	kinds *land.Catalog
 }
 
 // New returns the report service running the embedded reports.
@@ -30,7 +31,7 @@ func NewWithCatalog(db *postgis.DB, log *slog.Logger, cat *Catalog) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: log, specs: cat.specs}
+	return &Service{db: db, log: log, specs: cat.specs, kinds: cat.kindCatalog()}
 }
 
 // Mount registers /api/reports routes on r; wrap adapts error-returning handlers.

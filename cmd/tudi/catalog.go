@@ -43,6 +43,7 @@ func loadCatalog(dir string) (*Catalog, error) {
 	if c.Reports, err = c.Reports.Overlay(fsys, "reports", dir+"/reports"); err != nil {
 		return nil, err
 	}
+	c.Reports = c.Reports.WithKinds(c.Kinds)
 	if _, err := fs.Stat(fsys, "kinds"); err != nil {
 		if _, err := fs.Stat(fsys, "reports"); err != nil {
 			return nil, land.Errorf(land.Invalid, "--catalog %s: has neither kinds/ nor reports/", dir)
