@@ -108,3 +108,22 @@ func TestServeRefusesAnInvalidCatalogue(t *testing.T) {
 		}
 	})
 }
+
+// Targets of a catalogue's report are checked against its columns.
+func TestTargetsOfACatalogueReport(t *testing.T) {
+	dir := writeCatalog(t, map[string]string{"reports/permits-issued.sql": strings.Replace(catalogReport, "unit=件", "unit=件 target", 1)})
+	file := filepath.Join(t.TempDir(), "targets.csv")
+	if err := os.WriteFile(file, []byte("year,report,measure,value,unit\n2024,permits-issued,permits,40,件\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := tempDataDir(t)
+	defer os.RemoveAll(filepath.Dir(dataDir))
+	code, _, stderr := runTudi("targets", "import", file, "--data-dir", dataDir)
+	if code != 2 || !strings.Contains(stderr, `"permits-issued"`) {
+		t.Fatalf("without the catalogue: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := runTudi("targets", "import", file, "--data-dir", dataDir, "--catalog", dir)
+	if code != 0 || !strings.Contains(stdout, "loaded 1 targets") {
+		t.Fatalf("with the catalogue: exit %d: %s %s", code, stdout, stderr)
+	}
+}
