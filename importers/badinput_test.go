@@ -137,10 +137,15 @@ func TestBadInputLeavesTheLayerUnchanged(t *testing.T) {
 			return Request{Files: []string{p}}
 		}, land.Invalid, []string{"cut.geojson", "feature", "truncated"}},
 		{"a file type tudi does not read", func(t *testing.T) Request {
+			p := filepath.Join(t.TempDir(), "parcels.xls")
+			os.WriteFile(p, []byte("x"), 0o644)
+			return Request{Files: []string{p}}
+		}, land.Invalid, []string{"parcels.xls", "unsupported"}},
+		{"an .xlsx that is not a workbook", func(t *testing.T) Request {
 			p := filepath.Join(t.TempDir(), "parcels.xlsx")
 			os.WriteFile(p, []byte("x"), 0o644)
 			return Request{Files: []string{p}}
-		}, land.Invalid, []string{"parcels.xlsx", "unsupported"}},
+		}, land.Invalid, []string{"parcels.xlsx", "not a readable .xlsx workbook"}},
 		{"a --map onto a field the kind does not have", func(t *testing.T) Request {
 			return Request{Files: []string{filepath.Join(dir, "parcels.shp")}, Map: map[string]string{"colour": "DKBH"}}
 		}, land.Invalid, []string{"--map", "colour"}},

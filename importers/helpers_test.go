@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/binary"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -34,6 +35,9 @@ func newBenchEnv(t testing.TB) *testEnv {
 	t.Helper()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, nil)
+	if os.Getenv("TUDI_BENCH_DEBUG") != "" {
+		return &testEnv{db: db, im: New(db, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))}
+	}
 	return &testEnv{db: db, im: New(db, nil)}
 }
 

@@ -53,7 +53,8 @@ func New(db *postgis.DB, log *slog.Logger) *Importer {
 type Request struct {
 	Layer       string            // target layer name
 	Kind        land.Kind         // kind of a new layer; must match an existing layer's kind when set
-	Mode        string            // "replace" (default) or "append"
+	Mode        string            // "history", "replace" or "append"; "" decides (see resolveMode)
+	AsOf        time.Time         // history mode: the effective date (a UTC midnight); zero: today
 	Encoding    string            // overrides the detected .dbf encoding
 	SRID        int               // overrides the detected CRS
 	Map         map[string]string // canonical field → source field, over the kind's presets
@@ -64,6 +65,8 @@ type Request struct {
 	// Names, when set, are the names to record for Files (uploads are
 	// stored under temporary names); same length as Files.
 	Names []string
+	// Ledger holds the settings of an .xlsx or .csv ledger.
+	Ledger LedgerOptions
 	// Progress, when not nil, is called now and then with the features read
 	// so far and the total when known (0 otherwise).
 	Progress func(read, total int64)
@@ -76,9 +79,6 @@ type Request struct {
 func (im *Importer) Import(ctx context.Context, req Request) (*land.Import, error) {
 	imp := &land.Import{Layer: req.Layer, Kind: req.Kind, Mode: req.Mode, User: req.User, Status: "ok",
 		StartedAt: time.Now().UTC(), Files: []land.ImportFile{}}
-	if imp.Mode == "" {
-		imp.Mode = "replace"
-	}
 	if imp.Kind == "" {
 		imp.Kind = land.Generic
 	}
@@ -189,8 +189,10 @@ func (im *Importer) run(ctx context.Context, req Request, imp *land.Import) (err
 	if err := land.ValidateLayerName(req.Layer); err != nil {
 		return err
 	}
-	if imp.Mode != "replace" && imp.Mode != "append" {
-		return land.Errorf(land.Invalid, "mode %q: use replace or append", imp.Mode)
+	switch imp.Mode {
+	case "", "history", "replace", "append":
+	default:
+		return land.Errorf(land.Invalid, "mode %q: use history, replace or append", imp.Mode)
 	}
 	if req.Kind != "" {
 		if _, err := land.ParseKind(string(req.Kind)); err != nil {

@@ -89,6 +89,25 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		}
 	}
 	imp.Kind = kind
+	// History mode (see history.go): the mode and the effective date.
+	var hist *postgis.LayerHistory
+	if old != nil {
+		if hist, err = postgis.FindLayerHistory(ctx, main, req.Layer); err != nil {
+			return err
+		}
+	}
+	if imp.Mode, err = resolveMode(req.Mode, kind, old != nil, hist != nil, req.Layer); err != nil {
+		return err
+	}
+	historyMode := imp.Mode == "history" || (imp.Mode == "append" && hist != nil)
+	var effective time.Time
+	if historyMode {
+		if effective, err = effectiveDate(req.AsOf, hist, req.Layer); err != nil {
+			return err
+		}
+	} else if !req.AsOf.IsZero() {
+		return land.Errorf(land.Invalid, "--as-of: only history imports have an effective date (layer %q is imported in %s mode)", req.Layer, imp.Mode)
+	}
 	m, err := newMapper(kind, req.Map)
 	if err != nil {
 		return err
@@ -98,6 +117,9 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	}
 
 	// Peek at the first feature: it settles the CRS when the file is silent.
+	if l, ok := src.(*ledger); ok {
+		m.bad = l.badMapped
+	}
 	rd := &reader{ctx: ctx, src: src, m: m, info: info, probs: &problems{max: im.maxProblems}, progress: req.Progress}
 	if err := rd.peek(); err != nil {
 		return err
@@ -120,7 +142,11 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		phase = time.Now()
 	}
 
-	appendMode := imp.Mode == "append" && old != nil
+	// incremental: a history import into a layer that has history compares
+	// and applies the differences instead of swapping (and so does append
+	// into such a layer, without removing what the file lacks).
+	incremental := historyMode && hist != nil
+	appendMode := imp.Mode == "append" && old != nil && !incremental
 	workers := im.workerCount()
 	var tables []string // working tables to drop at the end, schema-qualified and quoted
 	defer func() {
@@ -134,7 +160,11 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	}()
 	fresh := postgis.Table(work)
 	if !appendMode {
-		if _, err := main.Exec(ctx, postgis.LayerDDL(work, kind)[0]); err != nil {
+		ddl := postgis.LayerDDL(work, kind)[0]
+		if incremental {
+			ddl = plainDDL(work, kind)
+		}
+		if _, err := main.Exec(ctx, ddl); err != nil {
 			return fmt.Errorf("create table for layer %q: %w", req.Layer, postgis.Err(err))
 		}
 		tables = append(tables, fresh)
@@ -222,7 +252,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	}
 	lap("copy, validate, fill")
 
-	if !appendMode {
+	if !appendMode && !incremental {
 		// Indexes after the load, one per connection: each is a single
 		// sorted build instead of a million insertions into a growing tree.
 		ig, ictx := errgroup.WithContext(ctx)
@@ -242,6 +272,39 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 			return fmt.Errorf("analyze layer %q: %w", req.Layer, postgis.Err(err))
 		}
 		lap("index")
+	}
+	var plan *historyPlan
+	if historyMode {
+		bad, err := checkCodes(ctx, main, fresh, info.File, direct)
+		if err != nil {
+			return err
+		}
+		lap("check codes")
+		switch {
+		case bad != nil && req.Mode == "" && req.AsOf.IsZero() && old == nil:
+			// History by default only: a new layer whose file has no
+			// usable codes is loaded without it, and the summary says why.
+			historyMode, imp.Mode = false, "replace"
+			info.Notes = append(info.Notes, fmt.Sprintf("layer %q keeps no history (loaded in replace mode), since history follows features by code: %s", req.Layer, bad.what))
+		case bad != nil:
+			return bad.err()
+		}
+	}
+	if historyMode {
+		if old != nil {
+			// The differences from the current state: applied by an
+			// incremental import, only counted by the first one. (No
+			// ANALYZE of the working table: it would cost more than the
+			// comparison, whose plan — a hash join on code — needs none.)
+			diff := pgx.Identifier{postgis.MetaSchema, work + "_d"}.Sanitize()
+			tables = append(tables, diff)
+			if plan, err = planHistory(ctx, main.Conn(), req.Layer, fresh, diff, kind, imp.Mode != "append", effective, loaded); err != nil {
+				return err
+			}
+		} else {
+			plan = &historyPlan{changes: land.ImportChanges{EffectiveDate: effective.Format(postgis.DateLayout), Added: loaded}}
+		}
+		lap("compare")
 	}
 	if err := hashWait(); err != nil {
 		return err
@@ -264,21 +327,41 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	if old, err = existingLayer(ctx, tx, req.Layer, true); err != nil {
 		return err
 	}
-	if appendMode {
+	switch {
+	case appendMode:
 		if old == nil || old.Kind != kind {
 			return land.Errorf(land.Conflict, "layer %q changed during the import", req.Layer)
 		}
 		if loaded, err = appendRows(ctx, tx, req.Layer, m.fields, info.SRID, stagings); err != nil {
 			return err
 		}
-	} else {
+	case incremental:
+		if old == nil || old.Kind != kind {
+			return land.Errorf(land.Conflict, "layer %q changed during the import", req.Layer)
+		}
+		if err := applyHistory(ctx, tx, req.Layer, kind, fresh, plan, effective); err != nil {
+			return err
+		}
+	default:
 		// Once committed, the fresh table has the layer's name and the
 		// deferred DROP of the working name finds nothing.
 		if err := swap(ctx, tx, req.Layer, req.Title, work, kind, old); err != nil {
 			return err
 		}
+		if historyMode {
+			if err := startHistory(ctx, tx, req.Layer, kind, effective); err != nil {
+				return err
+			}
+		}
 	}
-	l, err := postgis.RefreshLayer(ctx, tx, req.Layer)
+	var l *land.Layer
+	unchanged := incremental && plan.changes.Added+plan.changes.Changed+plan.changes.Removed == 0
+	if unchanged {
+		// Nothing changed: same version, no notification, every cached tile stays.
+		l, err = postgis.FindLayerIn(ctx, tx, req.Layer)
+	} else {
+		l, err = postgis.RefreshLayer(ctx, tx, req.Layer)
+	}
 	if err != nil {
 		return err
 	}
@@ -300,7 +383,13 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	}
 	s.Problems = rd.probs.list
 	sortProblems(s.Problems)
+	if plan != nil {
+		s.Changes = &plan.changes
+	}
 	imp.Extra = map[string]any{"format": info.Format, "source": info.File, "mapping": m.sources(fields), "layer_version": l.Version}
+	for k, v := range info.Extra {
+		imp.Extra[k] = v
+	}
 	imp.FinishedAt = time.Now().UTC()
 	imp.DurationMS = imp.FinishedAt.Sub(imp.StartedAt).Milliseconds()
 	if err := postgis.CreateImport(ctx, tx, imp); err != nil {
@@ -310,8 +399,14 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	if old != nil {
 		oldExtent = old.Extent
 	}
-	if err := postgis.NotifyChange(ctx, tx, postgis.Change{Layer: req.Layer, Version: l.Version, BBox: unionBBox(oldExtent, l.Extent)}); err != nil {
-		return err
+	bbox := unionBBox(oldExtent, l.Extent)
+	if incremental {
+		bbox = plan.bbox // only the tiles around what changed
+	}
+	if !unchanged {
+		if err := postgis.NotifyChange(ctx, tx, postgis.Change{Layer: req.Layer, Version: l.Version, BBox: bbox}); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit import into %q: %w", req.Layer, postgis.Err(err))
@@ -843,6 +938,9 @@ func (r *reader) run(ctx context.Context, out chan<- [][]any, mu *sync.Mutex) er
 		mu.Lock()
 		row := r.row(f)
 		mu.Unlock()
+		if r.err != nil {
+			return r.err // a strict source's bad value
+		}
 		if row == nil {
 			continue // rejected already, in direct mode
 		}
@@ -862,6 +960,10 @@ func (r *reader) run(ctx context.Context, out chan<- [][]any, mu *sync.Mutex) er
 // (EWKB), reject reason.
 func (r *reader) row(f *feature) []any {
 	r.m.mapFeature(f, r.info.File)
+	if r.info.strict && len(f.Problems) > 0 {
+		r.err = land.Errorf(land.Invalid, "%s: %s (correct it, or import with --lenient to keep such values only in props)", r.info.File, f.Problems[0].Reason)
+		return nil
+	}
 	for _, p := range f.Problems {
 		r.probs.add(p)
 	}

@@ -28,6 +28,9 @@ type mapper struct {
 	idx      []int
 	out      []any // canonical values, reused
 	props    []byte
+	// bad, when set, words the problem of a value that cannot be
+	// normalised (ledgers name the sheet, row and column).
+	bad func(f *feature, j int, fd land.Field, err error) land.ImportProblem
 }
 
 // newMapper checks the --map entries against the kind and builds the
@@ -57,7 +60,8 @@ func newMapper(kind land.Kind, override map[string]string) (*mapper, error) {
 			continue
 		}
 		c := append([]string(nil), f.Presets...)
-		m.cands = append(m.cands, append(c, f.Name))
+		c = append(c, f.Name)
+		m.cands = append(m.cands, append(c, headerPresets(kind, f)...))
 	}
 	m.idx = make([]int, len(m.fields))
 	m.out = make([]any, len(m.fields))
@@ -96,7 +100,7 @@ func (m *mapper) sources(fields []land.SourceField) map[string]string {
 	for i, f := range m.fields {
 		for _, c := range m.cands[i] {
 			for _, sf := range fields {
-				if strings.EqualFold(sf.Name, c) {
+				if strings.EqualFold(sf.Name, c) || strings.EqualFold(stripUnitSuffix(sf.Name), c) {
 					out[f.Name] = sf.Name
 					break
 				}
@@ -118,7 +122,7 @@ func (m *mapper) resolve(keys []string) {
 	found:
 		for _, c := range m.cands[i] {
 			for j, k := range keys {
-				if strings.EqualFold(k, c) {
+				if strings.EqualFold(k, c) || strings.EqualFold(stripUnitSuffix(k), c) {
 					m.idx[i] = j
 					break found
 				}
@@ -143,7 +147,11 @@ func (m *mapper) mapFeature(f *feature, file string) {
 		if j < 0 || f.Values[j] == nil {
 			continue
 		}
-		v, err := normalise(fd.Type, f.Values[j])
+		v, err := normaliseField(fd, f.Values[j])
+		if err != nil && m.bad != nil {
+			f.Problems = append(f.Problems, m.bad(f, j, fd, err))
+			continue
+		}
 		if err != nil {
 			f.Problems = append(f.Problems, land.ImportProblem{File: file, Record: f.Num, Field: f.Keys[j], Action: "warning",
 				Reason: fmt.Sprintf("%v: not stored in %s (kept in props)", err, fd.Name)})
@@ -216,10 +224,9 @@ func number(v any) (*float64, error) {
 		if s == "" {
 			return nil, nil
 		}
-		s = strings.ReplaceAll(s, ",", "")
-		x, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
-			return nil, fmt.Errorf("%q is not a number", v)
+		x, err := cleanNumber(s, "")
+		if err != nil {
+			return nil, err
 		}
 		return &x, nil
 	case bool:

@@ -30,12 +30,14 @@ func (im *Importer) openSource(ctx context.Context, req Request, tmp string, inf
 	var main []string
 	for _, f := range req.Files {
 		switch strings.ToLower(filepath.Ext(f)) {
-		case ".shp", ".zip", ".geojson", ".json", ".geojsonl", ".geojsons", ".ndjson", ".gpkg":
+		case ".shp", ".zip", ".geojson", ".json", ".geojsonl", ".geojsons", ".ndjson", ".gpkg", ".xlsx", ".xlsm", ".csv":
 			main = append(main, f)
 		case ".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml":
 			// siblings of a .shp
+		case ".xls", ".et":
+			return nil, land.Errorf(land.Invalid, "%s: an old binary spreadsheet (unsupported): save it as .xlsx or .csv", filepath.Base(f))
 		default:
-			return nil, land.Errorf(land.Invalid, "%s: unsupported file type (use .shp, .zip, .geojson, .json or .gpkg)", filepath.Base(f))
+			return nil, land.Errorf(land.Invalid, "%s: unsupported file type (use .shp, .zip, .geojson, .json, .gpkg, .xlsx or .csv)", filepath.Base(f))
 		}
 	}
 	for _, f := range req.Files {
@@ -54,6 +56,12 @@ func (im *Importer) openSource(ctx context.Context, req Request, tmp string, inf
 		return nil, land.Errorf(land.Invalid, "one layer per import: got %d data files %s", len(main), baseNames(main))
 	}
 	p := main[0]
+	if isLedger(p) {
+		return im.openLedger(ctx, p, req, info)
+	}
+	if err := req.Ledger.onlyForLedgers(p); err != nil {
+		return nil, err
+	}
 	if strings.EqualFold(filepath.Ext(p), ".zip") {
 		inner, err := unzip(p, req.SourceLayer, tmp, im.maxUnzipped)
 		if err != nil {

@@ -152,10 +152,12 @@ func TestSampleDistrictImportsAsTheManifestSays(t *testing.T) {
 		}
 	})
 	t.Run("appending adds the features to those already there", func(t *testing.T) {
-		before := e.MustState(t, "renewal_units")
+		// A layer without history (replace): append adds, duplicates and all.
 		l := m.Layers[3]
-		imp := e.MustImport(t, Request{Layer: "renewal_units", Mode: "append", Files: []string{filepath.Join(dir, l.Files[0])}})
-		after := e.MustState(t, "renewal_units")
+		e.MustImport(t, Request{Layer: "units_plain", Kind: land.RenewalUnits, Mode: "replace", Files: []string{filepath.Join(dir, l.Files[0])}})
+		before := e.MustState(t, "units_plain")
+		imp := e.MustImport(t, Request{Layer: "units_plain", Mode: "append", Files: []string{filepath.Join(dir, l.Files[0])}})
+		after := e.MustState(t, "units_plain")
 		if after.Rows != before.Rows+imp.Summary.Loaded || after.Version != before.Version+1 {
 			t.Fatalf("append: %+v → %+v (+%d)", before, after, imp.Summary.Loaded)
 		}

@@ -44,4 +44,9 @@ type sourceInfo struct {
 	// Bound, when set, is the extent the file declares (shapefile header,
 	// gpkg_contents), used to guess the CRS.
 	Bound *orb.Bound
+	// strict: a value the mapper cannot read, or a bad geometry cell,
+	// fails the import (ledgers without --lenient).
+	strict bool
+	// Extra is added to the import record's extra (ledger join counts).
+	Extra map[string]any
 }

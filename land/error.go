@@ -17,6 +17,7 @@ const (
 	NotFound     ErrorKind = "not_found"
 	Conflict     ErrorKind = "conflict"
 	Unauthorized ErrorKind = "unauthorized"
+	Forbidden    ErrorKind = "forbidden" // a known caller without the right
 	TooLarge     ErrorKind = "too_large"
 	Timeout      ErrorKind = "timeout"
 	Unavailable  ErrorKind = "unavailable"

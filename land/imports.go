@@ -8,7 +8,7 @@ type Import struct {
 	ID         int64          `json:"id"`
 	Layer      string         `json:"layer"`
 	Kind       Kind           `json:"kind"`
-	Mode       string         `json:"mode"`   // replace or append
+	Mode       string         `json:"mode"`   // replace, append or history
 	Status     string         `json:"status"` // ok or failed
 	Files      []ImportFile   `json:"files"`
 	Summary    ImportSummary  `json:"summary"`
@@ -41,6 +41,17 @@ type ImportSummary struct {
 	SRIDSource     string          `json:"srid_source,omitempty"` // prj, guessed, flag, geojson, gpkg
 	Notes          []string        `json:"notes,omitempty"`
 	Problems       []ImportProblem `json:"problems,omitempty"` // per-feature repairs, rejections and warnings (capped)
+	Changes        *ImportChanges  `json:"changes,omitempty"`  // history mode: what the import changed
+}
+
+// ImportChanges says what a history import changed in its layer, compared
+// feature by feature by code with the state before it.
+type ImportChanges struct {
+	EffectiveDate string `json:"effective_date"` // YYYY-MM-DD: from this date on the new state is current
+	Added         int64  `json:"added"`
+	Changed       int64  `json:"changed"` // attributes, props or geometry
+	Removed       int64  `json:"removed"`
+	Unchanged     int64  `json:"unchanged"`
 }
 
 // ImportProblem is a per-feature note: what was repaired, rejected or not

@@ -61,6 +61,7 @@ func (s *Service) openAPI(r *http.Request, layers []*land.Layer) map[string]any 
 			param("bbox-crs", "query", "The CRS of bbox.", map[string]any{"type": "string", "format": "uri", "enum": supportedURIs()}, false),
 			crsParam,
 			param("datetime", "query", "An instant or interval (ISO 8601, .. for open ends) on the kind's date fields.", str, false),
+			param("as_of", "query", "A date (YYYY-MM-DD): the layer's features as they were on that day, from its history (layers imported in history mode).", str, false),
 			param("filter", "query", "A CQL2 filter.", str, false),
 			param("filter-lang", "query", "cql2-text (default) or cql2-json.", map[string]any{"type": "string", "enum": []string{"cql2-text", "cql2-json"}, "default": "cql2-text"}, false),
 			param("filter-crs", "query", "The CRS of geometries in filter.", map[string]any{"type": "string", "format": "uri", "enum": supportedURIs()}, false),

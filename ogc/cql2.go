@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkt"
 )
 
 // CQL2 (OGC 21-065) is parsed by hand. The one maintained Go implementation
@@ -70,6 +69,11 @@ func lexCQL2(s string) ([]token, error) {
 			for {
 				if j >= len(s) {
 					return nil, fmt.Errorf("unterminated string starting at position %d", i+1)
+				}
+				if s[j] == '\\' && j+1 < len(s) && s[j+1] == '\'' { // \' is an escaped quote (CQL2 escapeQuote), like ''
+					b.WriteByte('\'')
+					j += 2
+					continue
 				}
 				if s[j] == '\'' {
 					if j+1 < len(s) && s[j+1] == '\'' { // '' is an escaped quote
@@ -447,35 +451,171 @@ func (p *cql2Parser) call(name string) (node, error) {
 	return &opNode{name, args}, p.expect(")")
 }
 
-// geometry reads a WKT literal: the keyword's text up to its matching
-// parenthesis is handed to orb's WKT reader.
+// geometry reads a WKT literal as CQL2 writes it: the type keyword, an
+// optional Z, then the coordinates, 2 or 3 to a position. orb's WKT reader
+// knows neither Z nor 3-D positions, so the literal is read here from the
+// tokens; heights are dropped, as every layer is stored in 2-D.
 func (p *cql2Parser) geometry(kw token) (node, error) {
-	if !p.punct("(") && !p.keyword("EMPTY") {
-		return nil, fmt.Errorf("expected ( after %s: %w", kw.text, p.unexpected(p.peek()))
+	if err := p.enter(); err != nil {
+		return nil, err
 	}
-	depth := 0
-	var end int
-	for {
-		t := p.next()
-		if t.kind == 0 {
-			return nil, fmt.Errorf("unterminated %s literal starting at position %d", kw.text, kw.pos+1)
-		}
-		if t.kind == 'p' && t.text == "(" {
-			depth++
-		}
-		if t.kind == 'p' && t.text == ")" {
-			depth--
-		}
-		end = t.pos + len(t.text)
-		if depth == 0 {
-			break
-		}
-	}
-	g, err := wkt.Unmarshal(strings.ToUpper(p.src[kw.pos:end]))
+	defer func() { p.depth-- }()
+	g, err := p.taggedGeometry(kw)
 	if err != nil {
-		return nil, fmt.Errorf("bad %s literal at position %d: %v", kw.text, kw.pos+1, err)
+		return nil, fmt.Errorf("bad %s literal at position %d: %w", strings.ToUpper(kw.text), kw.pos+1, err)
 	}
 	return &geomNode{g}, nil
+}
+
+// taggedGeometry reads what follows a geometry keyword.
+func (p *cql2Parser) taggedGeometry(kw token) (orb.Geometry, error) {
+	u := strings.ToUpper(kw.text)
+	dims := 0 // 0: 2 or 3 per position; 3 after Z
+	if p.keyword("Z") {
+		p.next()
+		dims = 3
+	}
+	if p.keyword("EMPTY") {
+		p.next()
+		switch u {
+		case "LINESTRING":
+			return orb.LineString{}, nil
+		case "POLYGON":
+			return orb.Polygon{}, nil
+		case "MULTIPOINT":
+			return orb.MultiPoint{}, nil
+		case "MULTILINESTRING":
+			return orb.MultiLineString{}, nil
+		case "MULTIPOLYGON":
+			return orb.MultiPolygon{}, nil
+		case "GEOMETRYCOLLECTION":
+			return orb.Collection{}, nil
+		}
+		return nil, fmt.Errorf("an empty %s has no coordinates", u)
+	}
+	switch u {
+	case "POINT":
+		return p.wktPoint(dims)
+	case "LINESTRING":
+		ls, err := p.wktPositions(dims)
+		return orb.LineString(ls), err
+	case "POLYGON":
+		return p.wktPolygon(dims)
+	case "MULTIPOINT":
+		var mp orb.MultiPoint
+		err := p.wktList(func() error {
+			var pt orb.Point
+			var err error
+			if p.punct("(") { // MULTIPOINT((1 2),(3 4)) and MULTIPOINT(1 2,3 4)
+				pt, err = p.wktPoint(dims)
+			} else {
+				pt, err = p.position(dims)
+			}
+			mp = append(mp, pt)
+			return err
+		})
+		return mp, err
+	case "MULTILINESTRING":
+		var ml orb.MultiLineString
+		err := p.wktList(func() error {
+			ls, err := p.wktPositions(dims)
+			ml = append(ml, orb.LineString(ls))
+			return err
+		})
+		return ml, err
+	case "MULTIPOLYGON":
+		var mp orb.MultiPolygon
+		err := p.wktList(func() error {
+			pg, err := p.wktPolygon(dims)
+			mp = append(mp, pg)
+			return err
+		})
+		return mp, err
+	}
+	var c orb.Collection // GEOMETRYCOLLECTION
+	err := p.wktList(func() error {
+		t := p.next()
+		if t.kind != 'i' || !geometryKeywords[strings.ToUpper(t.text)] {
+			return fmt.Errorf("expected a geometry: %w", p.unexpected(t))
+		}
+		if err := p.enter(); err != nil {
+			return err
+		}
+		defer func() { p.depth-- }()
+		g, err := p.taggedGeometry(t)
+		c = append(c, g)
+		return err
+	})
+	return c, err
+}
+
+// wktList reads "(" item {"," item} ")".
+func (p *cql2Parser) wktList(item func() error) error {
+	if err := p.expect("("); err != nil {
+		return err
+	}
+	for {
+		if err := item(); err != nil {
+			return err
+		}
+		if !p.punct(",") {
+			break
+		}
+		p.next()
+	}
+	return p.expect(")")
+}
+
+func (p *cql2Parser) wktPoint(dims int) (orb.Point, error) {
+	if err := p.expect("("); err != nil {
+		return orb.Point{}, err
+	}
+	pt, err := p.position(dims)
+	if err != nil {
+		return pt, err
+	}
+	return pt, p.expect(")")
+}
+
+func (p *cql2Parser) wktPositions(dims int) ([]orb.Point, error) {
+	var out []orb.Point
+	err := p.wktList(func() error {
+		pt, err := p.position(dims)
+		out = append(out, pt)
+		return err
+	})
+	return out, err
+}
+
+func (p *cql2Parser) wktPolygon(dims int) (orb.Polygon, error) {
+	var pg orb.Polygon
+	err := p.wktList(func() error {
+		r, err := p.wktPositions(dims)
+		pg = append(pg, orb.Ring(r))
+		return err
+	})
+	return pg, err
+}
+
+// position reads 2 or 3 numbers (exactly 3 when dims is 3) and keeps x, y.
+func (p *cql2Parser) position(dims int) (orb.Point, error) {
+	var v []float64
+	for len(v) < 3 && p.peek().kind == 'n' {
+		t := p.next()
+		f, err := strconv.ParseFloat(t.text, 64)
+		if err != nil {
+			return orb.Point{}, fmt.Errorf("bad number %q at position %d", t.text, t.pos+1)
+		}
+		v = append(v, f)
+	}
+	if len(v) < 2 || dims == 3 && len(v) != 3 {
+		want := "2 or 3"
+		if dims == 3 {
+			want = "3 (x y z)"
+		}
+		return orb.Point{}, fmt.Errorf("a position needs %s numbers: %w", want, p.unexpected(p.peek()))
+	}
+	return orb.Point{v[0], v[1]}, nil
 }
 
 func (p *cql2Parser) bbox() (node, error) {

@@ -2,6 +2,7 @@ package ogc
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -129,8 +130,14 @@ func (c crs) inputSRID() int {
 // geomOut returns the SQL expression of the stored geometry column col in c,
 // with axes swapped when c orders them north first (ST_FlipCoordinates, as
 // GeoJSON writers always write the first two ordinates in storage order).
+// Polygons leave with counter-clockwise exterior rings and clockwise holes,
+// as RFC 7946 §3.1.6 requires, whatever the source file's order:
+// ST_ForcePolygonCCW computes each ring's signed area once and reverses it
+// only when needed, a cost lost in ST_AsGeoJSON's. It runs on lon/lat, before
+// a transformation (conformal, so orientation-preserving) and before
+// swapping axes, which mirrors the ring: the orientation is geographic.
 func (c crs) geomOut(col string) string {
-	e := col
+	e := "ST_ForcePolygonCCW(" + col + ")"
 	if c.transformed() {
 		e = fmt.Sprintf("ST_Transform(%s, %d)", e, c.SRID)
 	}
@@ -152,4 +159,47 @@ func (c crs) geomIn(p string) string {
 		e = fmt.Sprintf("ST_Transform(%s, %d)", e, geo.CGCS2000)
 	}
 	return e
+}
+
+// webMercatorMax is the half width of EPSG:3857's square world, in metres.
+const webMercatorMax = 20037508.342789244
+
+// checkPosition refuses a position (x, y in c's axis order) that lies
+// outside the CRS's domain, where PostGIS's ST_Transform would fail (a 500)
+// or a degree is no degree: longitude -180..180 and latitude -90..90; in
+// EPSG:3857 the square world; in a Gauss-Krüger zone at most 1 000 km from
+// the central meridian and 10 000 km from the equator, well beyond China in
+// any zone and within what PROJ's transverse Mercator inverts.
+func (c crs) checkPosition(p [2]float64) error {
+	x, y := p[0], p[1]
+	if c.NorthFirst {
+		x, y = y, x
+	}
+	if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
+		return fmt.Errorf("coordinates must be finite numbers")
+	}
+	switch {
+	case c.Degrees:
+		if x < -180 || x > 180 || y < -90 || y > 90 {
+			return fmt.Errorf("longitude %g, latitude %g is outside -180..180, -90..90 (axis order of %s: %s)", x, y, c.URI, c.axes())
+		}
+	case c.SRID == geo.WebMercator:
+		if math.Abs(x) > webMercatorMax || math.Abs(y) > webMercatorMax {
+			return fmt.Errorf("x %g, y %g is outside the EPSG:3857 world (±%.0f m)", x, y, webMercatorMax)
+		}
+	default:
+		z, ok := geo.CGCS2000GK(c.SRID)
+		if ok && (math.Abs(x-z.FalseEasting) > 1e6 || math.Abs(y) > 1e7) {
+			return fmt.Errorf("easting %g, northing %g is outside zone EPSG:%d (easting %.0f ± 1 000 000 m, northing within ±10 000 000 m; northing comes first)", x, y, c.SRID, z.FalseEasting)
+		}
+	}
+	return nil
+}
+
+// axes names the axis order of c, for error messages.
+func (c crs) axes() string {
+	if c.NorthFirst {
+		return "latitude first"
+	}
+	return "longitude first"
 }

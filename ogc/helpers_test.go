@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +21,15 @@ import (
 	"tudi/postgis"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	// A fuzzing worker runs only a fuzz target, which needs no database:
+	// starting a cluster in each worker (and again whenever the fuzzer
+	// restarts one) would eat most of the fuzzing time.
+	if slices.ContainsFunc(os.Args[1:], func(a string) bool { return strings.HasPrefix(a, "-test.fuzzworker") }) {
+		os.Exit(m.Run())
+	}
+	pgtest.Main(m)
+}
 
 // The fixture: a parcels layer of 250 squares of 0.001° in a 25 × 10 grid
 // from 113.300°E 23.100°N, and a farmland layer of 3 features. Streets

@@ -27,7 +27,7 @@ import (
 // itemsParams are the query parameters of the items resource; the field
 // names of the layer's kind are allowed too, as equality filters.
 var itemsParams = []string{"f", "limit", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang",
-	"filter-crs", "sortby", "properties", "cursor"}
+	"filter-crs", "sortby", "properties", "cursor", "as_of"}
 
 type sortKey struct {
 	p    property
@@ -60,7 +60,8 @@ type itemsQuery struct {
 	out        []property // properties emitted
 	withProps  bool       // emit the source attributes
 	cur        *cursor
-	unfiltered bool // no condition at all: numberMatched is the registry count
+	unfiltered bool       // no condition at all: numberMatched is the registry count
+	asOf       *time.Time // the layer's state on this date, from its history
 }
 
 func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*itemsQuery, error) {
@@ -180,7 +181,14 @@ func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*item
 	} else if q.Get("filter-lang") != "" || q.Get("filter-crs") != "" {
 		return nil, land.Errorf(land.Invalid, "filter-lang/filter-crs: given without filter")
 	}
-	iq.unfiltered = len(iq.where) == 0
+	if v, ok := q["as_of"]; ok {
+		d, err := postgis.ParseDate("as_of", v[0])
+		if err != nil {
+			return nil, err
+		}
+		iq.asOf = &d
+	}
+	iq.unfiltered = len(iq.where) == 0 && iq.asOf == nil
 	if v := q.Get("sortby"); v != "" {
 		for _, k := range splitList(v) {
 			desc := false
@@ -214,7 +222,8 @@ func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*item
 		}
 		for i, k := range c.Keys {
 			if k != nil {
-				if _, err := typedValue(iq.sort[i].p, *k); err != nil {
+				// JSON's \u0000 decodes to a NUL, which no text parameter can carry.
+				if _, err := typedValue(iq.sort[i].p, *k); err != nil || strings.IndexByte(*k, 0) >= 0 {
 					return nil, land.Errorf(land.Invalid, "cursor: not a cursor of this query (follow the next/prev links as given)")
 				}
 			}
@@ -254,14 +263,16 @@ func bboxCondition(v string, c crs, a *args) (string, error) {
 		}
 		f[i] = x
 	}
+	for _, p := range [][2]float64{{f[0], f[1]}, {f[2], f[3]}} {
+		if err := c.checkPosition(p); err != nil {
+			return "", land.Errorf(land.Invalid, "bbox: %q: %v", v, err)
+		}
+	}
 	if c.NorthFirst {
 		f = [4]float64{f[1], f[0], f[3], f[2]}
 	}
 	if f[0] > f[2] || f[1] > f[3] {
 		return "", land.Errorf(land.Invalid, "bbox: %q has its minimum above its maximum", v)
-	}
-	if c.Degrees && (f[0] < -180 || f[2] > 180 || f[1] < -90 || f[3] > 90) {
-		return "", land.Errorf(land.Invalid, "bbox: %q is outside -180..180 / -90..90 degrees", v)
 	}
 	srid := c.inputSRID()
 	env := fmt.Sprintf("ST_MakeEnvelope(%s, %s, %s, %s, %d)", a.bind(f[0]), a.bind(f[1]), a.bind(f[2]), a.bind(f[3]), srid)
@@ -592,7 +603,11 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
-	table := postgis.Table(l.Name)
+	// The layer's table, or (as_of) its state on that date from its history.
+	table, err := postgis.LayerSource(ctx, tx, l.Name, l.Kind, iq.asOf)
+	if err != nil {
+		return err
+	}
 	matched := l.FeatureCount
 	if !iq.unfiltered {
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+table+" t WHERE "+iq.whereSQL(), iq.args.v...).Scan(&matched); err != nil {

@@ -226,6 +226,8 @@ func TestBadParametersAre400NamingTheParameter(t *testing.T) {
 		{"a bad number property value", "price_wan=abc", "price_wan"},
 		{"a forged cursor", "cursor=bm9wZQ", "cursor"},
 		{"an unknown format", "f=xml", "f"},
+		{"a bad as_of date", "as_of=2017-02-30", "as_of"},
+		{"as_of on a layer without history", "as_of=2017-01-01", "as_of: layer \"parcels\" keeps no history"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

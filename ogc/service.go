@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -67,6 +68,15 @@ func New(db *postgis.DB, cfg Config, log *slog.Logger) *Service {
 func (s *Service) Mount(r chi.Router, wrap func(func(http.ResponseWriter, *http.Request) error) http.HandlerFunc) {
 	r.Route("/ogc", func(r chi.Router) {
 		r.Use(middleware.GetHead) // HEAD answers like GET, without the body
+		r.Use(func(next http.Handler) http.Handler {
+			return wrap(func(w http.ResponseWriter, r *http.Request) error {
+				if err := checkParamText(r); err != nil {
+					return err
+				}
+				next.ServeHTTP(w, r)
+				return nil
+			})
+		})
 		r.Get("/", wrap(s.landing))
 		r.Get("/conformance", wrap(s.conformance))
 		r.Get("/api", wrap(s.api))
@@ -115,6 +125,24 @@ func formatOnly(r *http.Request) (bool, error) {
 		return false, err
 	}
 	return wantsHTML(r)
+}
+
+// checkParamText refuses query parameters whose names or values are not
+// UTF-8 text or hold a NUL: PostgreSQL text cannot carry either, and the
+// database's refusal would be a 500.
+func checkParamText(r *http.Request) error {
+	q, _ := url.ParseQuery(r.URL.RawQuery) // what r.URL.Query() sees
+	for k, vs := range q {
+		for _, s := range append([]string{k}, vs...) {
+			switch {
+			case !utf8.ValidString(s):
+				return land.Errorf(land.Invalid, "parameter %q: not valid UTF-8", strings.ToValidUTF8(k, "\uFFFD"))
+			case strings.IndexByte(s, 0) >= 0:
+				return land.Errorf(land.Invalid, "parameter %q: contains a NUL character", strings.ToValidUTF8(k, "\uFFFD"))
+			}
+		}
+	}
+	return nil
 }
 
 // checkParams refuses query parameters that the API definition does not

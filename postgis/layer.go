@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -169,8 +170,11 @@ func CreateLayer(ctx context.Context, tx pgx.Tx, l *land.Layer) error {
 	if l.SourceFields == nil {
 		fields = []byte("[]")
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO tudi.layers (name, kind, title, source_srid, source_fields)
-		VALUES ($1, $2, $3, NULLIF($4, 0), $5)`, l.Name, string(l.Kind), l.Title, l.SourceSRID, fields); err != nil {
+	// A name used before starts above its last version (see RetireLayer).
+	if _, err := tx.Exec(ctx, `INSERT INTO tudi.layers (name, kind, title, source_srid, source_fields, version)
+		VALUES ($1, $2, $3, NULLIF($4, 0), $5,
+			coalesce((SELECT version FROM tudi.retired_layers WHERE name = $1), 0) + 1)`,
+		l.Name, string(l.Kind), l.Title, l.SourceSRID, fields); err != nil {
 		return fmt.Errorf("CreateLayer(%q): %w", l.Name, Err(err))
 	}
 	for _, s := range LayerDDL(l.Name, l.Kind) {
@@ -212,7 +216,7 @@ func prefixed(prefix, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-// DropLayer removes a layer's table and registry entry in tx.
+// DropLayer removes a layer's table, its history and registry entry in tx.
 func DropLayer(ctx context.Context, tx pgx.Tx, name string) error {
 	tag, err := tx.Exec(ctx, `DELETE FROM tudi.layers WHERE name = $1`, name)
 	if err != nil {
@@ -221,8 +225,260 @@ func DropLayer(ctx context.Context, tx pgx.Tx, name string) error {
 	if tag.RowsAffected() == 0 {
 		return land.Errorf(land.NotFound, "layer %q not found", name)
 	}
-	if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+Table(name)); err != nil {
+	if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+Table(name)+", "+HistoryTable(name)); err != nil {
 		return fmt.Errorf("DropLayer(%q): %w", name, Err(err))
+	}
+	return nil
+}
+
+// The derived tile data of a layer, as the tiles package keeps it (see
+// tiles/generalise.go): the generalised table tiles."<layer>__gen" (built
+// as "<layer>__gen_new"), its row in tiles.generalised, the pre-rendered
+// tiles in tiles.prerendered, and the advisory lock a rebuild holds. They
+// are named here because deleting or renaming a layer must change them in
+// the same transaction as the layer itself.
+const (
+	tileSchema        = "tiles"
+	genSuffix         = "__gen"
+	rebuildLockPrefix = "tudi tiles rebuild "
+)
+
+func genTableOf(layer string) string { return pgx.Identifier{tileSchema, layer + genSuffix}.Sanitize() }
+
+// lockRebuilds waits for running rebuilds of the layers' generalised data
+// and keeps new ones out until tx ends (names sorted, so two changes never
+// wait for each other).
+func lockRebuilds(ctx context.Context, tx pgx.Tx, names ...string) error {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	for _, n := range names {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, rebuildLockPrefix+n); err != nil {
+			return fmt.Errorf("lock tile rebuild of layer %q: %w", n, Err(err))
+		}
+	}
+	return nil
+}
+
+// retireLayer records the last version of a name that goes away, so a
+// layer that takes the name later starts above it (CreateLayer,
+// RenameLayer): a layer name's versions only grow, and tiles cached under
+// a name and version can never be served for a different layer.
+func retireLayer(ctx context.Context, tx pgx.Tx, name string, version int64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO tudi.retired_layers (name, version) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET version = greatest(tudi.retired_layers.version, $2), retired_at = now()`, name, version)
+	if err != nil {
+		return fmt.Errorf("retire layer name %q: %w", name, Err(err))
+	}
+	return nil
+}
+
+// lockedVersion locks a layer's registry entry in tx and returns its
+// version. Returns NotFound.
+func lockedVersion(ctx context.Context, tx pgx.Tx, name string) (int64, error) {
+	var v int64
+	err := tx.QueryRow(ctx, `SELECT version FROM tudi.layers WHERE name = $1 FOR UPDATE`, name).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, land.Errorf(land.NotFound, "layer %q not found", name)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("layer %q: %w", name, Err(err))
+	}
+	return v, nil
+}
+
+// dropTileData removes a layer name's generalised data and pre-rendered
+// tiles in tx.
+func dropTileData(ctx context.Context, tx pgx.Tx, name string) error {
+	for _, q := range []string{
+		`DROP TABLE IF EXISTS ` + genTableOf(name),
+		`DROP TABLE IF EXISTS ` + pgx.Identifier{tileSchema, name + genSuffix + "_new"}.Sanitize(),
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("drop tile data of layer %q: %w", name, Err(err))
+		}
+	}
+	for _, q := range []string{`DELETE FROM tiles.generalised WHERE layer = $1`, `DELETE FROM tiles.prerendered WHERE layer = $1`} {
+		if _, err := tx.Exec(ctx, q, name); err != nil {
+			return fmt.Errorf("drop tile data of layer %q: %w", name, Err(err))
+		}
+	}
+	return nil
+}
+
+// DeleteLayer deletes a layer with everything derived from it — its table,
+// registry entry, generalised tile data and pre-rendered tiles — in one
+// transaction under a fence (see Fence), so no tile server serves the layer
+// once it has committed, and announces the change (tile caches drop the
+// layer). The import history is kept. Returns NotFound.
+func (db *DB) DeleteLayer(ctx context.Context, name string) error {
+	if err := land.ValidateLayerName(name); err != nil {
+		return land.Errorf(land.NotFound, "layer %q not found", name)
+	}
+	err := db.InFencedTx(ctx, []string{name}, func(tx pgx.Tx) error {
+		if err := lockRebuilds(ctx, tx, name); err != nil {
+			return err
+		}
+		v, err := lockedVersion(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		// The deletion is the name's last change: version v+1.
+		if err := retireLayer(ctx, tx, name, v+1); err != nil {
+			return err
+		}
+		if err := DropLayer(ctx, tx, name); err != nil {
+			return err
+		}
+		if err := dropTileData(ctx, tx, name); err != nil {
+			return err
+		}
+		return NotifyChange(ctx, tx, Change{Layer: name, Version: v + 1})
+	})
+	if err != nil {
+		return fmt.Errorf("DeleteLayer(%q): %w", name, err)
+	}
+	return nil
+}
+
+// RenameLayer gives a layer a new name, with everything derived from it,
+// in one transaction under a fence for both names: the table with its
+// sequence and index names, the registry entry (at a version above any the
+// new name had, so no tile cached under it is served), the generalised
+// tile data, the import history and the editor tokens naming the layer.
+// Pre-rendered tiles are dropped (their bytes carry the old name): the
+// generalised data serves the low zooms until the next import or `tudi
+// tiles seed` pre-renders them again. Returns NotFound for an unknown
+// layer, Invalid for a bad new name and Conflict when it is taken.
+func (db *DB) RenameLayer(ctx context.Context, oldName, newName string) (*land.Layer, error) {
+	if err := land.ValidateLayerName(newName); err != nil {
+		return nil, err
+	}
+	if err := land.ValidateLayerName(oldName); err != nil {
+		return nil, land.Errorf(land.NotFound, "layer %q not found", oldName)
+	}
+	if oldName == newName {
+		return nil, land.Errorf(land.Invalid, "layer %q already has that name", oldName)
+	}
+	var out *land.Layer
+	err := db.InFencedTx(ctx, []string{oldName, newName}, func(tx pgx.Tx) error {
+		if err := lockRebuilds(ctx, tx, oldName, newName); err != nil {
+			return err
+		}
+		v, err := lockedVersion(ctx, tx, oldName)
+		if err != nil {
+			return err
+		}
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tudi.layers WHERE name = $1)`, newName).Scan(&taken); err != nil {
+			return Err(err)
+		}
+		if taken {
+			return land.Errorf(land.Conflict, "layer %q already exists", newName)
+		}
+		if err := retireLayer(ctx, tx, oldName, v+1); err != nil {
+			return err
+		}
+		// Stale leftovers under the new name (none, normally).
+		if err := dropTileData(ctx, tx, newName); err != nil {
+			return err
+		}
+		if err := renameTable(ctx, tx, oldName, newName); err != nil {
+			return err
+		}
+		if err := renameHistory(ctx, tx, oldName, newName); err != nil {
+			return err
+		}
+		out, err = scanLayer(tx.QueryRow(ctx, `UPDATE tudi.layers SET name = $2, updated_at = now(),
+			version = greatest($3::bigint, coalesce((SELECT version FROM tudi.retired_layers WHERE name = $2), 0)) + 1
+			WHERE name = $1 RETURNING `+layerColumns, oldName, newName, v))
+		if err != nil {
+			return Err(err)
+		}
+		// The generalised geometry does not depend on the name: it moves,
+		// and stays current if it was. Pre-rendered tiles do (MVT layer name).
+		if _, err := tx.Exec(ctx, `ALTER TABLE IF EXISTS `+genTableOf(oldName)+` RENAME TO `+Ident(newName+genSuffix)); err != nil {
+			return Err(err)
+		}
+		if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{tileSchema, oldName + genSuffix + "_new"}.Sanitize()); err != nil {
+			return Err(err)
+		}
+		for _, st := range []struct {
+			sql  string
+			args []any
+		}{
+			{`UPDATE tiles.generalised SET layer = $2, version = CASE WHEN version = $3 THEN $4 ELSE version END
+				WHERE layer = $1`, []any{oldName, newName, v, out.Version}},
+			{`DELETE FROM tiles.prerendered WHERE layer = $1`, []any{oldName}},
+			{`UPDATE tudi.imports SET layer = $2 WHERE layer = $1`, []any{oldName, newName}},
+			{`UPDATE tudi.tokens SET layers = array_replace(layers, $1, $2) WHERE $1 = ANY(layers)`, []any{oldName, newName}},
+		} {
+			if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+				return Err(err)
+			}
+		}
+		if err := NotifyChange(ctx, tx, Change{Layer: oldName, Version: v + 1}); err != nil {
+			return err
+		}
+		return NotifyChange(ctx, tx, Change{Layer: newName, Version: out.Version})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("RenameLayer(%q, %q): %w", oldName, newName, err)
+	}
+	return out, nil
+}
+
+// renameTable renames a layer table in tx with its identity sequence and
+// the indexes named after it, so it looks as LayerDDL would have made it
+// under the new name (and the old name's index names are free again).
+func renameTable(ctx context.Context, tx pgx.Tx, oldName, newName string) error {
+	if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER TABLE %s RENAME TO %s", Table(oldName), Ident(newName))); err != nil {
+		return fmt.Errorf("rename table of layer %q: %w", oldName, Err(err))
+	}
+	seq := pgx.Identifier{LayerSchema, oldName + "_id_seq"}.Sanitize()
+	if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER SEQUENCE IF EXISTS %s RENAME TO %s", seq, Ident(newName+"_id_seq"))); err != nil {
+		return fmt.Errorf("rename sequence of layer %q: %w", oldName, Err(err))
+	}
+	rows, err := tx.Query(ctx, `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`, LayerSchema, newName)
+	if err != nil {
+		return fmt.Errorf("rename indexes of layer %q: %w", oldName, Err(err))
+	}
+	idx, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("rename indexes of layer %q: %w", oldName, Err(err))
+	}
+	for _, i := range idx {
+		suffix, ok := strings.CutPrefix(i, oldName+"_")
+		if !ok {
+			continue
+		}
+		// A primary key's constraint is renamed with its index.
+		if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER INDEX %s RENAME TO %s",
+			pgx.Identifier{LayerSchema, i}.Sanitize(), Ident(newName+"_"+suffix))); err != nil {
+			return fmt.Errorf("rename index %q of layer %q: %w", i, oldName, Err(err))
+		}
+	}
+	return nil
+}
+
+// renameHistory renames a layer's history table (history."<layer>") and
+// its indexes, if it keeps history; tudi.layer_history follows the
+// registry's rename by its foreign key.
+func renameHistory(ctx context.Context, tx pgx.Tx, oldName, newName string) error {
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, HistoryTable(oldName)).Scan(&exists); err != nil {
+		return fmt.Errorf("history of layer %q: %w", oldName, Err(err))
+	}
+	if !exists {
+		return nil
+	}
+	stmts := []string{`ALTER TABLE ` + HistoryTable(oldName) + ` RENAME TO ` + Ident(newName)}
+	for _, suffix := range []string{"_id_idx", "_code_idx", "_geom_idx"} {
+		stmts = append(stmts, `ALTER INDEX IF EXISTS `+pgx.Identifier{HistorySchema, oldName + suffix}.Sanitize()+` RENAME TO `+Ident(newName+suffix))
+	}
+	for _, q := range stmts {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("rename history of layer %q: %w", oldName, Err(err))
+		}
 	}
 	return nil
 }

@@ -293,8 +293,16 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	// Given an as-of date in the past, layers that keep history are read in
+	// their state on that date. A period alone does not: its figures count
+	// dated events (supply dates, milestones) in the layers' current state,
+	// which also serves layers whose history began after the period.
+	var asOf *time.Time
+	if !opt.AsOf.IsZero() && !per.current {
+		asOf = &per.asOf
+	}
 	for _, l := range sp.Layers {
-		note, err := s.mapLayer(ctx, tx, sp, l, layers[l.Kind], byStreet)
+		note, err := s.mapLayer(ctx, tx, sp, l, layers[l.Kind], byStreet, asOf)
 		if err != nil {
 			return nil, err
 		}
@@ -387,7 +395,7 @@ func (sp *spec) dimColumns() map[string]bool {
 // layer exists, is of the right kind and has features. A layer the report
 // can do without (an optional one, or boundaries when neither grouped nor
 // filtered by street) becomes an empty view instead; the returned note says so when it matters.
-func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.ReportLayer, name string, byStreet bool) (note string, err error) {
+func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.ReportLayer, name string, byStreet bool, asOf *time.Time) (note string, err error) {
 	needed := !rl.Optional && (rl.Kind != string(land.Boundaries) || byStreet)
 	view := postgis.Ident(rl.Kind)
 	// The registry is read in the report's transaction: taking a second
@@ -414,8 +422,36 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 	if rl.Kind != stationsKind && kind != rl.Kind {
 		return "", land.Errorf(land.Invalid, "layer %q is a %s layer, but report %q needs a %s layer there", name, kind, sp.Name, rl.Kind)
 	}
+	// The layer's state on the as-of date, for a layer that keeps history;
+	// any other layer is read as it is now, and the note says so.
+	src := postgis.Table(name)
+	var asOfNote string
+	if asOf != nil && rl.Kind != stationsKind {
+		h, err := postgis.FindLayerHistory(ctx, tx, name)
+		if err != nil {
+			return "", fmt.Errorf("report %q: layer %q: %w", sp.Name, name, err)
+		}
+		switch {
+		case h == nil:
+			asOfNote = fmt.Sprintf("layer %q keeps no history: read as it is now, not as of %s", name, asOf.Format(postgis.DateLayout))
+		case asOf.Before(h.First) && rl.Kind == string(land.Boundaries):
+			// Sub-districts place every feature: an empty boundaries layer
+			// would put them all in 未划分, so before its history begins the
+			// earliest known boundaries stand in.
+			src = postgis.AsOfTable(name, land.Kind(kind), h.First)
+			asOfNote = fmt.Sprintf("layer %q's history begins on %s: its boundaries of that date are used for %s", name, h.First.Format(postgis.DateLayout), asOf.Format(postgis.DateLayout))
+		default:
+			src = postgis.AsOfTable(name, land.Kind(kind), *asOf)
+			if asOf.Before(h.First) {
+				asOfNote = fmt.Sprintf("layer %q's history begins on %s: as of %s it is empty", name, h.First.Format(postgis.DateLayout), asOf.Format(postgis.DateLayout))
+			}
+		}
+		if !needed {
+			asOfNote = ""
+		}
+	}
 	var hasRows bool
-	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+postgis.Table(name)+")").Scan(&hasRows); err != nil {
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+src+" t)").Scan(&hasRows); err != nil {
 		return "", fmt.Errorf("report %q: layer %q: %w", sp.Name, name, postgis.Err(err))
 	}
 	if !hasRows {
@@ -424,7 +460,7 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 			note = fmt.Sprintf("layer %q (%s) is empty: its figures are zero", name, rl.Kind)
 		case rl.Kind == string(land.Boundaries) && byStreet:
 			note = fmt.Sprintf("layer %q (boundaries) is empty: every feature is 未划分 (unassigned)", name)
-		case needed:
+		case needed && asOfNote == "":
 			return "", land.Errorf(land.NotFound, "report %q: layer %q (%s) has no features: import some first", sp.Name, name, rl.Kind)
 		}
 	}
@@ -444,8 +480,11 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 			}
 		}
 	}
-	if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS SELECT *"+extra+" FROM "+postgis.Table(name)); err != nil {
+	if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS SELECT *"+extra+" FROM "+src+" t"); err != nil {
 		return "", fmt.Errorf("report %q: view of layer %q: %w", sp.Name, name, postgis.Err(err))
+	}
+	if asOfNote != "" {
+		note = strings.TrimPrefix(note+"; "+asOfNote, "; ")
 	}
 	return note, nil
 }

@@ -40,7 +40,7 @@ func gkSquare(e0, n0, e1, n1 float64) string {
 	return fmt.Sprintf("POLYGON((%[1]g %[2]g,%[3]g %[2]g,%[3]g %[4]g,%[1]g %[4]g,%[1]g %[2]g))", e0, n0, e1, n1)
 }
 
-func newSpatialServer(t *testing.T) *httptest.Server {
+func newSpatialServer(t *testing.T, cfg ...server.Config) *httptest.Server {
 	t.Helper()
 	ctx := context.Background()
 	tdb := pgtest.NewDB(t)
@@ -80,7 +80,11 @@ func newSpatialServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{}, db, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	var c server.Config
+	if len(cfg) > 0 {
+		c = cfg[0]
+	}
+	srv, err := server.New(c, db, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,6 +202,13 @@ func TestIdentify(t *testing.T) {
 	t.Run("layers limits the answer", func(t *testing.T) {
 		if ids := at(t, 500075, 2550050, "&layers=roads,wells").ids(); len(ids) != 0 {
 			t.Fatalf("found %v", ids)
+		}
+	})
+	t.Run("geometry=false leaves the geometries out", func(t *testing.T) {
+		lon, lat := lonLat(500075, 2550050)
+		body := getJSON(t, fmt.Sprintf("%s/api/identify?lon=%.10f&lat=%.10f&geometry=false", ts.URL, lon, lat), 200, nil)
+		if strings.Contains(body, `"geometry"`) || !strings.Contains(body, `"id":2`) {
+			t.Fatalf("%s", body)
 		}
 	})
 	t.Run("crs takes Gauss-Krüger coordinates", func(t *testing.T) {
@@ -366,5 +377,38 @@ func TestQuery(t *testing.T) {
 				t.Fatalf("%s does not name %s", body, c.names)
 			}
 		})
+	}
+}
+
+// A layer named many times is asked once: the answer does not grow with the
+// repetitions (it grew with their square), and too many distinct layers are
+// refused naming the parameter.
+func TestIdentifyRepeatedLayers(t *testing.T) {
+	ts := newSpatialServer(t)
+	lon, lat := lonLat(500075, 2550050)
+	base := fmt.Sprintf("%s/api/identify?lon=%.10f&lat=%.10f", ts.URL, lon, lat)
+	once := getJSON(t, base+"&layers=fl", 200, nil)
+	var a identifyAnswer
+	many := getJSON(t, base+"&layers="+strings.Repeat("fl,", 199)+"fl", 200, &a)
+	if len(many) != len(once) || len(a.Layers) != 1 || len(a.Layers[0].Features) != 2 {
+		t.Fatalf("200 × fl: %d bytes, %d groups (once: %d bytes)", len(many), len(a.Layers), len(once))
+	}
+	names := make([]string, 40)
+	for i := range names {
+		names[i] = fmt.Sprintf("l%d", i)
+	}
+	body := getJSON(t, base+"&layers="+strings.Join(names, ","), 400, nil)
+	if !strings.Contains(body, "layers") || !strings.Contains(body, "32") {
+		t.Fatalf("40 layers: %s", body)
+	}
+	var q queryAnswer
+	post(t, ts.URL+"/api/query", map[string]any{"geometry": gkPolygon(500000, 2550050, 500200, 2550100),
+		"layers": []string{"fl", "fl", "fl", " fl"}}, 200, &q)
+	if len(q.Layers) != 1 || q.Layers[0].Count != 2 {
+		t.Fatalf("query with fl × 4: %+v", q.Layers)
+	}
+	body = post(t, ts.URL+"/api/query", map[string]any{"geometry": gkPolygon(500000, 2550050, 500200, 2550100), "layers": names}, 400, nil)
+	if !strings.Contains(body, "layers") {
+		t.Fatalf("query with 40 layers: %s", body)
 	}
 }

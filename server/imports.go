@@ -79,6 +79,7 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 
 	req := importers.Request{Map: map[string]string{}, User: uploader(r)}
 	seen := map[string]bool{}
+	checked := false
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -92,12 +93,22 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		part.Close()
+		// Refused as soon as the layer is known (the page sends it first).
+		if req.Layer != "" && !checked {
+			if err := mayImport(r, req.Layer); err != nil {
+				return err
+			}
+			checked = true
+		}
 	}
 	if req.Layer == "" {
 		return land.Errorf(land.Invalid, "the form field \"layer\" is required")
 	}
 	if len(req.Files) == 0 {
 		return land.Errorf(land.Invalid, "no \"file\" part in the upload")
+	}
+	if err := mayImport(r, req.Layer); err != nil {
+		return err
 	}
 	imp, err := s.importer.Import(r.Context(), req)
 	if err != nil {
@@ -170,6 +181,17 @@ func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool
 			return land.Errorf(land.Invalid, "srid=%q: want an EPSG code", v)
 		}
 		req.SRID = n
+	case "as_of":
+		if v == "" {
+			return nil
+		}
+		d, err := postgis.ParseDate("as_of", v)
+		if err != nil {
+			return err
+		}
+		req.AsOf = d
+	case "sheet", "lon", "lat", "wkt", "geometry_from", "lenient":
+		return ledgerField(name, v, &req.Ledger)
 	case "map":
 		k, src, ok := strings.Cut(v, "=")
 		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(src) == "" {
@@ -177,7 +199,7 @@ func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool
 		}
 		req.Map[strings.TrimSpace(k)] = strings.TrimSpace(src)
 	default:
-		return land.Errorf(land.Invalid, "unknown form field %q (allowed: file, layer, kind, mode, encoding, srid, map, source_layer, title)", name)
+		return land.Errorf(land.Invalid, "unknown form field %q (allowed: file, layer, kind, mode, as_of, encoding, srid, map, source_layer, title, sheet, lon, lat, wkt, geometry_from, lenient)", name)
 	}
 	return nil
 }
@@ -196,6 +218,9 @@ func uploader(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
+	}
+	if t := tokenOf(r); t != nil && t.ID != 0 {
+		return fmt.Sprintf("token %d (%s)@%s", t.ID, t.Name, host)
 	}
 	return "api@" + host
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -150,6 +152,57 @@ func (s *Server) trusted(addr string) bool {
 	return false
 }
 
+// limiter counts the expensive requests running, per client address and in
+// all, and refuses those over the limits with 429 and Retry-After, so a few
+// clients cannot take every database connection and CPU.
+type limiter struct {
+	perClient, total int
+	mu               sync.Mutex
+	running          map[string]int
+	all              int
+}
+
+func newLimiter(perClient, total int) *limiter {
+	return &limiter{perClient: perClient, total: total, running: map[string]int{}}
+}
+
+// acquire takes a slot for client, or says which limit is reached.
+func (l *limiter) acquire(client string) (release func(), msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.running[client] >= l.perClient {
+		return nil, fmt.Sprintf("too many expensive requests from this client at once (at most %d): retry later", l.perClient)
+	}
+	if l.all >= l.total {
+		return nil, fmt.Sprintf("too many expensive requests at once (at most %d): retry later", l.total)
+	}
+	l.running[client]++
+	l.all++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.all--
+		if l.running[client]--; l.running[client] <= 0 {
+			delete(l.running, client)
+		}
+	}, ""
+}
+
+// expensive reports whether a request may cost much database work:
+// identify, query, a report, and OGC items with a CQL2 filter.
+func expensive(r *http.Request) bool {
+	p := r.URL.Path
+	switch {
+	case p == "/api/identify" || p == "/api/query":
+		return true
+	case strings.HasPrefix(p, "/api/reports/"):
+		return true
+	case strings.HasPrefix(p, "/ogc/collections/") && strings.HasSuffix(strings.TrimSuffix(p, "/"), "/items"):
+		return r.URL.Query().Has("filter")
+	}
+	return false
+}
+
 // forwarded believes X-Forwarded-* (and Forwarded, X-Real-IP) only from the
 // trusted proxies (Config.TrustedProxies, default none): from anyone else
 // they are removed, so that a client cannot make the links of a response
@@ -179,17 +232,6 @@ func (s *Server) forwarded(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// bearerToken returns the credentials of an "Authorization: Bearer TOKEN"
-// header; the scheme is case-insensitive (RFC 9110 section 11.1).
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
 }
 
 // isUpload tells the one route whose body is large and whose work outlives
@@ -249,4 +291,35 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		_ = b.rc.SetReadDeadline(time.Time{})
 	}
 	return n, err
+}
+
+// clientAddr is the address limits count by: the peer's IP, which the
+// forwarded middleware has already replaced by the client's behind a
+// trusted proxy.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limitExpensive applies the limiter to expensive requests.
+func (s *Server) limitExpensive(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !expensive(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		release, msg := s.limiter.acquire(clientAddr(r))
+		if release == nil {
+			w.Header().Set("Retry-After", "2")
+			s.log.Info("request refused", "request_id", middleware.GetReqID(r.Context()), "status", http.StatusTooManyRequests,
+				"path", r.URL.Path, "client", clientAddr(r))
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": msg, "detail": nil})
+			return
+		}
+		defer release()
+		next.ServeHTTP(w, r)
+	})
 }

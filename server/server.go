@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -35,6 +35,8 @@ type Config struct {
 	MaxUploadBytes int64         // limit of an import upload (default 2 GiB)
 	TileCacheDir   string        // also keep rendered tiles as files here (optional)
 	TileCacheBytes int64         // memory for rendered tiles (0: tiles.DefaultCacheBytes, negative: none)
+	Auth           AuthMode      // which requests need a token (default AuthWrite: writes only)
+	TokenCacheTTL  time.Duration // how long a looked-up token is trusted (0: DefaultTokenCacheTTL, negative: not at all)
 
 	// Connection limits and proxies (see deadlines and forwarded in
 	// middleware.go, and SECURITY.md).
@@ -43,6 +45,8 @@ type Config struct {
 	UploadTimeout  time.Duration  // an upload's body must arrive within it (default 1 h)
 	WriteTimeout   time.Duration  // a response, uploads' excepted, must be written within it (default RequestTimeout + 30 s)
 	IdleTimeout    time.Duration  // an idle keep-alive connection is closed after it (default 2 min)
+
+	Limits Limits // cost limits of identify, query and other expensive requests
 
 	// The catalogue (--catalog): kinds for styles and legends, and the
 	// reports (nil: the embedded ones).
@@ -60,9 +64,11 @@ type Server struct {
 	ogc      *ogc.Service
 	reports  *reports.Service
 	importer *importers.Importer
+	tokens   *tokenCache
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	router   chi.Router
+	limiter  *limiter
 }
 
 // New builds the server and its services on db.
@@ -85,6 +91,13 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 2 * time.Minute
 	}
+	if cfg.TokenCacheTTL == 0 {
+		cfg.TokenCacheTTL = DefaultTokenCacheTTL
+	}
+	if cfg.Auth == "" {
+		cfg.Auth = AuthWrite
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &Server{cfg: cfg, db: db, log: log, reg: reg,
@@ -97,6 +110,7 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 		}, []string{"route"}),
 	}
 	reg.MustRegister(s.requests, s.duration)
+	s.limiter = newLimiter(cfg.Limits.MaxConcurrentPerClient, cfg.Limits.MaxConcurrent)
 	var err error
 	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes, Kinds: cfg.Kinds}, reg, log); err != nil {
 		return nil, err
@@ -108,6 +122,7 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 		s.reports = reports.New(db, log)
 	}
 	s.importer = importers.New(db, log)
+	s.tokens = newTokenCache(db, cfg.Token, cfg.TokenCacheTTL)
 	s.router = s.routes()
 	return s, nil
 }
@@ -156,6 +171,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(middleware.RequestID, s.accessLog, s.recoverer, cors, s.timeout)
 	r.Use(skipTiles(middleware.Compress(5, "application/json", "application/geo+json", "text/html", "text/css",
 		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json")))
+	r.Use(s.authenticate, s.limitExpensive)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.tiles.Mount(r, s.handle)
@@ -163,10 +179,17 @@ func (s *Server) routes() chi.Router {
 	s.reports.Mount(r, s.handle)
 	r.Get("/api/identify", s.handle(s.identify))
 	r.Post("/api/query", s.handle(s.query))
+	r.Get("/api/layers/{name}/history", s.handle(s.layerHistory))
+	r.Get("/api/layers/{name}/diff", s.handle(s.layerDiff))
 	r.Route("/api/imports", func(r chi.Router) {
 		r.Get("/", s.handle(s.listImports))
 		r.Get("/{id}", s.handle(s.getImport))
-		r.With(s.requireToken).Post("/", s.handle(s.postImport))
+		r.With(s.requireRole(postgis.Editor)).Post("/", s.handle(s.postImport))
+	})
+	r.Route("/api/layers/{name}", func(r chi.Router) {
+		r.Use(s.requireRole(postgis.Admin))
+		r.Delete("/", s.handle(s.deleteLayer))
+		r.Post("/rename", s.handle(s.renameLayer))
 	})
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/ogc") ||
@@ -203,6 +226,8 @@ func Status(err error) int {
 		return http.StatusConflict
 	case land.Unauthorized:
 		return http.StatusUnauthorized
+	case land.Forbidden:
+		return http.StatusForbidden
 	case land.TooLarge:
 		return http.StatusRequestEntityTooLarge
 	case land.Timeout:
@@ -239,24 +264,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// healthz checks the database. It must answer while expensive requests
+// hold the pool's connections: when none is free within a quarter of a second it
+// checks on a connection of its own.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
+	actx, acancel := context.WithTimeout(ctx, 250*time.Millisecond)
+	err := s.db.Ping(actx)
+	acancel()
+	if err != nil && ctx.Err() == nil {
+		err = s.pingOwnConn(ctx)
+	}
+	if err != nil {
 		return land.Wrap(land.Unavailable, err, "database unavailable")
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
 
-// requireToken refuses a request without the configured bearer token.
-func (s *Server) requireToken(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := bearerToken(r)
-		if !ok || s.cfg.Token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.Token)) != 1 {
-			s.writeError(w, r, land.Errorf(land.Unauthorized, "a valid token is required: send Authorization: Bearer TOKEN"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// pingOwnConn checks the database on a new connection outside the pool.
+func (s *Server) pingOwnConn(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, s.db.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return postgis.Err(err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var v string
+	return postgis.Err(conn.QueryRow(ctx, `SELECT postgis_lib_version()`).Scan(&v))
 }

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -34,7 +35,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	// A fuzzing worker runs only a fuzz target, which needs no database:
+	// starting a cluster in each worker (and again whenever the fuzzer
+	// restarts one) would eat most of the fuzzing time.
+	if slices.ContainsFunc(os.Args[1:], func(a string) bool { return strings.HasPrefix(a, "-test.fuzzworker") }) {
+		os.Exit(m.Run())
+	}
+	pgtest.Main(m)
+}
 
 // The test district: a grid of small square parcels near Guangzhou
 // (113.30°E, 23.10°N), cells of 0.0005° (about 51 m × 46 m).

@@ -369,7 +369,7 @@ func writeTile(w http.ResponseWriter, r *http.Request, e *entry) {
 		etag = strings.TrimSuffix(e.etag, `"`) + `-gz"`
 	}
 	h.Set("ETag", etag)
-	if etagMatches(r.Header.Get("If-None-Match"), e.etag) {
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -403,16 +403,19 @@ func acceptsGzip(h string) bool {
 	return false
 }
 
-// etagMatches reports whether an If-None-Match header names the tile's
-// ETag, in either encoding's form (weak comparison, as RFC 9110 asks).
+// etagMatches reports whether an If-None-Match header names etag, the
+// ETag of the representation about to be sent (weak comparison, as RFC
+// 9110 asks). The gzip and identity bodies are two representations with
+// two ETags: a client holding one must not get 304 for the other, or it
+// would keep bytes in the wrong encoding.
 func etagMatches(inm, etag string) bool {
 	if inm == "" {
 		return false
 	}
-	base := strings.TrimSuffix(etag, `"`)
+	etag = strings.TrimPrefix(etag, "W/")
 	for tag := range strings.SplitSeq(inm, ",") {
 		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if tag == "*" || tag == etag || tag == base+`-gz"` {
+		if tag == "*" || tag == etag {
 			return true
 		}
 	}

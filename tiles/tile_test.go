@@ -182,6 +182,44 @@ func TestWhatClientsNeed(t *testing.T) {
 		}
 	})
 
+	t.Run("each encoding has its own ETag and only its own gives 304", func(t *testing.T) {
+		gz := e.get(path, "Accept-Encoding", "gzip")
+		plain := e.get(path, "Accept-Encoding", "identity")
+		gzTag, plainTag := gz.header.Get("ETag"), plain.header.Get("ETag")
+		if gzTag == "" || gzTag == plainTag || gz.header.Get("Content-Encoding") != "gzip" || plain.header.Get("Content-Encoding") != "" {
+			t.Fatalf("gzip ETag %q (%q), identity ETag %q (%q)", gzTag, gz.header.Get("Content-Encoding"), plainTag, plain.header.Get("Content-Encoding"))
+		}
+		for _, c := range []struct {
+			name, accept, inm string
+			status            int
+		}{
+			{"gzip with the gzip ETag", "gzip", gzTag, http.StatusNotModified},
+			{"gzip with the weak gzip ETag", "gzip", "W/" + gzTag, http.StatusNotModified},
+			{"identity with the identity ETag", "", plainTag, http.StatusNotModified},
+			{"gzip with the identity ETag", "gzip", plainTag, http.StatusOK},
+			{"identity with the gzip ETag", "", gzTag, http.StatusOK},
+			{"identity with the weak gzip ETag", "", "W/" + gzTag, http.StatusOK},
+			{"gzip with both", "gzip", plainTag + ", " + gzTag, http.StatusNotModified},
+			{"gzip with *", "gzip", "*", http.StatusNotModified},
+		} {
+			for _, m := range []string{http.MethodGet, http.MethodHead} {
+				r := e.do(m, path, "Accept-Encoding", c.accept, "If-None-Match", c.inm)
+				if r.status != c.status {
+					t.Errorf("%s %s: status %d, want %d", m, c.name, r.status, c.status)
+				}
+				if r.status == http.StatusOK && m == http.MethodGet {
+					want := ""
+					if c.accept == "gzip" {
+						want = "gzip"
+					}
+					if r.header.Get("Content-Encoding") != want || len(decode(t, tile, r)[0].Features) == 0 {
+						t.Errorf("%s: Content-Encoding %q, want %q", c.name, r.header.Get("Content-Encoding"), want)
+					}
+				}
+			}
+		}
+	})
+
 	t.Run("an empty tile is 204, not 404", func(t *testing.T) {
 		empty := tileAt(-70, -30, 12)
 		if r := e.get(tilePath("parcels", empty)); r.status != http.StatusNoContent || len(r.body) != 0 {

@@ -26,10 +26,11 @@ type ImportConfig struct {
 const importUsage = `Usage: tudi import --layer NAME [flags] FILE…
 
 Imports a shapefile (.shp with its .dbf/.shx/.prj/.cpg, or a .zip holding
-one), a GeoJSON file (.geojson/.json, also newline-delimited) or a
-GeoPackage (.gpkg) into a layer, all or nothing: on any error the layer stays
-as it was. Text encoding and coordinate system are detected (.cpg, the DBF
-language driver, .prj) unless given.
+one), a GeoJSON file (.geojson/.json, also newline-delimited), a
+GeoPackage (.gpkg) or a ledger (.xlsx or .csv, one row per record) into a
+layer, all or nothing: on any error the layer stays as it was. Text encoding
+and coordinate system are detected (.cpg, the DBF language driver, .prj)
+unless given.
 
 Flags:
 `
@@ -47,7 +48,15 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	addDBFlags(fs, &cfg.DB, env)
 	fs.StringVar(&r.Layer, "layer", "", "target layer name (required): lower-case letters, digits and _")
 	kind := fs.String("kind", "", "kind of a new layer: parcels, farmland, renewal_units, idle_land, boundaries or generic (default: the existing layer's, else from the layer name, else generic)")
-	fs.StringVar(&r.Mode, "mode", "replace", "replace the layer's features, or append to them")
+	fs.StringVar(&r.Mode, "mode", "", "history (keep every past state, compared by code), replace or append (default: history for a kind with a code when the layer is new or keeps history, else replace)")
+	fs.Func("as-of", "history mode: the date the file's state takes effect, YYYY-MM-DD (default: today); not before the layer's latest", func(s string) error {
+		d, err := postgis.ParseDate("--as-of", s)
+		if err != nil {
+			return err
+		}
+		r.AsOf = d
+		return nil
+	})
 	fs.StringVar(&r.Encoding, "encoding", "", "text encoding of the .dbf, e.g. GBK, GB18030, UTF-8, Big5 (default: .cpg, DBF language driver, else detected)")
 	fs.IntVar(&r.SRID, "srid", 0, "EPSG code of the source coordinates (default: from the .prj or the file, else guessed)")
 	fs.Func("map", "FIELD=SOURCE: read canonical FIELD from source field SOURCE (repeatable)", func(s string) error {
@@ -62,6 +71,12 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	fs.StringVar(&r.SourceLayer, "source-layer", "", "the layer to read from a GeoPackage, or a zip holding several")
 	fs.StringVar(&r.User, "user", currentUser(env), "who imports, for the history (env TUDI_USER)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the summary as JSON")
+	fs.StringVar(&r.Ledger.Sheet, "sheet", "", "ledger .xlsx: the sheet to read (default: the first)")
+	fs.StringVar(&r.Ledger.Lon, "lon", "", "ledger: the column of longitudes or eastings (default: detected, e.g. 经度, lon, x)")
+	fs.StringVar(&r.Ledger.Lat, "lat", "", "ledger: the column of latitudes or northings (default: detected, e.g. 纬度, lat, y)")
+	fs.StringVar(&r.Ledger.WKT, "wkt", "", "ledger: a column of WKT geometries")
+	fs.StringVar(&r.Ledger.GeometryFrom, "geometry-from", "", "ledger: LAYER:FIELD=COLUMN, the geometry of LAYER's feature whose FIELD equals the row's COLUMN (e.g. parcels:code=DKBH)")
+	fs.BoolVar(&r.Ledger.Lenient, "lenient", false, "ledger: keep values that cannot be read only in props (counted as warnings) instead of failing")
 	// Files may come before, between or after the flags.
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -81,7 +96,7 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		return err
 	}
 	if len(r.Files) == 0 {
-		return land.Errorf(land.Invalid, "no file to import: give a .shp, .zip, .geojson, .json or .gpkg")
+		return land.Errorf(land.Invalid, "no file to import: give a .shp, .zip, .geojson, .json, .gpkg, .xlsx or .csv")
 	}
 	if *kind != "" {
 		if _, err := land.ParseKind(*kind); err != nil {
@@ -136,6 +151,10 @@ func printImport(w io.Writer, imp *land.Import) {
 		group(s.Loaded), imp.Layer, imp.Kind, float64(imp.DurationMS)/1000, imp.ID)
 	fmt.Fprintf(w, "  read %s, loaded %s, repaired %s, rejected %s, null shapes %s, warnings %s\n",
 		group(s.Read), group(s.Loaded), group(s.Repaired), group(s.Rejected), group(s.NullShapes), group(s.Warnings))
+	if c := s.Changes; c != nil {
+		fmt.Fprintf(w, "  history as of %s: added %s, changed %s, removed %s, unchanged %s\n",
+			c.EffectiveDate, group(c.Added), group(c.Changed), group(c.Removed), group(c.Unchanged))
+	}
 	fmt.Fprintf(w, "  text encoding %s (%s); coordinates EPSG:%d (%s), stored in EPSG:4490\n",
 		orDash(s.Encoding), orDash(s.EncodingSource), s.SRID, orDash(s.SRIDSource))
 	if m, ok := imp.Extra["mapping"].(map[string]string); ok && len(m) > 0 {

@@ -47,11 +47,13 @@ Usage: tudi <command> [flags]
 
 Commands:
   serve     serve the web map, tiles, OGC API Features, queries, imports and reports
-  import    import files (.shp, .zip, .geojson, .json, .gpkg) into a layer
+  import    import files (.shp, .zip, .geojson, .json, .gpkg, .xlsx, .csv) into a layer
   report    compute a report (land-supply, farmland-occupation, idle-land, renewal-progress, land-use-summary)
   tiles     seed the tile cache or export tiles (tiles seed|export)
   targets   load or list the reports' yearly targets (targets import|list)
   migrate   apply database migrations
+  token     create, list and revoke API tokens with roles (token create|list|revoke)
+  layer     delete or rename a layer, list its history and what changed (layer rm|rename|history|diff)
   sample    write the synthetic sample district as files
 
 Every command that needs the database uses --db / DATABASE_URL, or else the
@@ -80,6 +82,10 @@ func RunEnv(ctx context.Context, args []string, env Env) int {
 		err = targetsCommand(ctx, rest, env, log)
 	case "migrate":
 		err = migrateCommand(ctx, rest, env, log)
+	case "token":
+		err = tokenCommand(ctx, rest, env, log)
+	case "layer":
+		err = layerCommand(ctx, rest, env, log)
 	case "sample":
 		err = sampleCommand(ctx, rest, env, log)
 	case "help", "-h", "--help":
@@ -113,7 +119,7 @@ func ExitCode(err error) int {
 		return 3
 	case land.Conflict:
 		return 4
-	case land.Unauthorized:
+	case land.Unauthorized, land.Forbidden:
 		return 5
 	case land.TooLarge:
 		return 6

@@ -35,6 +35,8 @@ type ServeConfig struct {
 	TileMemoryMB     int
 	MaxConns         int32
 	TrustedProxies   string
+	Auth             server.AuthMode
+	Limits           server.Limits
 	Catalog          string
 }
 
@@ -56,6 +58,8 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	fs.StringVar(&cfg.PublicURL, "public-url", env.Getenv("TUDI_PUBLIC_URL"), "absolute URL clients reach tudi at, when behind a proxy (env TUDI_PUBLIC_URL)")
 	fs.StringVar(&cfg.Token, "token", env.Getenv("TUDI_TOKEN"), "bearer token for writes (env TUDI_TOKEN); default: generated and stored in DATA_DIR/token")
 	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", 30*time.Second, "limit of one SQL statement of a request")
+	authMode := envOr(env, "TUDI_AUTH", string(server.AuthWrite))
+	fs.StringVar(&authMode, "auth", authMode, "which requests need a token: write (reads open) or read (every data request; env TUDI_AUTH)")
 	fs.IntVar(&maxConns, "max-conns", 24, "database connections of the server's pool (tiles of a composite request and concurrent clients each take one)")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
 	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
@@ -63,9 +67,16 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	addCatalogFlag(fs, &cfg.Catalog, env)
 	memMB := envOr(env, "TUDI_TILE_MEMORY", strconv.Itoa(tiles.DefaultCacheBytes>>20))
 	fs.StringVar(&memMB, "tile-memory", memMB, "megabytes of rendered tiles kept in memory, 0 for none (env TUDI_TILE_MEMORY)")
+	addLimitFlags(fs, &cfg.Limits)
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
+	auth, err := server.ParseAuthMode(authMode)
+	if err != nil {
+		return err
+	}
+	cfg.Auth = auth
+	cfg.Limits.StatementTimeout = cfg.StatementTimeout
 	mb, err := strconv.Atoi(memMB)
 	cfg.TileMemoryMB = mb
 	if err != nil || mb < 0 || mb > 1<<20 {
@@ -118,10 +129,13 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		// Never the token itself in the log: logs are shipped and kept.
 		log.Info("write token stored (send it as Authorization: Bearer TOKEN)", "file", filepath.Join(cfg.DB.DataDir, "token"))
 	}
-	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes,
-		TrustedProxies: proxies, Kinds: cat.Kinds, Reports: cat.Reports}, st.DB, log)
+	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, Auth: cfg.Auth, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes,
+		TrustedProxies: proxies, Limits: cfg.Limits, Kinds: cat.Kinds, Reports: cat.Reports}, st.DB, log)
 	if err != nil {
 		return err
+	}
+	if cfg.Auth == server.AuthRead {
+		log.Info("reads need a token (--auth read): give readers one with tudi token create --role viewer")
 	}
 	log.Info("serving", "url", "http://"+displayAddr(ln.Addr()))
 	if isLoopback(ln.Addr()) {

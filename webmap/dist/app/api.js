@@ -1,5 +1,8 @@
 // HTTP helpers: every tudi error is JSON {"error", "detail"}; surface its
-// message to the user rather than a bare status code.
+// message to the user rather than a bare status code. Every call sends the
+// tab's token (auth.js) and reports a 401, so the page can ask for one.
+
+import { authHeaders, unauthorized } from './auth.js';
 
 export class APIError extends Error {
   constructor(status, message, detail) {
@@ -17,12 +20,13 @@ async function errorOf(resp) {
     if (body && body.error) msg = body.error;
     detail = body && body.detail;
   } catch { /* not JSON */ }
+  if (resp.status === 401) unauthorized(msg);
   return new APIError(resp.status, msg, detail);
 }
 
 // getJSON fetches a URL relative to the page and decodes its JSON body.
 export async function getJSON(url, opts = {}) {
-  const resp = await fetch(url, { headers: { Accept: 'application/json' }, ...opts });
+  const resp = await fetch(url, { ...opts, headers: { Accept: 'application/json', ...authHeaders(url), ...(opts.headers || {}) } });
   if (!resp.ok) throw await errorOf(resp);
   return resp.json();
 }
@@ -30,10 +34,10 @@ export async function getJSON(url, opts = {}) {
 // postJSON posts body as JSON and decodes the JSON answer.
 export async function postJSON(url, body, opts = {}) {
   const resp = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify(body),
     ...opts,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...authHeaders(url), ...(opts.headers || {}) },
+    body: JSON.stringify(body),
   });
   if (!resp.ok) throw await errorOf(resp);
   return resp.json();

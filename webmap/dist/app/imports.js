@@ -1,8 +1,9 @@
-// Imports by drag and drop: POST /api/imports (multipart, with the write
-// token the user typed, kept in this browser), upload progress, the
+// Imports by drag and drop: POST /api/imports (multipart, with the token
+// the user typed, kept in this tab: see auth.js), upload progress, the
 // server's summary, and the import history.
 
 import { getJSON, uploadForm, escapeHTML } from './api.js';
+import { getToken, setToken } from './auth.js';
 import { t, fmtNum, kinds, kindTitle, onLangChange, value } from './i18n.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -56,8 +57,9 @@ export function initImports(app) {
   let upload = null; // {frac, done} while uploading
   let history = null; // the imports, or {error}
 
-  tokenInput.value = localStorage.getItem('tudi.token') || '';
-  tokenInput.addEventListener('change', () => localStorage.setItem('tudi.token', tokenInput.value.trim()));
+  // The tab's token is shown here; one typed here becomes the tab's token
+  // once the server has accepted it (a typo must not make every read fail).
+  tokenInput.value = getToken();
 
   function renderKinds() {
     const prev = kindSel.value;
@@ -75,7 +77,7 @@ export function initImports(app) {
   function addFiles(list) {
     files = [...list];
     if (!layerInput.value && files.length) {
-      const main = files.find((f) => /\.(shp|zip|geojson|json|gpkg)$/i.test(f.name)) || files[0];
+      const main = files.find((f) => /\.(shp|zip|geojson|json|gpkg|xlsx|csv)$/i.test(f.name)) || files[0];
       layerInput.value = guessLayer(main.name);
       if (!kindSel.value && kinds().includes(layerInput.value)) kindSel.value = layerInput.value;
     }
@@ -126,10 +128,11 @@ export function initImports(app) {
     const layer = layerInput.value.trim();
     if (!LAYER_RE.test(layer)) { result = { badLayer: true }; renderResult(); return; }
     const token = tokenInput.value.trim();
-    localStorage.setItem('tudi.token', token);
     const form = new FormData();
-    for (const f of files) form.append('file', f, f.name);
+    // The layer first: the server refuses a token not allowed to write it
+    // before the files are sent.
     form.append('layer', layer);
+    for (const f of files) form.append('file', f, f.name);
     if (kindSel.value) form.append('kind', kindSel.value);
     form.append('mode', $('#import-mode').value);
     const enc = $('#import-encoding').value.trim();
@@ -145,12 +148,16 @@ export function initImports(app) {
     try {
       const res = await uploadForm('api/imports', form, token, onProgress);
       upload = null;
+      if (token) setToken(token);
       result = { ok: true, layer, summary: res };
       app.toast(`${t('import.done')}: ${layer}`);
       await app.refreshCatalog();
       loadHistory();
     } catch (err) {
       upload = null;
+      // 401: the token is unknown, revoked or expired; anything else means
+      // the server knew it (403: not allowed this layer).
+      if (err.status === 401) { if (token && token === getToken()) setToken(''); } else if (token) setToken(token);
       result = { status: err.status, message: err.message, detail: err.detail };
     } finally {
       renderProgress();

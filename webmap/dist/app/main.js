@@ -12,6 +12,7 @@ import { loadStyle, sortLayers, dataLayerOf, legendOf, legendFromServer, labelLa
 import { initQuery } from './query.js';
 import { initReports } from './reports.js';
 import { initImports } from './imports.js';
+import { getToken, setToken, onUnauthorized, transformRequest } from './auth.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 let map; // the maplibregl.Map, also window.map for tests
@@ -471,13 +472,40 @@ function initChrome() {
   $('#btn-settings').addEventListener('click', () => {
     $('#basemap-url').value = localStorage.getItem('tudi.basemap') || '';
     $('#basemap-attr').value = localStorage.getItem('tudi.basemapAttr') || '';
+    $('#settings-token').value = getToken();
     dlg.showModal();
   });
   dlg.addEventListener('close', () => {
     if (dlg.returnValue !== 'ok') return;
+    setToken($('#settings-token').value);
     const url = $('#basemap-url').value.trim();
     if (url) localStorage.setItem('tudi.basemap', url); else localStorage.removeItem('tudi.basemap');
     localStorage.setItem('tudi.basemapAttr', $('#basemap-attr').value.trim());
+    location.reload();
+  });
+}
+
+// initAuth asks for a token when the server answers 401 (it runs with
+// --auth read, or the tab's token was revoked or has expired); the page
+// starts again with the token entered.
+function initAuth() {
+  const dlg = $('#token-dialog');
+  let asking = false;
+  onUnauthorized((msg) => {
+    if (asking) return; // a whole page of requests fails at once
+    asking = true;
+    const refused = $('#token-refused');
+    refused.hidden = !getToken();
+    refused.textContent = getToken() ? t('auth.refused', { msg }) : '';
+    $('#token-input').value = '';
+    dlg.showModal();
+  });
+  dlg.addEventListener('close', () => {
+    asking = false;
+    const token = $('#token-input').value.trim();
+    if (dlg.returnValue === 'ok' && token) setToken(token);
+    else if (getToken()) setToken(''); // the refused token goes: open reads work without one
+    else return;
     location.reload();
   });
 }
@@ -542,6 +570,7 @@ function mark(step) { window.tudiTiming[step] ??= Math.round(performance.now());
 
 async function main() {
   mark('mainMs');
+  initAuth();
   // Start everything the first view needs at once: MapLibre's worker, the
   // field titles, the catalog, style and legend. The map is created once the
   // style is here: creating it first (WebGL set-up on the main thread) only
@@ -575,6 +604,7 @@ async function main() {
     maxPitch: 0,
     dragRotate: false,
     fadeDuration: 0,
+    transformRequest, // the tab's token on tile and TileJSON requests
     localIdeographFontFamily: '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif',
   });
   window.map = map;

@@ -1,7 +1,8 @@
 // Reports: the bureau's yearly figures from GET /api/reports/{name}, shown as
 // a table and a chart, with CSV / Excel downloads of the same query.
 
-import { getJSON, escapeHTML } from './api.js';
+import { getJSON, escapeHTML, APIError } from './api.js';
+import { authHeaders } from './auth.js';
 import { t, pick, fmtNum, value, onLangChange, landuseClassName, isEN } from './i18n.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -60,6 +61,29 @@ export function initReports(app) {
   function setStatus(say) {
     status = say;
     renderStatus();
+  }
+
+  // A link cannot send the tab's token: with one, a download is fetched
+  // with it and handed to the browser as a file.
+  for (const a of view.querySelectorAll('a.dl')) {
+    a.addEventListener('click', async (e) => {
+      const headers = authHeaders(a.href);
+      if (!headers.Authorization) return;
+      e.preventDefault();
+      try {
+        const resp = await fetch(a.href, { headers });
+        if (!resp.ok) throw new APIError(resp.status, `${resp.status} ${resp.statusText}`);
+        const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(resp.headers.get('Content-Disposition') || '');
+        const url = URL.createObjectURL(await resp.blob());
+        const tmp = Object.assign(document.createElement('a'), { href: url, download: name ? decodeURIComponent(name[1]) : '' });
+        document.body.appendChild(tmp);
+        tmp.click();
+        tmp.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+      } catch (err) {
+        app.toast(err.message, 'error');
+      }
+    });
   }
   function renderStatus() {
     $('#report-status').innerHTML = status ? status() : '';
