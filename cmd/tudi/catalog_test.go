@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const catalogKind = `kind: permits
@@ -125,5 +127,55 @@ func TestTargetsOfACatalogueReport(t *testing.T) {
 	code, stdout, stderr := runTudi("targets", "import", file, "--data-dir", dataDir, "--catalog", dir)
 	if code != 0 || !strings.Contains(stdout, "loaded 1 targets") {
 		t.Fatalf("with the catalogue: exit %d: %s %s", code, stdout, stderr)
+	}
+}
+
+// tudi serve --catalog serves the catalogue's kinds in the legend and its
+// reports in the list.
+func TestServeWithACatalogue(t *testing.T) {
+	dataDir := tempDataDir(t)
+	defer os.RemoveAll(filepath.Dir(dataDir))
+	dir := writeCatalog(t, map[string]string{"kinds/permits.yaml": catalogKind, "reports/permits-issued.sql": catalogReport})
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	ready, done := make(chan string, 1), make(chan int, 1)
+	env := Env{Stdout: logs, Stderr: logs, Getenv: func(string) string { return "" }, Ready: func(a string) { ready <- a }}
+	go func() {
+		done <- RunEnv(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--sample=false", "--catalog", dir}, env)
+	}()
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited with %d:\n%s", code, logs.String())
+	case <-time.After(5 * time.Minute):
+		cancel()
+		t.Fatalf("serve not ready:\n%s", logs.String())
+	}
+	defer func() { cancel(); <-done }()
+	get := func(path string, v any) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
+		}
+	}
+	var legend struct {
+		Kinds []struct{ Kind, Fill string }
+	}
+	get("/styles/legend.json", &legend)
+	if last := legend.Kinds[len(legend.Kinds)-1]; last.Kind != "permits" || last.Fill != "#fdbf6f" {
+		t.Fatalf("legend = %+v", legend.Kinds)
+	}
+	var list struct{ Reports []struct{ Name string } }
+	get("/api/reports", &list)
+	if len(list.Reports) != 6 || list.Reports[5].Name != "permits-issued" {
+		t.Fatalf("reports = %+v", list.Reports)
 	}
 }
