@@ -408,7 +408,7 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 			return "", land.Errorf(land.NotFound, "report %q needs a %s layer, and layer %q does not exist: import it, or choose another with --layer %s=NAME (API: layer.%s=NAME)",
 				sp.Name, rl.Kind, name, rl.Kind, rl.Kind)
 		}
-		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS "+emptySelect(rl.Kind)); err != nil {
+		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS "+emptySelect(s.kinds, rl.Kind)); err != nil {
 			return "", fmt.Errorf("report %q: empty %s view: %w", sp.Name, rl.Kind, postgis.Err(err))
 		}
 		if rl.Optional {
@@ -474,7 +474,7 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 	}
 	extra := ""
 	if rl.Kind != stationsKind {
-		for _, f := range land.Kind(rl.Kind).Fields() {
+		for _, f := range kindFields(s.kinds, rl.Kind) {
 			if !slices.Contains(have, f.Name) {
 				extra += fmt.Sprintf(", NULL::%s AS %s", f.Type.SQLType(), postgis.Ident(f.Name))
 			}
@@ -489,16 +489,21 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 	return note, nil
 }
 
+// kindFields returns the fields of kind in the catalogue kinds (Generic's
+// for stations or a kind it does not know).
+func kindFields(kinds *land.Catalog, kind string) []land.Field {
+	if sp := kinds.Kind(land.Kind(kind)); sp != nil && kind != stationsKind {
+		return sp.Fields
+	}
+	return kinds.Kind(land.Generic).Fields
+}
+
 // emptySelect returns a SELECT with the columns of a layer of the kind and
 // no rows, standing in for a layer the report can do without.
-func emptySelect(kind string) string {
-	k := land.Kind(kind)
-	if kind == stationsKind {
-		k = land.Generic
-	}
+func emptySelect(kinds *land.Catalog, kind string) string {
 	var b strings.Builder
 	b.WriteString("SELECT NULL::bigint AS id")
-	for _, f := range k.Fields() {
+	for _, f := range kindFields(kinds, kind) {
 		fmt.Fprintf(&b, ", NULL::%s AS %s", f.Type.SQLType(), postgis.Ident(f.Name))
 	}
 	b.WriteString(", NULL::jsonb AS props, NULL::geometry(Geometry, 4490) AS geom, NULL::double precision AS area_m2 WHERE false")

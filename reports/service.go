@@ -18,14 +18,20 @@ type Service struct {
 	db    *postgis.DB
 	log   *slog.Logger
 	specs []*spec
+	kinds *land.Catalog
 }
 
-// New returns the report service.
+// New returns the report service running the embedded reports.
 func New(db *postgis.DB, log *slog.Logger) *Service {
+	return NewWithCatalog(db, log, DefaultCatalog())
+}
+
+// NewWithCatalog returns the report service running the reports of cat.
+func NewWithCatalog(db *postgis.DB, log *slog.Logger, cat *Catalog) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: log, specs: specs()}
+	return &Service{db: db, log: log, specs: cat.specs, kinds: cat.kindCatalog()}
 }
 
 // Mount registers /api/reports routes on r; wrap adapts error-returning handlers.

@@ -47,6 +47,11 @@ type Config struct {
 	IdleTimeout    time.Duration  // an idle keep-alive connection is closed after it (default 2 min)
 
 	Limits Limits // cost limits of identify, query and other expensive requests
+
+	// The catalogue (--catalog): kinds for styles and legends, and the
+	// reports (nil: the embedded ones).
+	Kinds   *land.Catalog
+	Reports *reports.Catalog
 }
 
 // Server is the HTTP side of tudi.
@@ -107,11 +112,15 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	reg.MustRegister(s.requests, s.duration)
 	s.limiter = newLimiter(cfg.Limits.MaxConcurrentPerClient, cfg.Limits.MaxConcurrent)
 	var err error
-	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes}, reg, log); err != nil {
+	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes, Kinds: cfg.Kinds}, reg, log); err != nil {
 		return nil, err
 	}
 	s.ogc = ogc.New(db, ogc.Config{PublicURL: cfg.PublicURL}, log)
-	s.reports = reports.New(db, log)
+	if cfg.Reports != nil {
+		s.reports = reports.NewWithCatalog(db, log, cfg.Reports)
+	} else {
+		s.reports = reports.New(db, log)
+	}
 	s.importer = importers.New(db, log)
 	s.tokens = newTokenCache(db, cfg.Token, cfg.TokenCacheTTL)
 	s.router = s.routes()

@@ -56,6 +56,9 @@ type Config struct {
 	// NoRebuild, when set, makes Run only listen for changes without
 	// building generalised geometry (for processes that only serve).
 	NoRebuild bool
+	// Kinds is the catalogue whose styles and values colour the layers
+	// (nil: land.DefaultCatalog()).
+	Kinds *land.Catalog
 }
 
 // Service serves tiles, TileJSON, styles and the catalog.

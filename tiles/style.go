@@ -96,7 +96,7 @@ func (s *Service) Style(ctx context.Context, name, base string) (*Style, error) 
 	// Points go on top of every area and line, whatever their layer's order.
 	var circles []map[string]any
 	for _, l := range layers {
-		for _, sl := range styleLayers(l) {
+		for _, sl := range styleLayers(l, s.legendOf(l.Kind)) {
 			if sl["type"] == "circle" {
 				circles = append(circles, sl)
 			} else {
@@ -111,8 +111,7 @@ func (s *Service) Style(ctx context.Context, name, base string) (*Style, error) 
 // styleLayers returns the style layers drawing one tudi layer: polygons
 // filled (by class where the kind has one) and outlined, lines as lines,
 // points as circles.
-func styleLayers(l *land.Layer) []map[string]any {
-	lg := kindLegend(l.Kind)
+func styleLayers(l *land.Layer, lg KindLegend) []map[string]any {
 	id := l.Name
 	layer := func(suffix, typ string, filter any, paint map[string]any) map[string]any {
 		m := map[string]any{"id": id + "-" + suffix, "type": typ, "source": SourceID, "source-layer": l.Name,

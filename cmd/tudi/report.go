@@ -69,6 +69,8 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		return reports.ParseLayer(cfg.Layers, s)
 	})
 	fs.StringVar(&cfg.Out, "out", "", "write to this file instead of standard output")
+	var catDir string
+	addCatalogFlag(fs, &catDir, env)
 	// The report name may come before or after the flags.
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cfg.Name, args = args[0], args[1:]
@@ -96,8 +98,12 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	if err := reports.CheckFormat(cfg.Format); err != nil {
 		return err
 	}
+	cat, err := loadCatalog(catDir)
+	if err != nil {
+		return err
+	}
 	if cfg.Name == "" || cfg.Name == "list" {
-		return listReports(env.Stdout, reports.New(nil, log), cfg.Format)
+		return listReports(env.Stdout, reports.NewWithCatalog(nil, log, cat.Reports), cfg.Format)
 	}
 	opt := reports.Options{Group: reports.ParseGroup(cfg.Group), Year: cfg.Year, Street: reports.ParseStreets(cfg.Street), Layers: cfg.Layers}
 	if opt.From, err = reports.ParseDate("--from", cfg.From); err != nil {
@@ -112,7 +118,7 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	// Parameters are checked before the database is opened, so that a typo
 	// fails at once (exit code 2) even on the embedded cluster; the street
 	// names are checked against the boundaries layer when the report runs.
-	if err := reports.New(nil, log).Check(cfg.Name, opt); err != nil {
+	if err := reports.NewWithCatalog(nil, log, cat.Reports).Check(cfg.Name, opt); err != nil {
 		return err
 	}
 	if cfg.Format == reports.FormatXLSX && cfg.Out == "" && isTerminal(env.Stdout) {
@@ -123,7 +129,7 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		return err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
-	res, err := reports.New(st.DB, log).Run(ctx, cfg.Name, opt)
+	res, err := reports.NewWithCatalog(st.DB, log, cat.Reports).Run(ctx, cfg.Name, opt)
 	if err != nil {
 		return err
 	}

@@ -37,12 +37,13 @@ type ServeConfig struct {
 	TrustedProxies   string
 	Auth             server.AuthMode
 	Limits           server.Limits
+	Catalog          string
 }
 
 func (c ServeConfig) logAttrs() []any {
 	return []any{"addr", c.Addr, "db", postgis.Redact(c.DB.URL), "data_dir", c.DB.DataDir,
 		"public_url", c.PublicURL, "tile_cache", c.TileCache, "tile_memory_mb", c.TileMemoryMB, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample, "max_conns", c.MaxConns,
-		"trusted_proxies", c.TrustedProxies}
+		"trusted_proxies", c.TrustedProxies, "catalog", c.Catalog}
 }
 
 func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger) error {
@@ -63,6 +64,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
 	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env.Getenv("TUDI_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-* headers are believed (env TUDI_TRUSTED_PROXIES); default none")
+	addCatalogFlag(fs, &cfg.Catalog, env)
 	memMB := envOr(env, "TUDI_TILE_MEMORY", strconv.Itoa(tiles.DefaultCacheBytes>>20))
 	fs.StringVar(&memMB, "tile-memory", memMB, "megabytes of rendered tiles kept in memory, 0 for none (env TUDI_TILE_MEMORY)")
 	addLimitFlags(fs, &cfg.Limits)
@@ -95,6 +97,10 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	if fs.NArg() > 0 {
 		return land.Errorf(land.Invalid, "serve takes no arguments, got %q", fs.Args())
 	}
+	cat, err := loadCatalog(cfg.Catalog)
+	if err != nil {
+		return err
+	}
 	// Listen first: a port already taken fails at once, before any database work.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -108,6 +114,9 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		return err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
+	if err := cat.check(ctx, st.DB); err != nil {
+		return err
+	}
 	if st.Embedded && cfg.Sample {
 		if err := loadSampleIfEmpty(ctx, st.DB, cfg.DB.DataDir, log); err != nil {
 			return err
@@ -121,7 +130,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		log.Info("write token stored (send it as Authorization: Bearer TOKEN)", "file", filepath.Join(cfg.DB.DataDir, "token"))
 	}
 	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, Auth: cfg.Auth, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes,
-		TrustedProxies: proxies, Limits: cfg.Limits}, st.DB, log)
+		TrustedProxies: proxies, Limits: cfg.Limits, Kinds: cat.Kinds, Reports: cat.Reports}, st.DB, log)
 	if err != nil {
 		return err
 	}

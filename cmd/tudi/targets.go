@@ -55,6 +55,8 @@ func targetsCommand(ctx context.Context, args []string, env Env, log *slog.Logge
 	fs.StringVar(&year, "year", "", "list: only the targets of this year")
 	fs.StringVar(&cfg.Report, "report", "", "list: only the targets of this report")
 	fs.StringVar(&cfg.Format, "format", "table", "list: table or json")
+	var catDir string
+	addCatalogFlag(fs, &catDir, env)
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cfg.Action, args = args[0], args[1:]
 	}
@@ -75,7 +77,11 @@ func targetsCommand(ctx context.Context, args []string, env Env, log *slog.Logge
 	if cfg.Year, err = reports.ParseYear(year); err != nil {
 		return err
 	}
-	svc := reports.New(nil, log)
+	cat, err := loadCatalog(catDir)
+	if err != nil {
+		return err
+	}
+	svc := reports.NewWithCatalog(nil, log, cat.Reports)
 	switch cfg.Action {
 	case "import":
 		if cfg.File == "" {
@@ -99,7 +105,7 @@ func targetsCommand(ctx context.Context, args []string, env Env, log *slog.Logge
 			return err
 		}
 		defer st.Close(context.WithoutCancel(ctx))
-		n, err := reports.New(st.DB, log).ImportTargets(ctx, cfg.File, ts)
+		n, err := reports.NewWithCatalog(st.DB, log, cat.Reports).ImportTargets(ctx, cfg.File, ts)
 		if err != nil {
 			return err
 		}
@@ -119,7 +125,7 @@ func targetsCommand(ctx context.Context, args []string, env Env, log *slog.Logge
 			return err
 		}
 		defer st.Close(context.WithoutCancel(ctx))
-		ts, err := reports.New(st.DB, log).Targets(ctx, reports.TargetFilter{Year: cfg.Year, Report: cfg.Report})
+		ts, err := reports.NewWithCatalog(st.DB, log, cat.Reports).Targets(ctx, reports.TargetFilter{Year: cfg.Year, Report: cfg.Report})
 		if err != nil {
 			return err
 		}

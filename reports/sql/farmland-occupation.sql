@@ -1,3 +1,29 @@
+-- @report name=farmland-occupation title=建设占用永久基本农田 title_en="Farmland occupied by construction"
+-- @description "Area where construction parcels (land-use classes 05–10) overlap permanent basic farmland, overlapping patches counted once; parcels and patches touched."
+-- @period "parcels supplied in the period (parcels.supply_date)"
+-- @street "sub-district of the construction parcel (the smallest boundaries polygon holding its point on surface, else 未划分)"
+-- @layer kind=parcels name=parcels
+-- @layer kind=farmland name=farmland
+-- @layer kind=boundaries name=boundaries
+-- @param $1 group
+-- @param $2 from
+-- @param $3 to
+-- @param $4 street
+-- @group key=street title=街道/镇 title_en=Sub-district
+-- @column key=street group=street type=text title=街道/镇 title_en=Sub-district
+-- @group key=class title=地类(一级类) title_en="Land-use class"
+-- @column key=class_code group=class type=text title=一级类编码 title_en="Class code"
+-- @column key=class_name group=class type=text title=一级类名称 title_en="Class name"
+-- @group key=code title=地类编码 title_en="Land-use code"
+-- @column key=landuse_code group=code type=text title=地类编码 title_en="Land-use code"
+-- @column key=landuse_name group=code type=text title=地类名称 title_en="Land-use name"
+-- @default_group street,class
+-- @column key=parcels type=integer title=占用地块数 title_en=Parcels unit=宗
+-- @column key=patches type=integer title=涉及图斑数 title_en="Farmland patches" unit=块
+-- @column key=area_m2 type=number title=面积 title_en=Area unit=m² decimals=2
+-- @column key=area_ha type=number title=面积 title_en=Area unit=公顷 decimals=4
+-- @column key=area_mu type=number title=面积 title_en=Area unit=亩 decimals=2
+--
 -- 建设占用永久基本农田 farmland occupied by construction: the area where
 -- construction parcels (GB/T 21010-2017 first-level classes 05–10) overlap
 -- permanent basic farmland patches, the number of such parcels and of the

@@ -1,3 +1,38 @@
+-- @report name=idle-land title=闲置土地处置情况 title_en="Idle land disposal"
+-- @description "Idle (闲置) and approved-but-unsupplied (批而未供) land: count, area, disposed area and disposal rate, digested area and digestion rate."
+-- @period "land identified (identified_date) and disposed (disposed_date) in the period; the rest as of the as-of date"
+-- @street "sub-district of the item (the smallest boundaries polygon holding its point on surface, else 未划分)"
+-- @layer kind=idle_land name=idle_land
+-- @layer kind=boundaries name=boundaries
+-- @param $1 group
+-- @param $2 from
+-- @param $3 to
+-- @param $4 as_of
+-- @param $5 current
+-- @param $6 street
+-- @group key=kind title=类型 title_en=Kind
+-- @column key=kind group=kind type=text title=类型 title_en=Kind
+-- @group key=cause title=闲置原因 title_en=Cause
+-- @column key=cause group=cause type=text title=闲置原因 title_en=Cause
+-- @group key=method title=处置方式 title_en="Disposal method"
+-- @column key=method group=method type=text title=处置方式 title_en="Disposal method"
+-- @group key=street title=街道/镇 title_en=Sub-district
+-- @column key=street group=street type=text title=街道/镇 title_en=Sub-district
+-- @group key=year title=认定年度 title_en="Identified year"
+-- @column key=year group=year type=integer title=认定年度 title_en="Identified year"
+-- @default_group kind
+-- @column key=items type=integer title=宗数 title_en=Items unit=宗
+-- @column key=area_m2 type=number title=面积 title_en=Area unit=m² decimals=2
+-- @column key=area_ha type=number title=面积 title_en=Area unit=公顷 decimals=4
+-- @column key=area_mu type=number title=面积 title_en=Area unit=亩 decimals=2
+-- @column key=disposed_mu type=number title=已处置面积 title_en="Disposed area" unit=亩 decimals=2
+-- @column key=disposal_rate type=percent title=处置率 title_en="Disposal rate" unit=% decimals=2
+-- @column key=digested_mu type=number title=已消化面积 title_en="Digested area" unit=亩 decimals=2
+-- @column key=digestion_rate type=percent title=消化率 title_en="Digestion rate" unit=% decimals=2
+-- @column key=identified_items type=integer title=期内认定宗数 title_en="Identified in the period" unit=宗 flow
+-- @column key=identified_mu type=number title=期内认定面积 title_en="Area identified in the period" unit=亩 decimals=2 flow
+-- @column key=disposed_in_mu type=number title=期内处置面积 title_en="Area disposed of in the period" unit=亩 decimals=2 flow target
+--
 -- 闲置土地处置 idle land and approved-but-unsupplied land (批而未供): count,
 -- area, disposed area and disposal rate, digested area and digestion rate
 -- as of a date, and for a period the land identified and disposed of in it,

@@ -1,3 +1,29 @@
+-- @report name=land-supply title=土地供应情况 title_en="Land supply"
+-- @description "Parcels with a supply method (招拍挂/协议/划拨): count, area and price, by supply method, supply year and sub-district."
+-- @period "supplied in the period (parcels.supply_date); without one, supplied on or before the as-of date"
+-- @street "sub-district of the parcel (the smallest boundaries polygon holding its point on surface, else 未划分)"
+-- @layer kind=parcels name=parcels
+-- @layer kind=boundaries name=boundaries
+-- @param $1 group
+-- @param $2 from
+-- @param $3 to
+-- @param $4 as_of
+-- @param $5 current
+-- @param $6 street
+-- @group key=year title=供应年度 title_en="Supply year"
+-- @column key=year group=year type=integer title=供应年度 title_en="Supply year"
+-- @group key=street title=街道/镇 title_en=Sub-district
+-- @column key=street group=street type=text title=街道/镇 title_en=Sub-district
+-- @group key=method title=供应方式 title_en="Supply method"
+-- @column key=method group=method type=text title=供应方式 title_en="Supply method"
+-- @default_group year,method
+-- @column key=parcels type=integer title=宗数 title_en=Parcels unit=宗 target
+-- @column key=area_m2 type=number title=面积 title_en=Area unit=m² decimals=2
+-- @column key=area_ha type=number title=面积 title_en=Area unit=公顷 decimals=4 target
+-- @column key=area_mu type=number title=面积 title_en=Area unit=亩 decimals=2 target
+-- @column key=price_wan type=number title=成交价 title_en=Price unit=万元 decimals=2 target
+-- @column key=price_yi type=number title=成交价 title_en=Price unit=亿元 decimals=4 target
+--
 -- 土地供应 land supply: parcels that have a supply method (招拍挂/协议/划拨),
 -- counted (宗), measured (m², 公顷, 亩) and priced (万元, 亿元), grouped by
 -- any of supply method, supply year and sub-district.

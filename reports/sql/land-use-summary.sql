@@ -1,3 +1,26 @@
+-- @report name=land-use-summary title=地类面积汇总 title_en="Land-use summary"
+-- @description "Parcel count and area per land-use first-level class and code, by sub-district; the total is the layer's total area."
+-- @period "no flows: a period only sets the as-of date (its end)"
+-- @street "sub-district of the parcel (the smallest boundaries polygon holding its point on surface, else 未划分)"
+-- @layer kind=parcels name=parcels
+-- @layer kind=boundaries name=boundaries
+-- @param $1 group
+-- @param $2 street
+-- @group key=class title=地类(一级类) title_en="Land-use class"
+-- @column key=class_code group=class type=text title=一级类编码 title_en="Class code"
+-- @column key=class_name group=class type=text title=一级类名称 title_en="Class name"
+-- @group key=code title=地类编码 title_en="Land-use code"
+-- @column key=landuse_code group=code type=text title=地类编码 title_en="Land-use code"
+-- @column key=landuse_name group=code type=text title=地类名称 title_en="Land-use name"
+-- @group key=street title=街道/镇 title_en=Sub-district
+-- @column key=street group=street type=text title=街道/镇 title_en=Sub-district
+-- @default_group class
+-- @column key=parcels type=integer title=宗数 title_en=Parcels unit=宗
+-- @column key=area_m2 type=number title=面积 title_en=Area unit=m² decimals=2
+-- @column key=area_ha type=number title=面积 title_en=Area unit=公顷 decimals=4
+-- @column key=area_mu type=number title=面积 title_en=Area unit=亩 decimals=2
+-- @column key=share type=percent title=占比 title_en=Share unit=% decimals=2
+--
 -- 地类面积 land-use summary: parcel count and area per land-use first-level
 -- class (GB/T 21010-2017) and per land-use code, grouped by any of class,
 -- code and sub-district, with each group's share of the layer's area. The

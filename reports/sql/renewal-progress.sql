@@ -1,3 +1,47 @@
+-- @report name=renewal-progress title=城市更新推进情况 title_en="Urban-renewal progress"
+-- @description "Renewal units and area by stage and at or past each stage, implementation rate (at or past 土地出让), land contribution rate, units within 500 m of a station (TOD)."
+-- @period "units reaching each milestone in the period (its date field); stages as of the as-of date"
+-- @street "sub-district of the unit (the smallest boundaries polygon holding its point on surface, else 未划分)"
+-- @layer kind=renewal_units name=renewal_units
+-- @layer kind=boundaries name=boundaries
+-- @layer kind=stations name=stations optional
+-- @param $1 group
+-- @param $2 from
+-- @param $3 to
+-- @param $4 as_of
+-- @param $5 current
+-- @param $6 street
+-- @group key=stage title=阶段 title_en=Stage
+-- @column key=stage group=stage type=text title=阶段 title_en=Stage
+-- @group key=category title=更新类别 title_en=Category
+-- @column key=category group=category type=text title=更新类别 title_en=Category
+-- @group key=direction title=更新方向 title_en=Direction
+-- @column key=direction group=direction type=text title=更新方向 title_en=Direction
+-- @group key=street title=街道/镇 title_en=Sub-district
+-- @column key=street group=street type=text title=街道/镇 title_en=Sub-district
+-- @default_group stage
+-- @column key=units type=integer title=单元数 title_en=Units unit=个
+-- @column key=area_ha type=number title=面积 title_en=Area unit=公顷 decimals=4
+-- @column key=area_mu type=number title=面积 title_en=Area unit=亩 decimals=2
+-- @column key=at_or_past_units type=integer title=达到该阶段及以后单元数 title_en="Units at or past the stage" unit=个 needs=stage
+-- @column key=at_or_past_ha type=number title=达到该阶段及以后面积 title_en="Area at or past the stage" unit=公顷 decimals=4 needs=stage
+-- @column key=approved_units type=integer title=规划已批单元数 title_en="Plans approved" unit=个
+-- @column key=confirmed_units type=integer title=实施主体已确认单元数 title_en="Implementing entity confirmed" unit=个
+-- @column key=transferred_units type=integer title=已出让单元数 title_en="Land transferred" unit=个
+-- @column key=started_units type=integer title=已开工单元数 title_en="Construction started" unit=个
+-- @column key=completed_units type=integer title=已竣工单元数 title_en=Completed unit=个
+-- @column key=implementation_rate type=percent title=实施率 title_en="Implementation rate" unit=% decimals=2
+-- @column key=contributed_m2 type=number title=贡献用地面积 title_en="Contributed land" unit=m² decimals=2
+-- @column key=contribution_rate type=percent title=用地贡献率 title_en="Land contribution rate" unit=% decimals=2
+-- @column key=tod_units type=integer title=TOD单元数(站点500米内) title_en="TOD units (within 500 m of a station)" unit=个
+-- @column key=tod_ha type=number title=TOD单元面积 title_en="TOD unit area" unit=公顷 decimals=4
+-- @column key=planned_in type=integer title=期内计划立项单元数 title_en="Planned in the period" unit=个 flow target
+-- @column key=approved_in type=integer title=期内规划批准单元数 title_en="Plans approved in the period" unit=个 flow target
+-- @column key=confirmed_in type=integer title=期内实施主体确认单元数 title_en="Entities confirmed in the period" unit=个 flow target
+-- @column key=transferred_in type=integer title=期内土地出让单元数 title_en="Land transferred in the period" unit=个 flow target
+-- @column key=started_in type=integer title=期内开工单元数 title_en="Started in the period" unit=个 flow target
+-- @column key=completed_in type=integer title=期内竣工单元数 title_en="Completed in the period" unit=个 flow target
+--
 -- 城市更新 urban-renewal progress: units and their area, how many are at or
 -- past each stage as of a date, the implementation rate, the land
 -- contribution rate, the units near rail stations (TOD) and, for a period,

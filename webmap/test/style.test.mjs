@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  fallbackStyle, sortLayers, legendOf, legendFromServer, labelLayersFor, dataLayerOf, takeBackground, LANDUSE_COLORS,
+  fallbackStyle, sortLayers, legendOf, legendFromServer, labelLayersFor, dataLayerOf, takeBackground,
+  FALLBACK_LEGENDS, colorOfLegend,
 } from '../dist/app/style.js';
-import { LANDUSE_CLASSES } from '../dist/app/i18n.js';
 
 const catalog = [
   { name: 'stations', kind: 'generic', geom_type: 'Point' },
@@ -33,17 +33,46 @@ test('the fallback style draws every layer from one composite tile source', () =
   assert.deepEqual(fallbackStyle([]).sources, {});
 });
 
-test('every land-use class has a colour', () => {
-  assert.deepEqual(Object.keys(LANDUSE_COLORS).sort(), Object.keys(LANDUSE_CLASSES).sort());
+// The shape of the server's /styles/legend.json (tiles/legend.go), cut down.
+const legends = [
+  { kind: 'parcels', field: 'landuse_code', match: 'prefix2', outline: '#7a6a50', other: '#dddddd', classes: [
+    { value: '00', name: '湿地', color: '#7fcdbb', level: 1 },
+    { value: '01', name: '耕地', color: '#ffff64', level: 1 },
+    { value: '0101', name: '水田', color: '#f5f064', level: 2 },
+    { value: '10', name: '交通运输用地', color: '#b4b4b4', level: 1 },
+  ] },
+  { kind: 'renewal_units', field: 'stage', outline: '#542788', other: '#bababa', classes: [
+    { value: '计划立项', color: '#fee08b' }, { value: '竣工', color: '#1a9850' },
+  ] },
+  { kind: 'boundaries', outline: '#6a3d9a', other: '#6a3d9a' },
+  { kind: 'generic', fill: '#9ecae1', outline: '#3182bd', other: '#9ecae1' },
+];
+
+test('the fallback style takes every colour from the server legend', () => {
+  const style = fallbackStyle(catalog, legends);
+  const paint = (id) => style.layers.find((l) => l.id === id).paint;
+  assert.deepEqual(paint('parcels-fill')['fill-color'],
+    ['match', ['slice', ['to-string', ['coalesce', ['get', 'landuse_code'], '']], 0, 2], '00', '#7fcdbb', '01', '#ffff64', '10', '#b4b4b4', '#dddddd']);
+  assert.equal(paint('parcels-line')['line-color'], '#7a6a50');
+  assert.deepEqual(paint('renewal_units-fill')['fill-color'], ['match', ['get', 'stage'], '竣工', '#1a9850', '计划立项', '#fee08b', '#bababa']);
+  assert.equal(paint('boundaries-line')['line-color'], '#6a3d9a');
+  assert.equal(paint('roads-line')['line-color'], '#3182bd');
+  assert.equal(paint('stations-circle')['circle-color'], '#9ecae1');
+});
+
+test('without a server legend every layer takes the one neutral fallback colour', () => {
+  const style = fallbackStyle(catalog, null);
+  assert.equal(style.layers.find((l) => l.id === 'parcels-fill').paint['fill-color'], FALLBACK_LEGENDS[0].fill);
+  assert.equal(colorOfLegend({ kind: 'x', fill: '#010203' }), '#010203');
 });
 
 test('the legend of a layer comes from its style: classes of a match, or one colour', () => {
-  const style = fallbackStyle(catalog);
+  const style = fallbackStyle(catalog, legends);
   const parcels = legendOf(style, 'parcels');
-  assert.equal(parcels.length, 13);
-  assert.deepEqual(parcels[0], { color: LANDUSE_COLORS['00'], outline: '#6b6b6b', type: 'fill', label: { landuse: '00' } });
+  assert.equal(parcels.length, 3);
+  assert.deepEqual(parcels[1], { color: '#ffff64', outline: '#7a6a50', type: 'fill', label: { landuse: '01' } });
   const roads = legendOf(style, 'roads');
-  assert.deepEqual(roads, [{ color: '#2f3640', outline: '#2f3640', type: 'line', label: null }]);
+  assert.deepEqual(roads, [{ color: '#3182bd', outline: '#3182bd', type: 'line', label: null }]);
   assert.deepEqual(legendOf(style, 'no_such_layer'), []);
   // A legend in the style's metadata wins.
   const own = { layers: [{ id: 'x', type: 'fill', source: 's', 'source-layer': 'x', metadata: { 'tudi:legend': [{ color: '#123456', label: '甲', label_en: 'A' }] }, paint: { 'fill-color': '#000' } }] };

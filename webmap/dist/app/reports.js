@@ -3,7 +3,6 @@
 
 import { getJSON, escapeHTML, APIError } from './api.js';
 import { authHeaders } from './auth.js';
-import { LANDUSE_COLORS } from './style.js';
 import { t, pick, fmtNum, value, onLangChange, landuseClassName, isEN } from './i18n.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -156,13 +155,13 @@ export function initReports(app) {
   }
 
   // landuseColor is a land-use code's colour on the map: the server's
-  // legend (second-level code, else its first-level class), else the page's.
+  // legend (second-level code, else its first-level class), else grey.
   function landuseColor(code) {
     const c = String(code ?? '');
     const lg = (app.state.legends || []).find((k) => k.kind === 'parcels');
     const classes = (lg && lg.classes) || [];
     const hit = classes.find((x) => x.value === c) || classes.find((x) => x.value === c.slice(0, 2));
-    return (hit && hit.color) || LANDUSE_COLORS[c.slice(0, 2)] || '#9aa3b5';
+    return (hit && hit.color) || '#9aa3b5';
   }
 
   function chooseMetric(rep, numCols) {

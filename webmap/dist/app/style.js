@@ -7,16 +7,13 @@
 import { getJSON } from './api.js';
 import { LANDUSE_CLASSES } from './i18n.js';
 
-// Land-use first-level class colours after the land survey's convention
-// (三调 工作分类 / GB/T 21010 map colours), used when the server has no style.
-export const LANDUSE_COLORS = {
-  '01': '#f5e769', '02': '#c8dc8c', '03': '#5fa35a', '04': '#b9dc78',
-  '05': '#e8625a', '06': '#b48c6e', '07': '#f2b66d', '08': '#e08bc7',
-  '09': '#7fa592', '10': '#a7a7a7', '11': '#8ec3ea', '12': '#d8cfbd', '00': '#7cc6b4',
-};
-export const STAGE_COLORS = ['#b3cde3', '#8c96c6', '#8c6bb1', '#88419d', '#6e016b', '#3f007d'];
-export const STAGES = ['计划立项', '规划批准', '实施主体确认', '土地出让', '建设', '竣工'];
-export const DISPOSAL_COLORS = { '未处置': '#e4572e', '已处置': '#2e9e5b' };
+// FALLBACK_LEGENDS is the legend (in the shape of the server's
+// /styles/legend.json) used only when the server gives none: one neutral
+// colour for every kind. The classes and their colours come from the
+// server's catalogue, never from a table of the page's own.
+export const FALLBACK_LEGENDS = [
+  { kind: 'generic', name: '图层', name_en: 'Layer', fill: '#9ecae1', outline: '#3182bd', other: '#9ecae1' },
+];
 
 const KIND_ORDER = ['boundaries', 'farmland', 'parcels', 'idle_land', 'renewal_units', 'generic'];
 
@@ -35,8 +32,8 @@ export async function loadStyle() {
   if (cat.status === 'rejected') throw cat.reason;
   const catalog = cat.value.layers || [];
   let style = serverStyle.status === 'fulfilled' ? serverStyle.value : null;
-  if (!style || !Array.isArray(style.layers) || !style.sources) style = fallbackStyle(catalog);
   const legends = legend.status === 'fulfilled' ? legend.value.kinds || null : null;
+  if (!style || !Array.isArray(style.layers) || !style.sources) style = fallbackStyle(catalog, legends);
   if (style.glyphs && !isOnMachine(style.glyphs)) delete style.glyphs;
   if (style.sprite && typeof style.sprite === 'string' && !isOnMachine(style.sprite)) delete style.sprite;
   for (const [id, src] of Object.entries(style.sources)) {
@@ -80,28 +77,39 @@ export function sortLayers(catalog) {
   });
 }
 
-const matchLanduse = (fallback) => {
-  const m = ['match', ['slice', ['to-string', ['coalesce', ['get', 'landuse_code'], '']], 0, 2]];
-  // Sorted: "10"–"12" are integer-like keys, which objects list first.
-  for (const k of Object.keys(LANDUSE_COLORS).sort()) m.push(k, LANDUSE_COLORS[k]);
-  m.push(fallback);
-  return m;
-};
+// legendFor returns the legend of a kind from the server's legends, else
+// the generic one, else the page's neutral fallback.
+export function legendFor(legends, kind) {
+  const all = legends && legends.length ? legends : FALLBACK_LEGENDS;
+  return all.find((k) => k.kind === kind) || all.find((k) => k.kind === 'generic') || FALLBACK_LEGENDS[0];
+}
 
-const matchStage = () => {
-  const m = ['match', ['get', 'stage']];
-  STAGES.forEach((s, i) => m.push(s, STAGE_COLORS[i]));
-  m.push('#9e9ac8');
+// colorOfLegend returns the MapLibre colour of a kind's legend: a match on
+// its field's values (land use: on the first two digits of the code, by the
+// first-level classes) or its plain colour.
+export function colorOfLegend(kl) {
+  const other = kl.other || kl.fill || '#9ecae1';
+  const classes = (kl.classes || []).filter((c) => kl.match !== 'prefix2' || c.level === 1 || String(c.value).length === 2);
+  if (!kl.field || !classes.length) return kl.fill || other;
+  const input = kl.match === 'prefix2'
+    ? ['slice', ['to-string', ['coalesce', ['get', kl.field], '']], 0, 2]
+    : ['get', kl.field];
+  const m = ['match', input];
+  const seen = new Set();
+  for (const c of [...classes].sort((a, b) => String(a.value).localeCompare(String(b.value)))) {
+    if (seen.has(c.value)) continue;
+    seen.add(c.value);
+    m.push(c.value, c.color);
+  }
+  m.push(other);
   return m;
-};
-
-const matchDisposal = () => ['match', ['get', 'disposal_status'], '未处置', DISPOSAL_COLORS['未处置'], '已处置', DISPOSAL_COLORS['已处置'], '#f0a202'];
+}
 
 const labelFont = ['Noto Sans Regular'];
 
 // fallbackStyle builds a style for every catalog layer from one composite
 // tile source (one request per tile for all layers).
-export function fallbackStyle(catalog) {
+export function fallbackStyle(catalog, legends) {
   const layers = sortLayers(catalog);
   const style = {
     version: 8,
@@ -116,35 +124,38 @@ export function fallbackStyle(catalog) {
     const id = (s) => `${l.name}-${s}`;
     const poly = /polygon/i.test(l.geom_type || 'polygon');
     const line = /line/i.test(l.geom_type || '');
+    const kl = legendFor(legends, l.kind);
+    const fill = colorOfLegend(kl);
+    const outline = kl.outline || kl.other || '#3182bd';
     switch (l.kind) {
       case 'boundaries':
         style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.35 } });
-        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': '#5b5b73', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 1, 15, 2.2], 'line-dasharray': [4, 2] } });
+        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': outline, 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 1, 15, 2.2], 'line-dasharray': [4, 2] } });
         break;
       case 'parcels':
-        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': matchLanduse('#d9d9d9'), 'fill-opacity': 0.82 } });
-        style.layers.push({ ...base, id: id('line'), type: 'line', minzoom: 13, paint: { 'line-color': '#6b6b6b', 'line-opacity': 0.55, 'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.2, 17, 1] } });
+        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': fill, 'fill-opacity': 0.82 } });
+        style.layers.push({ ...base, id: id('line'), type: 'line', minzoom: 13, paint: { 'line-color': outline, 'line-opacity': 0.55, 'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.2, 17, 1] } });
         break;
       case 'farmland':
-        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': '#f6e58d', 'fill-opacity': 0.35 } });
-        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': '#d7191c', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 0.6, 16, 2] } });
+        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': fill, 'fill-opacity': 0.35 } });
+        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': outline, 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 0.6, 16, 2] } });
         break;
       case 'renewal_units':
-        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': matchStage(), 'fill-opacity': 0.38 } });
-        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': matchStage(), 'line-width': 1.6 } });
+        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': fill, 'fill-opacity': 0.38 } });
+        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': outline, 'line-width': 1.6 } });
         break;
       case 'idle_land':
-        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': matchDisposal(), 'fill-opacity': 0.45 } });
-        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': matchDisposal(), 'line-width': 1.4, 'line-dasharray': [2, 1] } });
+        style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': fill, 'fill-opacity': 0.45 } });
+        style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': outline, 'line-width': 1.4, 'line-dasharray': [2, 1] } });
         break;
       default:
         if (poly && !line) {
-          style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': '#7f8fa6', 'fill-opacity': 0.3 } });
-          style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': '#485460', 'line-width': 1 } });
+          style.layers.push({ ...base, id: id('fill'), type: 'fill', paint: { 'fill-color': fill, 'fill-opacity': 0.3 } });
+          style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': outline, 'line-width': 1 } });
         } else if (line) {
-          style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': '#2f3640', 'line-width': 1.5 } });
+          style.layers.push({ ...base, id: id('line'), type: 'line', paint: { 'line-color': outline, 'line-width': 1.5 } });
         } else {
-          style.layers.push({ ...base, id: id('circle'), type: 'circle', paint: { 'circle-color': '#0c5da5', 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 3, 16, 7], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
+          style.layers.push({ ...base, id: id('circle'), type: 'circle', paint: { 'circle-color': fill, 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 3, 16, 7], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
         }
     }
   }
