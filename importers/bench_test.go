@@ -21,7 +21,7 @@ func BenchmarkReadShapefile(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		mp, _ := newMapper(land.Parcels, nil)
+		mp, _ := newMapper(land.Parcels.Spec(), nil)
 		var w ewkbWriter
 		w.srid = uint32(info.SRID)
 		for {

@@ -73,7 +73,7 @@ func (e *testEnv) asOf(tb testing.TB, layer string, d time.Time) map[string]stri
 	ctx := context.Background()
 	out := map[string]string{}
 	err := pgx.BeginFunc(ctx, e.db.Pool, func(tx pgx.Tx) error {
-		if err := postgis.ShadowAsOf(ctx, tx, d, layer); err != nil {
+		if err := postgis.ShadowAsOf(ctx, tx, nil, d, layer); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `SET LOCAL search_path = layers, public`); err != nil {
@@ -206,7 +206,7 @@ func TestHistoryThreeEffectiveDates(t *testing.T) {
 		}
 		// The latest state is the current table, column for column.
 		var diff int
-		err := e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM layers.parcels c FULL JOIN (`+postgis.AsOfSelect("parcels", land.Parcels, date("2030-01-01"))+`) h
+		err := e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM layers.parcels c FULL JOIN (`+postgis.AsOfSelect("parcels", land.Parcels.Spec(), date("2030-01-01"))+`) h
 			ON h.id = c.id WHERE (c.code, c.landuse_code, c.street, c.props, c.area_m2) IS DISTINCT FROM (h.code, h.landuse_code, h.street, h.props, h.area_m2)
 			OR NOT ST_Equals(c.geom, h.geom) OR NOT ST_Equals(c.geom_3857, h.geom_3857)`).Scan(&diff)
 		if err != nil || diff != 0 {
@@ -417,7 +417,7 @@ func TestHistoryThreeEffectiveDates(t *testing.T) {
 		}
 	})
 	t.Run("shadowing a layer without history is refused", func(t *testing.T) {
-		err := pgx.BeginFunc(ctx, e.db.Pool, func(tx pgx.Tx) error { return postgis.ShadowAsOf(ctx, tx, date("2020-01-01"), "misc") })
+		err := pgx.BeginFunc(ctx, e.db.Pool, func(tx pgx.Tx) error { return postgis.ShadowAsOf(ctx, tx, nil, date("2020-01-01"), "misc") })
 		if land.KindOf(err) != land.Invalid || !strings.Contains(err.Error(), "keeps no history") {
 			t.Fatalf("err = %v", err)
 		}

@@ -195,7 +195,7 @@ func (im *Importer) run(ctx context.Context, req Request, imp *land.Import) (err
 		return land.Errorf(land.Invalid, "mode %q: use history, replace or append", imp.Mode)
 	}
 	if req.Kind != "" {
-		if _, err := land.ParseKind(string(req.Kind)); err != nil {
+		if _, err := im.db.Kinds.ParseKind(string(req.Kind)); err != nil {
 			return err
 		}
 	}

@@ -295,7 +295,7 @@ func (im *Importer) joinGeometry(ctx context.Context, l *ledger, g *ledgerGeom, 
 	// A canonical column (or id) by its sanitized name; anything else is a
 	// source attribute, its key bound as $2.
 	key, args := "props->>$2", []any{nil, field}
-	if _, ok := other.Kind.Field(field); ok || field == "id" {
+	if _, ok := im.db.Spec(other.Kind).Field(field); ok || field == "id" {
 		key, args = postgis.Ident(field)+"::text", []any{nil}
 	}
 	codes := make([]string, len(l.data))

@@ -84,11 +84,14 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		kind = old.Kind
 	case kind == "":
 		kind = land.Generic
-		if k, err := land.ParseKind(req.Layer); err == nil {
+		if k, err := im.db.Kinds.ParseKind(req.Layer); err == nil {
 			kind = k
 		}
 	}
 	imp.Kind = kind
+	// The kind's fields, titles and presets come from the catalogue in use;
+	// an existing layer of a kind it no longer has is read as generic.
+	spec := im.db.Spec(kind)
 	// History mode (see history.go): the mode and the effective date.
 	var hist *postgis.LayerHistory
 	if old != nil {
@@ -96,7 +99,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 			return err
 		}
 	}
-	if imp.Mode, err = resolveMode(req.Mode, kind, old != nil, hist != nil, req.Layer); err != nil {
+	if imp.Mode, err = resolveMode(req.Mode, spec, old != nil, hist != nil, req.Layer); err != nil {
 		return err
 	}
 	historyMode := imp.Mode == "history" || (imp.Mode == "append" && hist != nil)
@@ -108,7 +111,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	} else if !req.AsOf.IsZero() {
 		return land.Errorf(land.Invalid, "--as-of: only history imports have an effective date (layer %q is imported in %s mode)", req.Layer, imp.Mode)
 	}
-	m, err := newMapper(kind, req.Map)
+	m, err := newMapper(spec, req.Map)
 	if err != nil {
 		return err
 	}
@@ -160,9 +163,9 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	}()
 	fresh := postgis.Table(work)
 	if !appendMode {
-		ddl := postgis.LayerDDL(work, kind)[0]
+		ddl := postgis.LayerDDL(work, spec)[0]
 		if incremental {
-			ddl = plainDDL(work, kind)
+			ddl = plainDDL(work, spec)
 		}
 		if _, err := main.Exec(ctx, ddl); err != nil {
 			return fmt.Errorf("create table for layer %q: %w", req.Layer, postgis.Err(err))
@@ -257,7 +260,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		// sorted build instead of a million insertions into a growing tree.
 		ig, ictx := errgroup.WithContext(ctx)
 		ig.SetLimit(workers)
-		for _, s := range postgis.LayerIndexDDL(work, kind) {
+		for _, s := range postgis.LayerIndexDDL(work, spec) {
 			ig.Go(func() error {
 				return im.onWorker(ictx, func(c *pgx.Conn) error {
 					_, err := c.Exec(ictx, s)
@@ -298,7 +301,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 			// comparison, whose plan — a hash join on code — needs none.)
 			diff := pgx.Identifier{postgis.MetaSchema, work + "_d"}.Sanitize()
 			tables = append(tables, diff)
-			if plan, err = planHistory(ctx, main.Conn(), req.Layer, fresh, diff, kind, imp.Mode != "append", effective, loaded); err != nil {
+			if plan, err = planHistory(ctx, main.Conn(), req.Layer, fresh, diff, spec, imp.Mode != "append", effective, loaded); err != nil {
 				return err
 			}
 		} else {
@@ -339,17 +342,17 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		if old == nil || old.Kind != kind {
 			return land.Errorf(land.Conflict, "layer %q changed during the import", req.Layer)
 		}
-		if err := applyHistory(ctx, tx, req.Layer, kind, fresh, plan, effective); err != nil {
+		if err := applyHistory(ctx, tx, req.Layer, spec, fresh, plan, effective); err != nil {
 			return err
 		}
 	default:
 		// Once committed, the fresh table has the layer's name and the
 		// deferred DROP of the working name finds nothing.
-		if err := swap(ctx, tx, req.Layer, req.Title, work, kind, old); err != nil {
+		if err := swap(ctx, tx, req.Layer, req.Title, work, kind, spec, old); err != nil {
 			return err
 		}
 		if historyMode {
-			if err := startHistory(ctx, tx, req.Layer, kind, effective); err != nil {
+			if err := startHistory(ctx, tx, req.Layer, spec, effective); err != nil {
 				return err
 			}
 		}
@@ -716,15 +719,15 @@ func appendRows(ctx context.Context, tx pgx.Tx, layer string, fields []land.Fiel
 // new layer is first created with postgis.CreateLayer (registry entry and
 // table), whose empty table is swapped out the same way. From the DROP to
 // the commit the layer is locked, for the time of a few catalog updates.
-func swap(ctx context.Context, tx pgx.Tx, name, title, work string, kind land.Kind, old *land.Layer) error {
+func swap(ctx context.Context, tx pgx.Tx, name, title, work string, kind land.Kind, spec *land.KindSpec, old *land.Layer) error {
 	if old == nil {
 		if title == "" {
-			title, _ = kind.Title()
+			title = spec.Title
 			if kind == land.Generic {
 				title = name
 			}
 		}
-		if err := postgis.CreateLayer(ctx, tx, &land.Layer{Name: name, Kind: kind, Title: title}); err != nil {
+		if err := postgis.CreateLayerSpec(ctx, tx, &land.Layer{Name: name, Kind: kind, Title: title}, spec); err != nil {
 			return err
 		}
 	} else if old.Kind != kind {

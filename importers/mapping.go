@@ -35,8 +35,8 @@ type mapper struct {
 
 // newMapper checks the --map entries against the kind and builds the
 // candidate lists.
-func newMapper(kind land.Kind, override map[string]string) (*mapper, error) {
-	m := &mapper{fields: kind.Fields()}
+func newMapper(kind *land.KindSpec, override map[string]string) (*mapper, error) {
+	m := &mapper{fields: kind.Fields}
 	keys := make([]string, 0, len(override))
 	for k := range override {
 		keys = append(keys, k)
@@ -48,7 +48,7 @@ func newMapper(kind land.Kind, override map[string]string) (*mapper, error) {
 			for _, f := range m.fields {
 				names = append(names, f.Name)
 			}
-			return nil, land.Errorf(land.Invalid, "--map %s=%s: kind %q has no field %q (its fields: %s)", k, override[k], kind, k, strings.Join(names, ", "))
+			return nil, land.Errorf(land.Invalid, "--map %s=%s: kind %q has no field %q (its fields: %s)", k, override[k], kind.Kind, k, strings.Join(names, ", "))
 		}
 		if strings.TrimSpace(override[k]) == "" {
 			return nil, land.Errorf(land.Invalid, "--map %s=: the source field is empty", k)
@@ -61,7 +61,7 @@ func newMapper(kind land.Kind, override map[string]string) (*mapper, error) {
 		}
 		c := append([]string(nil), f.Presets...)
 		c = append(c, f.Name)
-		m.cands = append(m.cands, append(c, headerPresets(kind, f)...))
+		m.cands = append(m.cands, append(c, headerPresets(kind.Kind, f)...))
 	}
 	m.idx = make([]int, len(m.fields))
 	m.out = make([]any, len(m.fields))

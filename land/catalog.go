@@ -65,16 +65,38 @@ type Catalog struct {
 	order []Kind // canonical kinds first, then added ones by name
 }
 
+// or returns c, or the embedded catalogue when c is nil.
+func (c *Catalog) or() *Catalog {
+	if c == nil {
+		return defaultCatalog
+	}
+	return c
+}
+
 // Kind returns the spec of k, or nil when the catalogue has no such kind.
-func (c *Catalog) Kind(k Kind) *KindSpec { return c.kinds[k] }
+// A nil catalogue is the embedded one.
+func (c *Catalog) Kind(k Kind) *KindSpec { return c.or().kinds[k] }
+
+// Spec returns the spec of k, or Generic's when the catalogue has no such
+// kind (a stored layer of a kind since removed from the catalogue is read as
+// generic, its table as it is). A nil catalogue is the embedded one. The
+// spec is shared: do not modify it.
+func (c *Catalog) Spec(k Kind) *KindSpec {
+	c = c.or()
+	if s := c.kinds[k]; s != nil {
+		return s
+	}
+	return c.kinds[Generic]
+}
 
 // Kinds lists the kinds of the catalogue: the canonical ones first, then any
 // added kind by name.
-func (c *Catalog) Kinds() []Kind { return slices.Clone(c.order) }
+func (c *Catalog) Kinds() []Kind { return slices.Clone(c.or().order) }
 
 // ParseKind returns the kind named s if the catalogue has it, or an Invalid
 // error listing the kinds.
 func (c *Catalog) ParseKind(s string) (Kind, error) {
+	c = c.or()
 	if _, ok := c.kinds[Kind(s)]; ok {
 		return Kind(s), nil
 	}
@@ -90,6 +112,7 @@ func (c *Catalog) ParseKind(s string) (Kind, error) {
 // name. label names dir in messages (e.g. the --catalog path). It returns an
 // Invalid error naming the file and line of the first problem.
 func (c *Catalog) Overlay(fsys fs.FS, dir, label string) (*Catalog, error) {
+	c = c.or()
 	specs, err := ReadKinds(fsys, dir, label)
 	if err != nil {
 		return nil, err

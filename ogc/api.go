@@ -71,7 +71,7 @@ func (s *Service) openAPI(r *http.Request, layers []*land.Layer) map[string]any 
 			f,
 		}
 		if l != nil {
-			for _, p := range newSchema(l).props {
+			for _, p := range newSchema(l, s.db.Spec(l.Kind)).props {
 				ps = append(ps, param(p.Name, "query", "Features whose "+p.Name+" equals this value.", jsonSchemaOf(p), false))
 			}
 		}

@@ -34,7 +34,7 @@ func fuzzCompile(t *testing.T, s string, parse func(string) (node, error)) {
 	if err != nil {
 		return
 	}
-	sc := newSchema(&land.Layer{Name: "p", Kind: land.Parcels})
+	sc := newSchema(&land.Layer{Name: "p", Kind: land.Parcels}, land.Parcels.Spec())
 	for _, c := range []crs{crs84, mustCRS(t, "EPSG:4490"), mustCRS(t, "EPSG:4547"), mustCRS(t, "EPSG:3857")} {
 		var a args
 		sql, err := compileFilter(sc, n, c, &a)
@@ -67,7 +67,7 @@ func mustCRS(tb testing.TB, s string) crs {
 }
 
 func TestCQL2TextParsesTheStandardsExamples(t *testing.T) {
-	sc := newSchema(&land.Layer{Name: "p", Kind: land.Parcels})
+	sc := newSchema(&land.Layer{Name: "p", Kind: land.Parcels}, land.Parcels.Spec())
 	for _, s := range []string{
 		"street = '横店街'",
 		"price_wan > 5 and price_wan < 10.5",

@@ -32,9 +32,11 @@ type schema struct {
 	dates []property          // the kind's date fields: its temporal extent
 }
 
-func newSchema(l *land.Layer) *schema {
+// newSchema returns the schema of l, whose kind's spec (in the catalogue in
+// use) is spec.
+func newSchema(l *land.Layer, spec *land.KindSpec) *schema {
 	s := &schema{layer: l, by: map[string]property{}}
-	for _, f := range l.Kind.Fields() {
+	for _, f := range spec.Fields {
 		p := property{Name: f.Name, Type: f.Type, Col: "t." + postgis.Ident(f.Name), Title: f.Title}
 		if f.Unit != "" {
 			p.Title += " (" + f.Unit + ")"

@@ -66,7 +66,7 @@ type itemsQuery struct {
 
 func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*itemsQuery, error) {
 	q := r.URL.Query()
-	sc := newSchema(l)
+	sc := newSchema(l, s.db.Spec(l.Kind))
 	iq := &itemsQuery{s: sc, limit: DefaultLimit, crs: crs84, out: sc.props, withProps: true}
 	allowed := itemsParams
 	if single {
@@ -604,7 +604,7 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
 	// The layer's table, or (as_of) its state on that date from its history.
-	table, err := postgis.LayerSource(ctx, tx, l.Name, l.Kind, iq.asOf)
+	table, err := postgis.LayerSource(ctx, tx, l.Name, s.db.Spec(l.Kind), iq.asOf)
 	if err != nil {
 		return err
 	}

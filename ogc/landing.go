@@ -77,7 +77,8 @@ func (s *Service) conformance(w http.ResponseWriter, r *http.Request) error {
 // collectionDoc is the description of one collection.
 func (s *Service) collectionDoc(ctx context.Context, r *http.Request, l *land.Layer) (map[string]any, error) {
 	b := s.base(r) + "/collections/" + pathEscape(l.Name)
-	zh, en := l.Kind.Title()
+	spec := s.db.Spec(l.Kind)
+	zh, en := spec.Title, spec.TitleEN
 	title := l.Title
 	if title == "" {
 		title = zh + " " + l.Name
@@ -117,7 +118,7 @@ func (s *Service) collectionDoc(ctx context.Context, r *http.Request, l *land.La
 // temporalExtent returns the date range of a layer's kind's date fields,
 // cached per registry version (computing it reads the whole table).
 func (s *Service) temporalExtent(ctx context.Context, l *land.Layer) (temporalExtent, error) {
-	sc := newSchema(l)
+	sc := newSchema(l, s.db.Spec(l.Kind))
 	if len(sc.dates) == 0 {
 		return temporalExtent{}, nil
 	}
@@ -230,7 +231,7 @@ func (s *Service) queryables(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sc := newSchema(l)
+	sc := newSchema(l, s.db.Spec(l.Kind))
 	b := s.base(r) + "/collections/" + pathEscape(l.Name)
 	props := map[string]any{
 		"id":       map[string]any{"title": "id", "type": "integer"},

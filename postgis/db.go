@@ -31,6 +31,18 @@ type Options struct {
 type DB struct {
 	Pool *pgxpool.Pool
 	Log  *slog.Logger
+	// Kinds is the catalogue the layers' kinds are resolved in (their
+	// columns, titles, milestones); nil: the embedded one.
+	Kinds *land.Catalog
+}
+
+// Spec returns the catalogue's spec of kind k (Generic's for a kind the
+// catalogue does not know; see land.Catalog.Spec).
+func (db *DB) Spec(k land.Kind) *land.KindSpec {
+	if db == nil {
+		return (*land.Catalog)(nil).Spec(k)
+	}
+	return db.Kinds.Spec(k)
 }
 
 // Open connects to the database at url and checks that it answers.

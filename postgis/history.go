@@ -29,9 +29,9 @@ func HistoryTable(layer string) string {
 
 // HasCode reports whether layers of kind k have a code field, which
 // history needs to follow a feature from one import to the next.
-func HasCode(k land.Kind) bool {
+func HasCode(k *land.KindSpec) bool {
 	_, ok := k.Field("code")
-	return ok && k != land.Generic
+	return ok && k.Kind != land.Generic
 }
 
 // HistoryDDL returns the statement that creates the history table of a
@@ -40,10 +40,10 @@ func HasCode(k land.Kind) bool {
 // feature's state (valid_to NULL: current), the kind's canonical columns,
 // props, geom and the area (copied from the current table, which computes
 // it). Indexes: HistoryIndexDDL.
-func HistoryDDL(layer string, kind land.Kind) string {
+func HistoryDDL(layer string, kind *land.KindSpec) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE %s (\n\tid bigint NOT NULL,\n\tvalid_from date NOT NULL,\n\tvalid_to date", HistoryTable(layer))
-	for _, f := range kind.Fields() {
+	for _, f := range kind.Fields {
 		fmt.Fprintf(&b, ",\n\t%s %s", Ident(f.Name), f.Type.SQLType())
 	}
 	b.WriteString(`,
@@ -130,10 +130,10 @@ func dateLiteral(d time.Time) string {
 // written for the current table runs on it unchanged. geom_3857 is computed
 // only when a query uses it. Before the layer's first effective date it has
 // no rows.
-func AsOfSelect(layer string, kind land.Kind, d time.Time) string {
+func AsOfSelect(layer string, kind *land.KindSpec, d time.Time) string {
 	var b strings.Builder
 	b.WriteString("SELECT h.id")
-	for _, f := range kind.Fields() {
+	for _, f := range kind.Fields {
 		b.WriteString(", h." + Ident(f.Name))
 	}
 	lit := dateLiteral(d)
@@ -144,7 +144,7 @@ func AsOfSelect(layer string, kind land.Kind, d time.Time) string {
 
 // AsOfTable returns AsOfSelect in parentheses, to stand where a query names
 // the layer's table (FROM … t).
-func AsOfTable(layer string, kind land.Kind, d time.Time) string {
+func AsOfTable(layer string, kind *land.KindSpec, d time.Time) string {
 	return "(" + AsOfSelect(layer, kind, d) + ")"
 }
 
@@ -155,8 +155,9 @@ func AsOfTable(layer string, kind land.Kind, d time.Time) string {
 // search path, so SQL that reads a layer by its plain name under
 // `SET search_path = layers, public` runs unchanged as of d; SQL that names
 // layers."<name>" is not affected. Returns NotFound for an unknown layer and
-// Invalid for one that keeps no history.
-func ShadowAsOf(ctx context.Context, tx pgx.Tx, d time.Time, layers ...string) error {
+// Invalid for one that keeps no history. The layers' kinds are resolved in
+// kinds (nil: the embedded catalogue).
+func ShadowAsOf(ctx context.Context, tx pgx.Tx, kinds *land.Catalog, d time.Time, layers ...string) error {
 	for _, name := range layers {
 		var kind string
 		err := tx.QueryRow(ctx, `SELECT l.kind FROM tudi.layers l JOIN tudi.layer_history h ON h.layer = l.name WHERE l.name = $1`, name).Scan(&kind)
@@ -173,7 +174,7 @@ func ShadowAsOf(ctx context.Context, tx pgx.Tx, d time.Time, layers ...string) e
 		if err != nil {
 			return fmt.Errorf("as of %s: layer %q: %w", d.Format(DateLayout), name, Err(err))
 		}
-		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+Ident(name)+" AS "+AsOfSelect(name, land.Kind(kind), d)); err != nil {
+		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+Ident(name)+" AS "+AsOfSelect(name, kinds.Spec(land.Kind(kind)), d)); err != nil {
 			return fmt.Errorf("as of %s: layer %q: %w", d.Format(DateLayout), name, Err(err))
 		}
 	}
@@ -269,7 +270,7 @@ func (db *DB) DiffLayer(ctx context.Context, name string, from, to time.Time, fn
 	if to.Before(from) {
 		return counts, land.Errorf(land.Invalid, "from: %s is after to: %s", from.Format(DateLayout), to.Format(DateLayout))
 	}
-	fields := l.Kind.Fields()
+	fields := db.Spec(l.Kind).Fields
 	var changed, distinct []string
 	for _, f := range fields {
 		if f.Name == "code" {
@@ -412,7 +413,7 @@ func (f DiffFeature) GeoJSON() map[string]any {
 // checking through q that it keeps one (NoHistoryError otherwise). Report
 // SQL that maps a kind's name onto a layer can use it as
 // `CREATE TEMP VIEW <kind> AS SELECT * FROM <source>`.
-func LayerSource(ctx context.Context, q Querier, name string, kind land.Kind, asOf *time.Time) (string, error) {
+func LayerSource(ctx context.Context, q Querier, name string, kind *land.KindSpec, asOf *time.Time) (string, error) {
 	if asOf == nil {
 		return Table(name), nil
 	}

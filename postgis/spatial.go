@@ -40,10 +40,10 @@ type SpatialHit struct {
 // the kind's canonical fields as one JSON object in their canonical order
 // (built field by field: to_jsonb(t) would also turn both geometry columns
 // into GeoJSON only to drop them), props, and the area of polygons.
-func hitColumns(k land.Kind) string {
+func hitColumns(k *land.KindSpec) string {
 	var b strings.Builder
 	b.WriteString("t.id, json_build_object(")
-	for i, f := range k.Fields() {
+	for i, f := range k.Fields {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -172,7 +172,7 @@ func (db *DB) Identify(ctx context.Context, layers []*land.Layer, o IdentifyOpti
 	for _, l := range layers {
 		src := Table(l.Name)
 		if o.AsOf != nil {
-			src = AsOfTable(l.Name, l.Kind, *o.AsOf)
+			src = AsOfTable(l.Name, db.Spec(l.Kind), *o.AsOf)
 		}
 		args = append(args, l.Name)
 		parts = append(parts, fmt.Sprintf(`(SELECT $%d::text, %s, %s
@@ -181,7 +181,7 @@ func (db *DB) Identify(ctx context.Context, layers []*land.Layer, o IdentifyOpti
 	        AND CASE WHEN ST_Dimension(t.geom) = 2 THEN ST_Intersects(t.geom, p.g)
 	                 ELSE ST_DWithin(t.geom::geography, p.g::geography, $3::double precision) END
 	      ORDER BY t.area_m2 NULLS LAST, t.id LIMIT $4) t OFFSET 0) t %s
-	ORDER BY t.area_m2 NULLS LAST, t.id)`, len(args), hitColumns(l.Kind), geomCols, over, src, geomJoin))
+	ORDER BY t.area_m2 NULLS LAST, t.id)`, len(args), hitColumns(db.Spec(l.Kind)), geomCols, over, src, geomJoin))
 	}
 	q := `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1::double precision, $2::double precision), 4490) AS g) ` +
 		strings.Join(parts, "\nUNION ALL\n")
@@ -453,7 +453,7 @@ func (db *DB) Query(ctx context.Context, layers []*land.Layer, s QueryShape, o Q
 			return fmt.Errorf("query shape: %w", Err(err))
 		}
 		for _, l := range layers {
-			ql, err := queryLayer(ctx, tx, l, wkb, pieces, o)
+			ql, err := queryLayer(ctx, tx, l, db.Spec(l.Kind), wkb, pieces, o)
 			if err != nil {
 				return err
 			}
@@ -467,7 +467,7 @@ func (db *DB) Query(ctx context.Context, layers []*land.Layer, s QueryShape, o Q
 	return res, nil
 }
 
-func queryLayer(ctx context.Context, tx pgx.Tx, l *land.Layer, shape []byte, pieces [][]byte, o QueryOptions) (*QueryLayer, error) {
+func queryLayer(ctx context.Context, tx pgx.Tx, l *land.Layer, spec *land.KindSpec, shape []byte, pieces [][]byte, o QueryOptions) (*QueryLayer, error) {
 	ql := &QueryLayer{Layer: l.Name, Kind: l.Kind, Features: []SpatialHit{}}
 	t := Table(l.Name)
 	// The count uses the whole shape (one prepared geometry, tested row by
@@ -494,7 +494,7 @@ func queryLayer(ctx context.Context, tx pgx.Tx, l *land.Layer, shape []byte, pie
 	// SQL already, so geometries past it are never turned into GeoJSON.
 	hs, err := hits(ctx, tx, `WITH q AS MATERIALIZED (SELECT ST_GeomFromWKB($1, 4490) AS g),
 		qp AS MATERIALIZED (SELECT ST_GeomFromWKB(b, 4490) AS g FROM unnest($2::bytea[]) b)
-		SELECT $3::text, `+hitColumns(l.Kind)+`, go.json, CASE WHEN t.over THEN 2 ELSE go.state END, go.nv, t.a
+		SELECT $3::text, `+hitColumns(spec)+`, go.json, CASE WHEN t.over THEN 2 ELSE go.state END, go.nv, t.a
 		FROM (SELECT t.*, x.a, x.ig,
 		             sum(least(ST_NPoints(x.ig), $5::integer)) OVER (ORDER BY t.id) > $6::bigint AS over
 		      FROM (SELECT t.* FROM `+t+` t, q WHERE ST_Intersects(t.geom, q.g) ORDER BY t.id LIMIT $4) t

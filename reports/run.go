@@ -438,10 +438,10 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 			// Sub-districts place every feature: an empty boundaries layer
 			// would put them all in 未划分, so before its history begins the
 			// earliest known boundaries stand in.
-			src = postgis.AsOfTable(name, land.Kind(kind), h.First)
+			src = postgis.AsOfTable(name, s.kinds.Spec(land.Kind(kind)), h.First)
 			asOfNote = fmt.Sprintf("layer %q's history begins on %s: its boundaries of that date are used for %s", name, h.First.Format(postgis.DateLayout), asOf.Format(postgis.DateLayout))
 		default:
-			src = postgis.AsOfTable(name, land.Kind(kind), *asOf)
+			src = postgis.AsOfTable(name, s.kinds.Spec(land.Kind(kind)), *asOf)
 			if asOf.Before(h.First) {
 				asOfNote = fmt.Sprintf("layer %q's history begins on %s: as of %s it is empty", name, h.First.Format(postgis.DateLayout), asOf.Format(postgis.DateLayout))
 			}

@@ -111,6 +111,11 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	}
 	reg.MustRegister(s.requests, s.duration)
 	s.limiter = newLimiter(cfg.Limits.MaxConcurrentPerClient, cfg.Limits.MaxConcurrent)
+	if cfg.Kinds != nil {
+		// The layers' kinds (columns, titles, presets) are resolved in the
+		// served catalogue by the store, OGC, identify and the importer.
+		db.Kinds = cfg.Kinds
+	}
 	var err error
 	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes, Kinds: cfg.Kinds}, reg, log); err != nil {
 		return nil, err

@@ -46,8 +46,10 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	r := &cfg.Request
 	r.Map = map[string]string{}
 	addDBFlags(fs, &cfg.DB, env)
+	var catDir string
+	addCatalogFlag(fs, &catDir, env)
 	fs.StringVar(&r.Layer, "layer", "", "target layer name (required): lower-case letters, digits and _")
-	kind := fs.String("kind", "", "kind of a new layer: parcels, farmland, renewal_units, idle_land, boundaries or generic (default: the existing layer's, else from the layer name, else generic)")
+	kind := fs.String("kind", "", "kind of a new layer: parcels, farmland, renewal_units, idle_land, boundaries, generic or a kind of --catalog (default: the existing layer's, else from the layer name, else generic)")
 	fs.StringVar(&r.Mode, "mode", "", "history (keep every past state, compared by code), replace or append (default: history for a kind with a code when the layer is new or keeps history, else replace)")
 	fs.Func("as-of", "history mode: the date the file's state takes effect, YYYY-MM-DD (default: today); not before the layer's latest", func(s string) error {
 		d, err := postgis.ParseDate("--as-of", s)
@@ -98,8 +100,12 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	if len(r.Files) == 0 {
 		return land.Errorf(land.Invalid, "no file to import: give a .shp, .zip, .geojson, .json, .gpkg, .xlsx or .csv")
 	}
+	cat, err := loadCatalog(catDir)
+	if err != nil {
+		return err
+	}
 	if *kind != "" {
-		if _, err := land.ParseKind(*kind); err != nil {
+		if _, err := cat.Kinds.ParseKind(*kind); err != nil {
 			return err
 		}
 	}
@@ -109,6 +115,7 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		return err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
+	st.DB.Kinds = cat.Kinds
 
 	bar := newProgressBar(env.Stderr, "features", "— validating, indexing, swapping…")
 	r.Progress = bar.update
@@ -123,7 +130,7 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	if cfg.JSON {
 		return writeImportJSON(env.Stdout, imp)
 	}
-	printImport(env.Stdout, imp)
+	printImport(env.Stdout, imp, cat.Kinds)
 	return nil
 }
 
@@ -145,7 +152,7 @@ func writeImportJSON(w io.Writer, imp *land.Import) error {
 }
 
 // printImport writes the human summary of an import.
-func printImport(w io.Writer, imp *land.Import) {
+func printImport(w io.Writer, imp *land.Import, kinds *land.Catalog) {
 	s := imp.Summary
 	fmt.Fprintf(w, "imported %s features into layer %q (%s) in %.1f s — import #%d\n",
 		group(s.Loaded), imp.Layer, imp.Kind, float64(imp.DurationMS)/1000, imp.ID)
@@ -159,7 +166,7 @@ func printImport(w io.Writer, imp *land.Import) {
 		orDash(s.Encoding), orDash(s.EncodingSource), s.SRID, orDash(s.SRIDSource))
 	if m, ok := imp.Extra["mapping"].(map[string]string); ok && len(m) > 0 {
 		var parts []string
-		for _, f := range imp.Kind.Fields() {
+		for _, f := range kinds.Spec(imp.Kind).Fields {
 			if src, ok := m[f.Name]; ok {
 				parts = append(parts, f.Name+"←"+src)
 			}
