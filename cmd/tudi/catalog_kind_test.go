@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"tudi/land"
+)
+
+// A bureau's own ledger kind, added with --catalog.
+const expropriationKind = `kind: expropriation
+title: 房屋征收台账
+title_en: Housing expropriation ledger
+code_field: code
+fields:
+  - {name: code, type: text, title: 户号, title_en: Household number, presets: [HH, 户号]}
+  - {name: household, type: text, title: 被征收人, title_en: Household, presets: [被征收人]}
+  - {name: street, type: text, title: 街道, title_en: Sub-district, presets: [街道]}
+  - {name: signed, type: bool, title: 是否签约, title_en: Signed, presets: [是否签约]}
+  - {name: signed_date, type: date, title: 签约日期, title_en: Signing date, presets: [签约日期]}
+  - {name: floor_area_m2, type: float, title: 房屋面积, title_en: Floor area, unit: m², presets: [房屋面积]}
+style:
+  fill: "#a6cee3"
+  outline: "#1f78b4"
+  other: "#a6cee3"
+`
+
+const expropriationReport = `-- @report name=expropriation-signed title=房屋征收签约情况 title_en="Housing expropriation agreements"
+-- @description "Households that signed in the period, by sub-district."
+-- @period "agreements signed in the period (signed_date)"
+-- @street "the street field"
+-- @layer kind=expropriation name=expropriation
+-- @param $1 group
+-- @param $2 from
+-- @param $3 to
+-- @param $4 as_of
+-- @group key=street title=街道 title_en=Sub-district
+-- @column key=street group=street type=text title=街道 title_en=Sub-district
+-- @default_group street
+-- @column key=households type=integer title=签约户数 title_en=Households unit=户
+-- @column key=floor_area_m2 type=number title=房屋面积 title_en="Floor area" unit=m² decimals=2
+SELECT CASE WHEN 'street' = ANY($1::text[]) THEN street END AS street,
+       GROUPING(CASE WHEN 'street' = ANY($1::text[]) THEN street END) <> 0 AS is_total,
+       count(*) AS households,
+       round(coalesce(sum(floor_area_m2), 0)::numeric, 2)::float8 AS floor_area_m2
+FROM expropriation
+WHERE signed AND CASE WHEN $2::date IS NOT NULL THEN signed_date BETWEEN $2::date AND $3::date
+                      ELSE signed_date <= $4::date END
+GROUP BY GROUPING SETS ((1), ())
+ORDER BY is_total, street
+`
+
+// writeExpropriationLedger writes a bureau's ledger: a title row, a header
+// of two rows with merged cells (签约日期 under 签约情况), an Excel date and
+// text dates, numbers with units and thousands separators.
+func writeExpropriationLedger(t *testing.T, path string) {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	const sh = "Sheet1"
+	set := func(cell string, v any) { must(f.SetCellValue(sh, cell, v)) }
+	set("A1", "某区房屋征收补偿协议台账（2023年）")
+	must(f.MergeCell(sh, "A1", "F1"))
+	for _, h := range [][2]string{{"A2", "户号"}, {"B2", "被征收人"}, {"C2", "街道"}, {"D2", "签约情况"}, {"F2", "房屋面积"}, {"D3", "是否签约"}, {"E3", "签约日期"}} {
+		set(h[0], h[1])
+	}
+	for _, c := range []string{"A", "B", "C", "F"} {
+		must(f.MergeCell(sh, c+"2", c+"3"))
+	}
+	must(f.MergeCell(sh, "D2", "E2"))
+	dateStyle, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	must(err)
+	rows := [][]any{
+		{"H001", "张三", "甲街道", "是", time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC), "85.5 平方米"},
+		{"H002", "李四", "甲街道", "是", "2023/7/15", "1,120 m²"},
+		{"H003", "王五", "乙街道", "是", "2023年11月2日", 60},
+		{"H004", "赵六", "乙街道", "否", "", 70},
+		{"H005", "钱七", "甲街道", "是", "20221230", 90},
+	}
+	for i, r := range rows {
+		for j, v := range r {
+			cell := fmt.Sprintf("%c%d", 'A'+j, 4+i)
+			set(cell, v)
+			if _, ok := v.(time.Time); ok {
+				must(f.SetCellStyle(sh, cell, cell, dateStyle))
+			}
+		}
+	}
+	must(f.SaveAs(path))
+}
+
+// A kind added by --catalog is imported from a ledger, reported on and
+// served by OGC with its own fields.
+func TestImportAndReportACatalogueKind(t *testing.T) {
+	dataDir := tempDataDir(t)
+	defer os.RemoveAll(filepath.Dir(dataDir))
+	dir := writeCatalog(t, map[string]string{"kinds/expropriation.yaml": expropriationKind, "reports/expropriation-signed.sql": expropriationReport})
+	ledger := filepath.Join(t.TempDir(), "征收台账.xlsx")
+	writeExpropriationLedger(t, ledger)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	ready, done := make(chan string, 1), make(chan int, 1)
+	env := Env{Stdout: logs, Stderr: logs, Getenv: func(string) string { return "" }, Ready: func(a string) { ready <- a }}
+	go func() {
+		done <- RunEnv(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--sample=false", "--catalog", dir}, env)
+	}()
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited with %d:\n%s", code, logs.String())
+	case <-time.After(5 * time.Minute):
+		cancel()
+		t.Fatalf("serve not ready:\n%s", logs.String())
+	}
+	defer func() { cancel(); <-done }()
+
+	imp := []string{"import", "--data-dir", dataDir, "--layer", "expropriation", "--kind", "expropriation", "--as-of", "2023-01-01", "--json", ledger}
+	if code, _, stderr := runTudi(imp...); code != 2 || !strings.Contains(stderr, `unknown kind "expropriation"`) {
+		t.Fatalf("without the catalogue: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := runTudi(append(imp, "--catalog", dir)...)
+	var res land.Import
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil {
+		t.Fatalf("import: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if res.Kind != "expropriation" || res.Summary.Loaded != 5 || res.Summary.Warnings != 0 {
+		t.Fatalf("import: kind %s, summary %+v", res.Kind, res.Summary)
+	}
+
+	code, stdout, stderr = runTudi("report", "expropriation-signed", "--catalog", dir, "--data-dir", dataDir, "--year", "2023", "--group", "street", "--format", "json")
+	var rep struct {
+		Rows   []map[string]any
+		Totals map[string]any
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := map[string]string{}
+	for _, r := range rep.Rows {
+		got[fmt.Sprint(r["street"])] = fmt.Sprint(r["households"], " ", r["floor_area_m2"])
+	}
+	want := map[string]string{"甲街道": "2 1205.5", "乙街道": "1 60"}
+	if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprint(rep.Totals["households"]) != "3" {
+		t.Fatalf("report rows %v (want %v), totals %v\n%s", got, want, rep.Totals, stdout)
+	}
+
+	resp, err := http.Get(base + "/ogc/collections/expropriation/queryables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var q struct {
+		Properties map[string]struct{ Title, Type, Format string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&q); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("queryables: %d %v", resp.StatusCode, err)
+	}
+	for name, title := range map[string]string{"code": "户号", "street": "街道", "signed_date": "签约日期", "floor_area_m2": "房屋面积 (m²)", "signed": "是否签约"} {
+		if p, ok := q.Properties[name]; !ok || p.Title != title {
+			t.Errorf("queryable %s = %+v, want title %q (all: %v)", name, p, title, q.Properties)
+		}
+	}
+}
