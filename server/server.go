@@ -178,6 +178,11 @@ func (s *Server) routes() chi.Router {
 		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json")))
 	r.Use(s.authenticate, s.limitExpensive)
 	r.Get("/healthz", s.handle(s.healthz))
+	if s.cfg.Kinds != nil && s.cfg.Kinds != land.DefaultCatalog() {
+		// The page's field titles, from the served catalogue (the page's
+		// own file holds the embedded kinds only).
+		r.Get("/app/fields.json", s.handle(s.fieldTitles))
+	}
 	r.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.tiles.Mount(r, s.handle)
 	s.ogc.Mount(r, s.handle)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -116,7 +117,12 @@ func TestImportAndReportACatalogueKind(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	ready, done := make(chan string, 1), make(chan int, 1)
-	env := Env{Stdout: logs, Stderr: logs, Getenv: func(string) string { return "" }, Ready: func(a string) { ready <- a }}
+	env := Env{Stdout: logs, Stderr: logs, Getenv: func(k string) string {
+		if k == "TUDI_TOKEN" {
+			return testToken
+		}
+		return ""
+	}, Ready: func(a string) { ready <- a }}
 	go func() {
 		done <- RunEnv(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--sample=false", "--catalog", dir}, env)
 	}()
@@ -163,20 +169,135 @@ func TestImportAndReportACatalogueKind(t *testing.T) {
 		t.Fatalf("report rows %v (want %v), totals %v\n%s", got, want, rep.Totals, stdout)
 	}
 
-	resp, err := http.Get(base + "/ogc/collections/expropriation/queryables")
-	if err != nil {
-		t.Fatal(err)
+	get := func(path string, v any) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
+		}
 	}
-	defer resp.Body.Close()
+	var items struct {
+		Features []struct{ Properties map[string]any }
+	}
+	get("/ogc/collections/expropriation/items?code=H002", &items)
+	if len(items.Features) != 1 || items.Features[0].Properties["signed_date"] != "2023-07-15" ||
+		items.Features[0].Properties["floor_area_m2"] != 1120.0 || items.Features[0].Properties["signed"] != true {
+		t.Fatalf("items: %+v", items.Features)
+	}
 	var q struct {
 		Properties map[string]struct{ Title, Type, Format string }
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&q); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("queryables: %d %v", resp.StatusCode, err)
-	}
+	get("/ogc/collections/expropriation/queryables", &q)
 	for name, title := range map[string]string{"code": "户号", "street": "街道", "signed_date": "签约日期", "floor_area_m2": "房屋面积 (m²)", "signed": "是否签约"} {
 		if p, ok := q.Properties[name]; !ok || p.Title != title {
 			t.Errorf("queryable %s = %+v, want title %q (all: %v)", name, p, title, q.Properties)
 		}
+	}
+}
+
+// A ledger of a catalogue's kind uploaded to a server started with the
+// catalogue; a bad date fails it unless lenient; the page's field titles
+// come from the catalogue.
+func TestUploadACatalogueKindLedger(t *testing.T) {
+	dataDir := tempDataDir(t)
+	defer os.RemoveAll(filepath.Dir(dataDir))
+	dir := writeCatalog(t, map[string]string{"kinds/expropriation.yaml": expropriationKind})
+	csv := filepath.Join(t.TempDir(), "ledger.csv")
+	if err := os.WriteFile(csv, []byte("征收台账,,,,,\n户号,被征收人,街道,是否签约,签约日期,房屋面积\nH1,甲,甲街道,是,2023-05-01,\"1,234.5 平方米\"\nH2,乙,乙街道,是,2023-13-45,50\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	ready, done := make(chan string, 1), make(chan int, 1)
+	env := Env{Stdout: logs, Stderr: logs, Getenv: func(k string) string {
+		if k == "TUDI_TOKEN" {
+			return testToken
+		}
+		return ""
+	}, Ready: func(a string) { ready <- a }}
+	go func() {
+		done <- RunEnv(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--sample=false", "--catalog", dir}, env)
+	}()
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited with %d:\n%s", code, logs.String())
+	case <-time.After(5 * time.Minute):
+		cancel()
+		t.Fatalf("serve not ready:\n%s", logs.String())
+	}
+	defer func() { cancel(); <-done }()
+
+	code, _, stderr := runTudi("import", "--data-dir", dataDir, "--catalog", dir, "--layer", "expropriation", "--kind", "expropriation", csv)
+	if code != 2 || !strings.Contains(stderr, `row 4 column E 签约日期: bad date "2023-13-45"`) {
+		t.Fatalf("a bad date: exit %d: %s", code, stderr)
+	}
+
+	upload := func(fields map[string]string) (int, map[string]any) {
+		var body bytes.Buffer
+		for k, v := range fields {
+			fmt.Fprintf(&body, "--x\r\nContent-Disposition: form-data; name=%q\r\n\r\n%s\r\n", k, v)
+		}
+		b, err := os.ReadFile(csv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body.WriteString("--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ledger.csv\"\r\n\r\n")
+		body.Write(b)
+		body.WriteString("\r\n--x--\r\n")
+		req, _ := http.NewRequest("POST", base+"/api/imports", &body)
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if status, out := upload(map[string]string{"layer": "expropriation", "kind": "expropriation"}); status != 400 || !strings.Contains(fmt.Sprint(out["error"]), "签约日期") {
+		t.Fatalf("strict upload: %d %v", status, out)
+	}
+	status, out := upload(map[string]string{"layer": "expropriation", "kind": "expropriation", "lenient": "true"})
+	sum, _ := out["summary"].(map[string]any)
+	if status != 201 || out["kind"] != "expropriation" || sum["loaded"] != 2.0 || sum["warnings"] != 1.0 {
+		t.Fatalf("lenient upload: %d %v", status, out)
+	}
+	get := func(path string, v any) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
+		}
+	}
+	var items struct {
+		Features []struct{ Properties map[string]any }
+	}
+	get("/ogc/collections/expropriation/items?sortby=code", &items)
+	if len(items.Features) != 2 || items.Features[0].Properties["floor_area_m2"] != 1234.5 || items.Features[0].Properties["signed_date"] != "2023-05-01" ||
+		items.Features[1].Properties["signed_date"] != nil {
+		t.Fatalf("items: %+v", items.Features)
+	}
+	var titles map[string]struct {
+		Title  string
+		Fields []struct{ Name, ZH, EN, Unit string }
+	}
+	get("/app/fields.json", &titles)
+	e := titles["expropriation"]
+	if e.Title != "房屋征收台账" || len(e.Fields) != 6 || e.Fields[4].ZH != "签约日期" || e.Fields[5].Unit != "m²" || len(titles["parcels"].Fields) == 0 {
+		t.Fatalf("fields.json: %+v", titles)
 	}
 }
