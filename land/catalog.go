@@ -281,6 +281,9 @@ func parseKind(b []byte, file string) (parsedKind, error) {
 		if !fieldNameRE.MatchString(ff.Name) {
 			return parsedKind{}, bad(line, "invalid field name %q: use lower-case letters, digits and _", ff.Name)
 		}
+		if slices.Contains(reservedColumns, ff.Name) {
+			return parsedKind{}, bad(line, "field %q: reserved column name (every layer has %s)", ff.Name, strings.Join(reservedColumns, ", "))
+		}
 		if _, dup := types[ff.Name]; dup {
 			return parsedKind{}, bad(line, "field %q: duplicate field", ff.Name)
 		}
@@ -351,6 +354,10 @@ func parseKind(b []byte, file string) (parsedKind, error) {
 }
 
 var fieldTypes = []FieldType{Text, Int, Float, Date, Bool}
+
+// reservedColumns are the columns every layer table (or its history) has
+// besides the kind's fields: a field cannot take their names.
+var reservedColumns = []string{"id", "props", "geom", "geom_3857", "area_m2", "valid_from", "valid_to"}
 
 // yamlError turns a YAML error ("yaml: line 7: …") into "FILE:7: …".
 func yamlError(file string, err error) error {
