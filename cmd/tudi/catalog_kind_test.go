@@ -63,7 +63,7 @@ ORDER BY is_total, street
 // writeExpropriationLedger writes a bureau's ledger: a title row, a header
 // of two rows with merged cells (签约日期 under 签约情况), an Excel date and
 // text dates, numbers with units and thousands separators.
-func writeExpropriationLedger(t *testing.T, path string) {
+func writeExpropriationLedger(t *testing.T, path string, edit ...func([][]any)) {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
@@ -92,6 +92,9 @@ func writeExpropriationLedger(t *testing.T, path string) {
 		{"H003", "王五", "乙街道", "是", "2023年11月2日", 60},
 		{"H004", "赵六", "乙街道", "否", "", 70},
 		{"H005", "钱七", "甲街道", "是", "20221230", 90},
+	}
+	for _, e := range edit {
+		e(rows)
 	}
 	for i, r := range rows {
 		for j, v := range r {
@@ -196,6 +199,31 @@ func TestImportAndReportACatalogueKind(t *testing.T) {
 		if p, ok := q.Properties[name]; !ok || p.Title != title {
 			t.Errorf("queryable %s = %+v, want title %q (all: %v)", name, p, title, q.Properties)
 		}
+	}
+
+	// A later state of the ledger: H004 signs. The layer's history compares
+	// by the kind's code and lists the changed fields of the kind.
+	later := filepath.Join(t.TempDir(), "征收台账2.xlsx")
+	writeExpropriationLedger(t, later, func(rows [][]any) { rows[3][3], rows[3][4] = "是", "2023-06-20" })
+	code, stdout, stderr = runTudi("import", "--data-dir", dataDir, "--catalog", dir, "--layer", "expropriation", "--as-of", "2023-07-01", "--json", later)
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Summary.Changes == nil || res.Summary.Changes.Changed != 1 || res.Summary.Changes.Unchanged != 4 {
+		t.Fatalf("second import: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runTudi("layer", "diff", "expropriation", "--data-dir", dataDir, "--catalog", dir, "--from", "2023-01-01", "--to", "2023-07-01", "--format", "json")
+	var diff struct {
+		Features []struct {
+			Code, Change string
+			Changed      []string
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &diff) != nil || len(diff.Features) != 1 || diff.Features[0].Code != "H004" ||
+		!strings.HasPrefix(strings.Join(diff.Features[0].Changed, ","), "signed,signed_date,") {
+		t.Fatalf("diff: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runTudi("report", "expropriation-signed", "--catalog", dir, "--data-dir", dataDir, "--from", "2023-01-01", "--to", "2023-06-30", "--group", "street", "--format", "json")
+	rep.Rows, rep.Totals = nil, nil
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil || fmt.Sprint(rep.Totals["households"]) != "2" {
+		t.Fatalf("report for the first half (H001 and H004): exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
 

@@ -41,6 +41,8 @@ func layerHistoryCommand(ctx context.Context, args []string, env Env, log *slog.
 	}
 	var db DBConfig
 	addDBFlags(fs, &db, env)
+	var catDir string
+	addCatalogFlag(fs, &catDir, env)
 	var (
 		asJSON   bool
 		from, to string
@@ -99,11 +101,16 @@ func layerHistoryCommand(ctx context.Context, args []string, env Env, log *slog.
 			return land.Errorf(land.Invalid, "--format %q: use table, json or geojson", format)
 		}
 	}
+	cat, err := loadCatalog(catDir)
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, db, postgis.Options{AppName: "tudi layer " + sub}, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
+	st.DB.Kinds = cat.Kinds
 	w := bufio.NewWriter(env.Stdout)
 	defer w.Flush()
 	if sub == "history" {
