@@ -235,7 +235,7 @@ func TestUploadACatalogueKindLedger(t *testing.T) {
 	defer os.RemoveAll(filepath.Dir(dataDir))
 	dir := writeCatalog(t, map[string]string{"kinds/expropriation.yaml": expropriationKind})
 	csv := filepath.Join(t.TempDir(), "ledger.csv")
-	if err := os.WriteFile(csv, []byte("征收台账,,,,,\n户号,被征收人,街道,是否签约,签约日期,房屋面积\nH1,甲,甲街道,是,2023-05-01,\"1,234.5 平方米\"\nH2,乙,乙街道,是,2023-13-45,50\n"), 0o644); err != nil {
+	if err := os.WriteFile(csv, []byte("征收台账,,,,,,,\n户号,被征收人,街道,是否签约,签约日期,房屋面积,经度,纬度\nH1,甲,甲街道,是,2023-05-01,\"1,234.5 平方米\",113.95,22.53\nH2,乙,乙街道,是,2023-13-45,50,113.96,22.54\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -318,6 +318,17 @@ func TestUploadACatalogueKindLedger(t *testing.T) {
 	if len(items.Features) != 2 || items.Features[0].Properties["floor_area_m2"] != 1234.5 || items.Features[0].Properties["signed_date"] != "2023-05-01" ||
 		items.Features[1].Properties["signed_date"] != nil {
 		t.Fatalf("items: %+v", items.Features)
+	}
+	var id struct {
+		Layers []struct {
+			Layer, Kind string
+			Features    []struct{ Fields map[string]any }
+		}
+	}
+	get("/api/identify?lon=113.95&lat=22.53&layers=expropriation&tolerance=20", &id)
+	if len(id.Layers) != 1 || id.Layers[0].Kind != "expropriation" || len(id.Layers[0].Features) != 1 ||
+		id.Layers[0].Features[0].Fields["code"] != "H1" || id.Layers[0].Features[0].Fields["signed_date"] != "2023-05-01" {
+		t.Fatalf("identify: %+v", id)
 	}
 	var titles map[string]struct {
 		Title  string
