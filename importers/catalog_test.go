@@ -7,8 +7,12 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"tudi/land"
+	"tudi/postgis"
 )
 
 // The importer resolves kinds in the catalogue of its database: a kind the
@@ -65,6 +69,27 @@ style: {fill: "#9ecae1"}
 	if err := e.db.Pool.QueryRow(context.Background(), `SELECT kind || ' ' || title FROM tudi.layers WHERE name = 'permits'`).Scan(&title); err != nil || title != "permits 施工许可" {
 		t.Fatalf("registry %q %v", title, err)
 	}
+
+	// Without the catalogue, the layer is read with no canonical fields (its
+	// table as it is) and not imported into.
+	e.db.Kinds = nil
+	if _, err := e.im.Import(context.Background(), Request{Layer: "permits", Files: []string{permits}}); land.KindOf(err) != land.Conflict || !strings.Contains(err.Error(), "which the catalogue does not have") {
+		t.Fatalf("import without the catalogue: %v", err)
+	}
+	l, err := e.db.FindLayer(context.Background(), "permits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Identify(context.Background(), []*land.Layer{l}, postgis.IdentifyOptions{Lon: 114, Lat: 22.5, ToleranceM: 5, Limit: 5}); err != nil {
+		t.Fatalf("identify without the catalogue: %v", err)
+	}
+	if err := pgx.BeginFunc(context.Background(), e.db.Pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), "SELECT * FROM "+postgis.AsOfTable("permits", e.db.Spec(l.Kind), time.Now())+" t")
+		return err
+	}); err != nil {
+		t.Fatalf("as of without the catalogue: %v", err)
+	}
+	e.db.Kinds = cat
 
 	// A replaced kind's presets fill its fields.
 	projects := write("projects.csv", "项目名称,投资\n甲项目,1\n")

@@ -89,6 +89,9 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		}
 	}
 	imp.Kind = kind
+	if im.db.Kinds.Kind(kind) == nil {
+		return land.Errorf(land.Conflict, "layer %q is of kind %s, which the catalogue does not have (give the --catalog that declares it)", req.Layer, kind)
+	}
 	// The kind's fields, titles and presets come from the catalogue in use;
 	// an existing layer of a kind it no longer has is read as generic.
 	spec := im.db.Spec(kind)

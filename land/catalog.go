@@ -77,16 +77,19 @@ func (c *Catalog) or() *Catalog {
 // A nil catalogue is the embedded one.
 func (c *Catalog) Kind(k Kind) *KindSpec { return c.or().kinds[k] }
 
-// Spec returns the spec of k, or Generic's when the catalogue has no such
-// kind (a stored layer of a kind since removed from the catalogue is read as
-// generic, its table as it is). A nil catalogue is the embedded one. The
-// spec is shared: do not modify it.
+// Spec returns the spec of k. A kind the catalogue does not have (a stored
+// layer of a kind since removed from it, or of a --catalog kind read
+// without that catalogue) gets Generic's titles and style and no canonical
+// fields: its table is read as it is, every column but id, props, geom and
+// area_m2 ignored. A nil catalogue is the embedded one. The spec is shared:
+// do not modify it.
 func (c *Catalog) Spec(k Kind) *KindSpec {
 	c = c.or()
 	if s := c.kinds[k]; s != nil {
 		return s
 	}
-	return c.kinds[Generic]
+	g := c.kinds[Generic]
+	return &KindSpec{Kind: k, Title: g.Title, TitleEN: g.TitleEN, Style: g.Style, File: g.File}
 }
 
 // Kinds lists the kinds of the catalogue: the canonical ones first, then any
