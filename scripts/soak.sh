@@ -43,7 +43,7 @@ trap cleanup EXIT INT TERM
 SAMPLE=true
 [ "$SCALE" = 1 ] || SAMPLE=false
 echo "== tudi serve on 127.0.0.1:$PORT, data in $WORK/data" >&2
-"$BIN" serve --addr "127.0.0.1:$PORT" --data-dir "$WORK/data" --sample=$SAMPLE >"$WORK/serve.log" 2>&1 &
+"$BIN" serve --addr "127.0.0.1:$PORT" --data-dir "$WORK/data" --sample=$SAMPLE --trusted-proxies 127.0.0.1 >"$WORK/serve.log" 2>&1 &
 SERVE_PID=$!
 for i in $(seq 1 600); do
 	curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break

@@ -69,6 +69,16 @@ type Server struct {
 	duration *prometheus.HistogramVec
 	router   chi.Router
 	limiter  *limiter
+	health   healthConn
+}
+
+// healthConn is a database connection of /healthz's own, outside the pool,
+// opened on first use and again after a failure: busy pool connections
+// (heavy queries) cannot delay the answer, and no new backend is started
+// for each check. One check uses it at a time (sem).
+type healthConn struct {
+	sem  chan struct{}
+	conn *pgx.Conn
 }
 
 // New builds the server and its services on db.
@@ -116,6 +126,7 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 		// served catalogue by the store, OGC, identify and the importer.
 		db.Kinds = cfg.Kinds
 	}
+	s.health.sem = make(chan struct{}, 1)
 	var err error
 	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes, Kinds: cfg.Kinds}, reg, log); err != nil {
 		return nil, err
@@ -164,6 +175,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		return err
 	}
+	s.closeHealthConn(sctx)
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -280,26 +292,48 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	actx, acancel := context.WithTimeout(ctx, 250*time.Millisecond)
-	err := s.db.Ping(actx)
-	acancel()
-	if err != nil && ctx.Err() == nil {
-		err = s.pingOwnConn(ctx)
-	}
-	if err != nil {
+	if err := s.pingHealthConn(ctx); err != nil {
 		return land.Wrap(land.Unavailable, err, "database unavailable")
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
 
-// pingOwnConn checks the database on a new connection outside the pool.
-func (s *Server) pingOwnConn(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, s.db.Pool.Config().ConnConfig.Copy())
-	if err != nil {
+// pingHealthConn checks the database on /healthz's own connection,
+// (re)opening it when needed; a connection that failed is closed.
+func (s *Server) pingHealthConn(ctx context.Context) error {
+	select {
+	case s.health.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.health.sem }()
+	if s.health.conn == nil || s.health.conn.IsClosed() {
+		conn, err := pgx.ConnectConfig(ctx, s.db.Pool.Config().ConnConfig.Copy())
+		if err != nil {
+			return postgis.Err(err)
+		}
+		s.health.conn = conn
+	}
+	var v string
+	if err := s.health.conn.QueryRow(ctx, `SELECT postgis_lib_version()`).Scan(&v); err != nil {
+		_ = s.health.conn.Close(context.WithoutCancel(ctx))
+		s.health.conn = nil
 		return postgis.Err(err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var v string
-	return postgis.Err(conn.QueryRow(ctx, `SELECT postgis_lib_version()`).Scan(&v))
+	return nil
+}
+
+// closeHealthConn closes /healthz's connection when the server stops.
+func (s *Server) closeHealthConn(ctx context.Context) {
+	select {
+	case s.health.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-s.health.sem }()
+	if s.health.conn != nil {
+		_ = s.health.conn.Close(ctx)
+		s.health.conn = nil
+	}
 }

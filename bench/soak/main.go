@@ -164,8 +164,18 @@ func run(c config) (bool, error) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 42))
+			// Each client has an address of its own, given to tudi as a
+			// trusted proxy would (serve runs with --trusted-proxies
+			// 127.0.0.1), so per-client limits apply per client; and it
+			// waits as Retry-After says, as a well-behaved client does.
+			ip := fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255+1)
 			for ctx.Err() == nil {
-				w.normal(ctx, rng)
+				if w.normal(ctx, rng, ip) == http.StatusTooManyRequests {
+					select {
+					case <-ctx.Done():
+					case <-time.After(2 * time.Second):
+					}
+				}
 			}
 		}()
 	}
@@ -313,7 +323,8 @@ var filters = []string{
 }
 
 // normal makes one request of the web map's mix.
-func (w *world) normal(ctx context.Context, rng *rand.Rand) {
+func (w *world) normal(ctx context.Context, rng *rand.Rand, ip string) int {
+	xff := []string{"X-Forwarded-For", ip}
 	lon, lat := w.point(rng)
 	switch r := rng.IntN(100); {
 	case r < 45: // tiles, the bulk of a map's traffic
@@ -323,26 +334,26 @@ func (w *world) normal(ctx context.Context, rng *rand.Rand) {
 		if rng.IntN(3) == 0 {
 			layers = "parcels,farmland,boundaries"
 		}
-		w.do(ctx, "tiles", "GET", fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", layers, z, x, y), nil, "Accept-Encoding", "gzip")
+		return w.do(ctx, "tiles", "GET", fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", layers, z, x, y), nil, "Accept-Encoding", "gzip", xff[0], xff[1])
 	case r < 65:
-		w.do(ctx, "identify", "GET", fmt.Sprintf("/api/identify?lon=%f&lat=%f&zoom=%d", lon, lat, 14+rng.IntN(5)), nil)
+		return w.do(ctx, "identify", "GET", fmt.Sprintf("/api/identify?lon=%f&lat=%f&zoom=%d", lon, lat, 14+rng.IntN(5)), nil, xff...)
 	case r < 80:
 		d := 0.002 + rng.Float64()*0.01
 		q := url.Values{"limit": {strconv.Itoa(10 + rng.IntN(90))}, "bbox": {fmt.Sprintf("%f,%f,%f,%f", lon, lat, lon+d, lat+d)}}
 		if rng.IntN(2) == 0 {
 			q.Set("filter", filters[rng.IntN(len(filters))])
 		}
-		w.do(ctx, "ogc items", "GET", "/ogc/collections/parcels/items?"+q.Encode(), nil)
+		return w.do(ctx, "ogc items", "GET", "/ogc/collections/parcels/items?"+q.Encode(), nil, xff...)
 	case r < 92:
 		body := fmt.Sprintf(`{"geometry":%s,"layers":["parcels","farmland"],"distance":%d}`, square(lon, lat, 0.001+rng.Float64()*0.004), rng.IntN(50))
-		w.do(ctx, "query", "POST", "/api/query", []byte(body))
+		return w.do(ctx, "query", "POST", "/api/query", []byte(body), xff...)
 	default:
 		if len(w.reports) == 0 {
-			return
+			return 0
 		}
 		name := w.reports[rng.IntN(len(w.reports))]
 		format := []string{"json", "csv", "xlsx"}[rng.IntN(3)]
-		w.do(ctx, "reports", "GET", "/api/reports/"+name+"?format="+format, nil)
+		return w.do(ctx, "reports", "GET", "/api/reports/"+name+"?format="+format, nil, xff...)
 	}
 }
 
