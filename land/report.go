@@ -49,6 +49,10 @@ type Column struct {
 	Unit     string `json:"unit,omitempty"`
 	Type     string `json:"type"`               // ColumnText, ColumnInteger, ColumnNumber or ColumnPercent
 	Decimals int    `json:"decimals,omitempty"` // digits after the point of a number
+	// Formula says how a rate is computed, numerator ÷ denominator, and
+	// where the source reports define neither, that this is the product's
+	// own definition. Every percent column has one.
+	Formula string `json:"formula,omitempty"`
 }
 
 // ReportResult is a computed report. Rows hold one value per column key

@@ -298,7 +298,8 @@ func parseReport(src, file string) (*spec, error) {
 			sp.Group = splitList(g)
 			sp.lines["@default_group"] = line
 		case "column":
-			c := land.Column{Key: attrs["key"], Title: attrs["title"], TitleEN: attrs["title_en"], Unit: attrs["unit"], Type: attrs["type"]}
+			c := land.Column{Key: attrs["key"], Title: attrs["title"], TitleEN: attrs["title_en"], Unit: attrs["unit"], Type: attrs["type"],
+				Formula: attrs["formula"]}
 			if !columnKeyRE.MatchString(c.Key) {
 				return nil, bad("@column: invalid key %q", c.Key)
 			}
@@ -307,6 +308,11 @@ func parseReport(src, file string) (*spec, error) {
 			}
 			if !slices.Contains(columnTypes, c.Type) {
 				return nil, bad("@column %q: unknown type %q (allowed: %s)", c.Key, c.Type, strings.Join(columnTypes, ", "))
+			}
+			// A rate names its numerator and denominator: the reports it
+			// stands for often do not, and a reader must not have to guess.
+			if c.Type == land.ColumnPercent && strings.TrimSpace(c.Formula) == "" {
+				return nil, bad("@column %q: a percent column needs formula=\"numerator ÷ denominator\"", c.Key)
 			}
 			if d, ok := attrs["decimals"]; ok {
 				if c.Decimals, err = strconv.Atoi(d); err != nil || c.Decimals < 0 || c.Decimals > 10 {

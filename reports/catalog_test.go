@@ -97,6 +97,8 @@ func TestCatalogReportErrors(t *testing.T) {
 			`cat/permits-issued.sql:11: @default_group: "stage" names no @group`},
 		{"an unknown directive", strings.Replace(permitsReport, "-- @period", "-- @year", 1),
 			`cat/permits-issued.sql:3: unknown directive @year`},
+		{"a rate that does not say what it divides", strings.Replace(permitsReport, "type=integer", "type=percent", 1),
+			`cat/permits-issued.sql:12: @column "permits": a percent column needs formula="numerator ÷ denominator"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

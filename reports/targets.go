@@ -361,7 +361,7 @@ func targetColumns(m land.Column) (target, rate land.Column) {
 	target = m
 	target.Key, target.Title, target.TitleEN = m.Key+"_target", m.Title+"年度任务", m.TitleEN+", yearly target"
 	rate = land.Column{Key: m.Key + "_rate", Title: "完成率(" + m.Title + "÷年度任务)", TitleEN: "Completion rate (" + m.TitleEN + " ÷ yearly target)",
-		Unit: "%", Type: land.ColumnPercent, Decimals: 2}
+		Unit: "%", Type: land.ColumnPercent, Decimals: 2, Formula: m.Key + " ÷ " + m.Key + "_target (" + m.Title + " ÷ 年度任务)"}
 	return target, rate
 }
 

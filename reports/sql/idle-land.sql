@@ -26,9 +26,9 @@
 -- @column key=area_ha type=number title=面积 title_en=Area unit=公顷 decimals=4
 -- @column key=area_mu type=number title=面积 title_en=Area unit=亩 decimals=2
 -- @column key=disposed_mu type=number title=已处置面积 title_en="Disposed area" unit=亩 decimals=2
--- @column key=disposal_rate type=percent title=处置率 title_en="Disposal rate" unit=% decimals=2
+-- @column key=disposal_rate type=percent title=处置率 title_en="Disposal rate" unit=% decimals=2 formula="已处置面积 ÷ 闲置及批而未供土地面积 (disposed area ÷ area of the items), as of the as-of date"
 -- @column key=digested_mu type=number title=已消化面积 title_en="Digested area" unit=亩 decimals=2
--- @column key=digestion_rate type=percent title=消化率 title_en="Digestion rate" unit=% decimals=2
+-- @column key=digestion_rate type=percent title=消化率 title_en="Digestion rate" unit=% decimals=2 formula="已消化面积 ÷ 闲置及批而未供土地面积 (digested area ÷ area of the items), as of the as-of date"
 -- @column key=identified_items type=integer title=期内认定宗数 title_en="Identified in the period" unit=宗 flow
 -- @column key=identified_mu type=number title=期内认定面积 title_en="Area identified in the period" unit=亩 decimals=2 flow
 -- @column key=disposed_in_mu type=number title=期内处置面积 title_en="Area disposed of in the period" unit=亩 decimals=2 flow target

@@ -19,7 +19,7 @@
 -- @column key=area_m2 type=number title=面积 title_en=Area unit=m² decimals=2
 -- @column key=area_ha type=number title=面积 title_en=Area unit=公顷 decimals=4
 -- @column key=area_mu type=number title=面积 title_en=Area unit=亩 decimals=2
--- @column key=share type=percent title=占比 title_en=Share unit=% decimals=2
+-- @column key=share type=percent title=占比 title_en=Share unit=% decimals=2 formula="该组面积 ÷ 图层总面积 (the group's area ÷ the layer's total area)"
 --
 -- 地类面积 land-use summary: parcel count and area per land-use first-level
 -- class (GB/T 21010-2017) and per land-use code, grouped by any of class,

@@ -30,9 +30,9 @@
 -- @column key=transferred_units type=integer title=已出让单元数 title_en="Land transferred" unit=个
 -- @column key=started_units type=integer title=已开工单元数 title_en="Construction started" unit=个
 -- @column key=completed_units type=integer title=已竣工单元数 title_en=Completed unit=个
--- @column key=implementation_rate type=percent title=实施率 title_en="Implementation rate" unit=% decimals=2
+-- @column key=implementation_rate type=percent title=实施率 title_en="Implementation rate" unit=% decimals=2 formula="达到土地出让及以后的单元数 ÷ 单元总数 (units at or past 土地出让 ÷ all units); the district reports state no denominator for 实施率: this is tudi's definition"
 -- @column key=contributed_m2 type=number title=贡献用地面积 title_en="Contributed land" unit=m² decimals=2
--- @column key=contribution_rate type=percent title=用地贡献率 title_en="Land contribution rate" unit=% decimals=2
+-- @column key=contribution_rate type=percent title=用地贡献率 title_en="Land contribution rate" unit=% decimals=2 formula="贡献用地面积 ÷ 单元面积 (contributed land ÷ unit area)"
 -- @column key=tod_units type=integer title=TOD单元数(站点500米内) title_en="TOD units (within 500 m of a station)" unit=个
 -- @column key=tod_ha type=number title=TOD单元面积 title_en="TOD unit area" unit=公顷 decimals=4
 -- @column key=planned_in type=integer title=期内计划立项单元数 title_en="Planned in the period" unit=个 flow target
