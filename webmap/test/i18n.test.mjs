@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import {
   STRINGS, LANDUSE_CLASSES, VALUES_EN, t, pick, value, setLang, currentLang, isEN, onLangChange, initialLang,
-  fmtNum, fmtAreas, landuseClassName, setFieldTitles, kindTitle, fieldTitle, fieldsOf, kinds,
+  fmtNum, fmtAreas, landuseClassName, setFieldTitles, kindTitle, fieldTitle, fieldsOf, kinds, learnValues,
 } from '../dist/app/i18n.js';
 import { GROUP_TITLES } from '../dist/app/reports.js';
 
@@ -147,4 +147,26 @@ test('values, land-use classes and field titles follow the language', () => {
   assert.equal(value(null), '—');
   assert.equal(landuseClassName('99'), '99');
   assert.equal(fieldTitle('parcels', 'no_such_field'), 'no_such_field');
+});
+
+test('the names of values come from the server legend (the catalogue) where it has them', () => {
+  const before = { ...VALUES_EN };
+  const classes = { ...LANDUSE_CLASSES };
+  try {
+    learnValues([
+      { kind: 'renewal_units', field: 'stage', classes: [{ value: '开工', name: '开工', name_en: 'Construction started', color: '#111111' }] },
+      { kind: 'parcels', field: 'landuse_code', match: 'prefix2', classes: [
+        { value: '07', name: '住宅用地', name_en: 'Housing land', color: '#222222', level: 1 },
+        { value: '0701', name: '城镇住宅用地', name_en: 'Urban housing', color: '#333333', level: 2 }] },
+    ]);
+    inLang('en', () => {
+      assert.equal(value('开工'), 'Construction started', 'a value only the catalogue knows');
+      assert.equal(landuseClassName('0701'), 'Housing land', 'the catalogue wins over the page table');
+    });
+    learnValues(null);
+  } finally {
+    for (const k of Object.keys(VALUES_EN)) if (!(k in before)) delete VALUES_EN[k];
+    Object.assign(VALUES_EN, before);
+    Object.assign(LANDUSE_CLASSES, classes);
+  }
 });

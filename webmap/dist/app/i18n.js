@@ -138,6 +138,21 @@ export const LANDUSE_CLASSES = {
   '00': ['湿地', 'Wetland'],
 };
 
+// learnValues takes the names of values from the server's legends (the
+// catalogue, GET /styles/legend.json): the catalogue's English names of a
+// kind's values and its land-use classes win over the tables here, which
+// only stand in for a value the catalogue does not list (or when the
+// server sends no legend).
+export function learnValues(legends) {
+  for (const k of legends || []) {
+    for (const c of k.classes || []) {
+      if (typeof c.value !== 'string' || !c.value) continue;
+      if (k.match === 'prefix2' && c.level === 1 && c.name) LANDUSE_CLASSES[c.value] = [c.name, c.name_en || c.name];
+      else if (k.match !== 'prefix2' && c.name_en) VALUES_EN[c.value] = c.name_en;
+    }
+  }
+}
+
 // English renderings of the canonical values the legends show.
 export const VALUES_EN = {
   '计划立项': 'Planned', '规划批准': 'Plan approved', '实施主体确认': 'Implementer confirmed',

@@ -5,7 +5,7 @@ import * as maplibregl from '../vendor/maplibre-gl.mjs';
 import { getJSON, escapeHTML, bboxOf, labelPoint, unionBounds } from './api.js';
 import {
   t, pick, value, setLang, onLangChange, initialLang, applyI18n, loadFieldTitles,
-  kindTitle, fieldsOf, fieldTitle, fmtNum, fmtAreas, landuseClassName, currentLang,
+  kindTitle, fieldsOf, fieldTitle, fmtNum, fmtAreas, landuseClassName, currentLang, learnValues,
 } from './i18n.js';
 import { parseHash, formatHash } from './hash.js';
 import { loadStyle, sortLayers, dataLayerOf, legendOf, legendFromServer, labelLayersFor, takeBackground } from './style.js';
@@ -554,6 +554,7 @@ const BLANK_STYLE = { version: 8, sources: {}, layers: [{ id: 'background', type
 function prepareStyle(loaded) {
   state.catalog = loaded.catalog;
   state.legends = loaded.legends;
+  learnValues(loaded.legends);
   state.style = loaded.style;
   const bg = takeBackground(loaded.style);
   if (bg !== null) $('#map').style.background = bg;
