@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,8 @@ type DB struct {
 	// Kinds is the catalogue the layers' kinds are resolved in (their
 	// columns, titles, milestones); nil: the embedded one.
 	Kinds *land.Catalog
+
+	connTimeout time.Duration // the pool's connections' statement_timeout (see connTimeoutOf)
 }
 
 // Spec returns the catalogue's spec of kind k (Generic's for a kind the
@@ -75,7 +78,7 @@ func Open(ctx context.Context, url string, opt Options, log *slog.Logger) (*DB, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &DB{Pool: pool, Log: log}, nil
+	return &DB{Pool: pool, Log: log, connTimeout: connTimeoutOf(pool)}, nil
 }
 
 // New wraps an existing pool.
@@ -83,7 +86,17 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *DB {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &DB{Pool: pool, Log: log}
+	return &DB{Pool: pool, Log: log, connTimeout: connTimeoutOf(pool)}
+}
+
+// connTimeoutOf returns the statement_timeout every connection of pool
+// starts with (Options.StatementTimeout), or a very long time when none is
+// set.
+func connTimeoutOf(pool *pgxpool.Pool) time.Duration {
+	if ms, err := strconv.ParseInt(pool.Config().ConnConfig.RuntimeParams["statement_timeout"], 10, 64); err == nil && ms > 0 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return time.Duration(1<<63 - 1)
 }
 
 // Close closes the pool.

@@ -186,9 +186,11 @@ func (db *DB) Identify(ctx context.Context, layers []*land.Layer, o IdentifyOpti
 	q := `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1::double precision, $2::double precision), 4490) AS g) ` +
 		strings.Join(parts, "\nUNION ALL\n")
 	var out []SpatialHit
-	err := db.readTx(ctx, o.Timeout, func(tx pgx.Tx) error {
+	// One statement: no transaction is needed unless the statement timeout
+	// must be cut below the connection's (see read).
+	err := db.read(ctx, o.Timeout, false, func(q2 Querier) error {
 		var err error
-		out, err = hits(ctx, tx, q, args, layers, false, o.Output)
+		out, err = hits(ctx, q2, q, args, layers, false, o.Output)
 		return err
 	})
 	return out, err
@@ -200,6 +202,14 @@ func (db *DB) Identify(ctx context.Context, layers []*land.Layer, o IdentifyOpti
 // context is to drop the connection, which leaves the backend computing
 // until it next writes to the socket, so a cancel request is sent as well.
 func (db *DB) readTx(ctx context.Context, timeout time.Duration, fn func(pgx.Tx) error) error {
+	return db.read(ctx, timeout, true, func(q Querier) error { return fn(q.(pgx.Tx)) })
+}
+
+// read is readTx, but with inTx false it runs fn outside a transaction
+// when the connection's own statement_timeout (Options.StatementTimeout)
+// is already within timeout: a single statement then costs one round
+// trip instead of four (BEGIN, set_config, the statement, COMMIT).
+func (db *DB) read(ctx context.Context, timeout time.Duration, inTx bool, fn func(Querier) error) error {
 	if dl, ok := ctx.Deadline(); ok {
 		if rem := time.Until(dl); timeout == 0 || rem < timeout {
 			timeout = rem
@@ -230,6 +240,9 @@ func (db *DB) readTx(ctx context.Context, timeout time.Duration, fn func(pgx.Tx)
 			<-cancelled
 		}
 	}()
+	if !inTx && (timeout <= 0 || timeout >= db.connTimeout) {
+		return Err(fn(conn))
+	}
 	return Err(pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if timeout > 0 {
 			ms := max(timeout.Milliseconds(), 1)
@@ -243,7 +256,7 @@ func (db *DB) readTx(ctx context.Context, timeout time.Duration, fn func(pgx.Tx)
 
 // hits scans rows of hits: layer, hitColumns, geometry (GeoJSON), its
 // state and vertices, and with withIntersection the intersection area.
-func hits(ctx context.Context, tx pgx.Tx, q string, args []any, layers []*land.Layer, withIntersection bool, o *Output) ([]SpatialHit, error) {
+func hits(ctx context.Context, tx Querier, q string, args []any, layers []*land.Layer, withIntersection bool, o *Output) ([]SpatialHit, error) {
 	kinds := map[string]land.Kind{}
 	for _, l := range layers {
 		kinds[l.Name] = l.Kind
