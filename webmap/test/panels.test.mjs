@@ -12,6 +12,8 @@ test('a report query names the sub-districts for the table and the downloads ali
   assert.deepEqual([...q], [['format', 'csv'], ['group', 'class'], ['year', '2024'], ['street', '龙津街道,沙湾镇']]);
   assert.equal(reportQuery({ format: 'xlsx', group: '', year: '', streets: [''] }), 'format=xlsx', 'the "all" choice sends no street');
   assert.equal(new URLSearchParams(reportQuery({ format: 'json', streets: ['A&B=C'] })).get('street'), 'A&B=C');
+  assert.equal(new URLSearchParams(reportQuery({ format: 'json', asOf: '2017-12-31' })).get('as_of'), '2017-12-31', 'the as-of date asks for the layers\' state then');
+  assert.equal(reportQuery({ format: 'json', asOf: '' }), 'format=json');
 });
 
 test('report rows become objects by column key', () => {

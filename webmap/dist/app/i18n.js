@@ -75,6 +75,7 @@ export const STRINGS = {
   'reports.group': ['分组', 'Group by'],
   'reports.year': ['年度', 'Year'],
   'reports.allyears': ['全部', 'All'],
+  'reports.asof': ['截至日期（存量）', 'As of (stocks)'],
   'reports.street': ['街道/镇', 'Sub-district'],
   'reports.allstreets': ['全部', 'All'],
   'reports.run': ['生成报表', 'Run report'],

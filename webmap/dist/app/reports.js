@@ -28,13 +28,16 @@ export function textOf(o, key = 'title') {
 }
 
 // reportQuery is the query string of a report: the format, the grouping,
-// the year and the sub-districts (all when none), the same for the table,
-// the chart and the downloads.
-export function reportQuery({ format, group, year, streets = [] }) {
+// the year, the as-of date of the stocks (the layers' state on that date)
+// and the sub-districts (all when none), the same for the table, the chart
+// and the downloads.
+export function reportQuery({ format, group, year, asOf, streets = [] }) {
   const p = new URLSearchParams({ format });
   if (group) p.set('group', group);
   const y = String(year ?? '').trim();
   if (y) p.set('year', y);
+  const d = String(asOf ?? '').trim();
+  if (d) p.set('as_of', d);
   const st = streets.filter(Boolean);
   if (st.length) p.set('street', st.join(','));
   return p.toString();
@@ -231,7 +234,7 @@ export function initReports(app) {
     setStatus(() => `<span class="loading">${t('reports.running')}</span>`);
     // The downloads repeat the query of the table, whatever the panel says
     // by the time they are clicked.
-    const chosen = { group: groupSel.value, year: $('#report-year').value, streets: [streetSel.value].filter(Boolean) };
+    const chosen = { group: groupSel.value, year: $('#report-year').value, asOf: $('#report-asof').value, streets: [streetSel.value].filter(Boolean) };
     try {
       const rep = await getJSON(`api/reports/${encodeURIComponent(name)}?${reportQuery({ format: 'json', ...chosen })}`);
       rep.report = rep.report || name;
