@@ -141,7 +141,7 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 					if band, ok := s.band(l, z); ok {
 						mvt, err = renderGeneralised(ctx, conn, newTable, l, t, band)
 					} else {
-						mvt, err = renderLive(ctx, conn, l, t, false)
+						mvt, err = renderLive(ctx, conn, s.db.Spec(l.Kind).Fields, l, t, false)
 					}
 					if err != nil {
 						return err

@@ -75,10 +75,11 @@ func readLayers(ctx context.Context, q postgis.Querier, names []string) ([]layer
 // attributeColumns returns the select list of a layer's attributes after
 // id: the canonical fields (dates as ISO text, since MVT has no date type)
 // and, with all, the props jsonb, which ST_AsMVT expands into one attribute
-// per key. Identifiers come from the kind's canonical fields and are quoted.
-func attributeColumns(kind land.Kind, all bool) string {
+// per key. Identifiers come from the kind's canonical fields (as the
+// catalogue declares them) and are quoted.
+func attributeColumns(fields []land.Field, all bool) string {
 	var b strings.Builder
-	for _, f := range kind.Fields() {
+	for _, f := range fields {
 		col := "t." + postgis.Ident(f.Name)
 		if f.Type == land.Date {
 			fmt.Fprintf(&b, ", to_char(%s, 'YYYY-MM-DD') AS %s", col, postgis.Ident(f.Name))
@@ -93,8 +94,8 @@ func attributeColumns(kind land.Kind, all bool) string {
 }
 
 // liveSQL returns the tile query of a layer table.
-func liveSQL(table string, kind land.Kind, all bool) string {
-	return strings.NewReplacer("{{table}}", table, "{{columns}}", attributeColumns(kind, all)).Replace(tileSQL)
+func liveSQL(table string, fields []land.Field, all bool) string {
+	return strings.NewReplacer("{{table}}", table, "{{columns}}", attributeColumns(fields, all)).Replace(tileSQL)
 }
 
 // genTable returns the quoted name of a layer's generalised table.
@@ -110,9 +111,10 @@ func genSQL(table string, kind land.Kind) string {
 }
 
 // renderLive renders one MVT layer of a tile from the layer table.
-func renderLive(ctx context.Context, q postgis.Querier, l layerRef, t Tile, all bool) ([]byte, error) {
+// fields are the canonical fields of the layer's kind (postgis.DB.Spec).
+func renderLive(ctx context.Context, q postgis.Querier, fields []land.Field, l layerRef, t Tile, all bool) ([]byte, error) {
 	var b []byte
-	err := q.QueryRow(ctx, liveSQL(postgis.Table(l.Name), l.Kind, all), t.Z, t.X, t.Y, l.Name).Scan(&b)
+	err := q.QueryRow(ctx, liveSQL(postgis.Table(l.Name), fields, all), t.Z, t.X, t.Y, l.Name).Scan(&b)
 	if err != nil {
 		return nil, fmt.Errorf("render layer %q tile %s: %w", l.Name, t, postgis.Err(err))
 	}
@@ -167,9 +169,9 @@ func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool)
 			return nil, false, fmt.Errorf("read generalisation state of layer %q: %w", l.Name, postgis.Err(err))
 		}
 		s.metrics.stale.Inc()
-		b, err := renderLive(ctx, s.db.Pool, l, t, all)
+		b, err := renderLive(ctx, s.db.Pool, s.db.Spec(l.Kind).Fields, l, t, all)
 		return b, false, err
 	}
-	b, err := renderLive(ctx, s.db.Pool, l, t, all)
+	b, err := renderLive(ctx, s.db.Pool, s.db.Spec(l.Kind).Fields, l, t, all)
 	return b, true, err
 }

@@ -78,14 +78,15 @@ func (s *Service) TileJSON(ctx context.Context, names []string, base string) (*T
 	var desc []string
 	var bound *[4]float64
 	for _, l := range layers {
-		zh, en := l.Kind.Title()
+		spec := s.db.Spec(l.Kind)
+		zh, en := spec.Title, spec.TitleEN
 		title := l.Title
 		if title == "" {
 			title = zh
 		}
 		vl := VectorLayer{ID: l.Name, MinZoom: 0, MaxZoom: DefaultMaxZoom, Fields: map[string]string{"id": "Number"},
 			Description: fmt.Sprintf("%s (%s, %s): %d features", title, en, l.Kind, l.FeatureCount)}
-		for _, f := range l.Kind.Fields() {
+		for _, f := range spec.Fields {
 			vl.Fields[f.Name] = mvtFieldType(f.Type)
 		}
 		if s.generalised(l.FeatureCount, l.GeomType) {

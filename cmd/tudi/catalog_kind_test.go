@@ -201,6 +201,22 @@ func TestImportAndReportACatalogueKind(t *testing.T) {
 		}
 	}
 
+	// Tiles and TileJSON read the layer through the catalogue too: the
+	// kind's fields are its tile attributes (and no Generic "name", which
+	// its table lacks).
+	var tj struct {
+		VectorLayers []struct{ Fields map[string]string } `json:"vector_layers"`
+	}
+	get("/tiles/expropriation.json", &tj)
+	if len(tj.VectorLayers) != 1 || tj.VectorLayers[0].Fields["signed_date"] != "String" || tj.VectorLayers[0].Fields["name"] != "" {
+		t.Errorf("TileJSON fields: %+v", tj.VectorLayers)
+	}
+	if resp, err := http.Get(base + "/tiles/expropriation/14/13503/7139.mvt"); err != nil || (resp.StatusCode != 200 && resp.StatusCode != 204) {
+		t.Errorf("a tile of the layer: %v %v", resp.StatusCode, err)
+	} else {
+		resp.Body.Close()
+	}
+
 	// A later state of the ledger: H004 signs. The layer's history compares
 	// by the kind's code and lists the changed fields of the kind.
 	later := filepath.Join(t.TempDir(), "征收台账2.xlsx")
