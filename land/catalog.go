@@ -218,30 +218,47 @@ var (
 // per file, in file-name order. label replaces dir in messages. Errors are
 // Invalid and read "FILE:LINE: kind "K": field "F": problem".
 func ReadKinds(fsys fs.FS, dir, label string) ([]*KindSpec, error) {
-	names, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
-	if err != nil {
-		return nil, fmt.Errorf("catalogue %s: %w", label, err)
-	}
-	sort.Strings(names)
 	var out []*KindSpec
 	seen := map[Kind]string{}
+	err := ReadCatalogFiles(fsys, dir, "*.yaml", label, func(file string, b []byte) error {
+		s, err := parseKind(b, file)
+		if err != nil {
+			return err
+		}
+		if prev, ok := seen[s.Kind]; ok {
+			return Errorf(Invalid, "%s:%d: duplicate kind %q (also declared in %s)", file, s.line, s.Kind, prev)
+		}
+		seen[s.Kind] = file
+		out = append(out, s.KindSpec)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReadCatalogFiles calls fn with each file of dir in fsys that matches
+// pattern (e.g. "*.yaml"), in file-name order, named as label/BASE for
+// messages, and stops at the first error. The kinds and the reports of a
+// catalogue are read with it.
+func ReadCatalogFiles(fsys fs.FS, dir, pattern, label string, fn func(file string, data []byte) error) error {
+	names, err := fs.Glob(fsys, path.Join(dir, pattern))
+	if err != nil {
+		return fmt.Errorf("catalogue %s: %w", label, err)
+	}
+	sort.Strings(names)
 	for _, name := range names {
 		file := path.Join(label, path.Base(name))
 		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
-			return nil, fmt.Errorf("catalogue %s: %w", file, err)
+			return fmt.Errorf("catalogue %s: %w", file, err)
 		}
-		s, err := parseKind(b, file)
-		if err != nil {
-			return nil, err
+		if err := fn(file, b); err != nil {
+			return err
 		}
-		if prev, ok := seen[s.Kind]; ok {
-			return nil, Errorf(Invalid, "%s:%d: duplicate kind %q (also declared in %s)", file, s.line, s.Kind, prev)
-		}
-		seen[s.Kind] = file
-		out = append(out, s.KindSpec)
 	}
-	return out, nil
+	return nil
 }
 
 type parsedKind struct {

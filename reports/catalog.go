@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -171,31 +170,22 @@ var (
 
 // readReports reads every *.sql file of dir that has a header.
 func readReports(fsys fs.FS, dir, label string) ([]*spec, error) {
-	names, err := fs.Glob(fsys, path.Join(dir, "*.sql"))
-	if err != nil {
-		return nil, fmt.Errorf("catalogue %s: %w", label, err)
-	}
-	sort.Strings(names)
 	var out []*spec
 	seen := map[string]string{}
-	for _, name := range names {
-		file := path.Join(label, path.Base(name))
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("catalogue %s: %w", file, err)
-		}
+	err := land.ReadCatalogFiles(fsys, dir, "*.sql", label, func(file string, b []byte) error {
 		sp, err := parseReport(string(b), file)
-		if err != nil {
-			return nil, err
-		}
-		if sp == nil {
-			continue
+		if err != nil || sp == nil {
+			return err
 		}
 		if prev, ok := seen[sp.Name]; ok {
-			return nil, land.Errorf(land.Invalid, "%s:%d: duplicate report %q (also declared in %s)", file, sp.lines["@report"], sp.Name, prev)
+			return land.Errorf(land.Invalid, "%s:%d: duplicate report %q (also declared in %s)", file, sp.lines["@report"], sp.Name, prev)
 		}
 		seen[sp.Name] = file
 		out = append(out, sp)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
