@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"tudi/land"
 	"tudi/pgcluster/pgtest"
@@ -66,8 +67,12 @@ func wholeGrid(n int) map[string]any {
 // a statement.
 func activeQueries(t *testing.T, tdb *pgtest.DB) int {
 	t.Helper()
+	// A bounded wait: a pool with no free connection fails the test
+	// instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	var n int
-	if err := tdb.Pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+	if err := tdb.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
@@ -196,6 +201,15 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 		}
 	}
 	// Take whatever connection is still free, so none is left for /healthz.
+	// They are given back before the end, whose check needs one.
+	var held []*pgxpool.Conn
+	release := func() {
+		for _, c := range held {
+			c.Release()
+		}
+		held = nil
+	}
+	defer release()
 	for {
 		actx, acancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		c, err := tdb.Pool.Acquire(actx)
@@ -203,7 +217,7 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 		if err != nil {
 			break
 		}
-		defer c.Release()
+		held = append(held, c)
 	}
 	t0 := time.Now()
 	hctx, hcancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -218,6 +232,7 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 		t.Fatalf("/healthz while queries run: %d in %s", resp.StatusCode, time.Since(t0))
 	}
 	t.Logf("/healthz answered in %s with %d queries running", time.Since(t0).Round(time.Millisecond), conns)
+	release()
 	cancel()
 	for range conns {
 		<-results
