@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -79,5 +80,30 @@ func TestWriteToAStalledClientIsCutOff(t *testing.T) {
 		t.Logf("write failed after %s", d)
 	case <-time.After(15 * time.Second):
 		t.Fatal("the handler is still writing to a client that reads nothing")
+	}
+}
+
+// A browser on another origin may send every write the API has (import,
+// rename, delete) after its preflight.
+func TestCORSPreflightAllowsEveryWrite(t *testing.T) {
+	h := cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("a preflight reached the handler")
+	}))
+	for _, m := range []string{http.MethodPost, http.MethodDelete} {
+		r := httptest.NewRequest(http.MethodOptions, "/api/layers/x", nil)
+		r.Header.Set("Origin", "https://maps.example")
+		r.Header.Set("Access-Control-Request-Method", m)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusNoContent {
+			t.Fatalf("%s preflight: %d", m, w.Code)
+		}
+		allowed := false
+		for _, a := range strings.Split(w.Header().Get("Access-Control-Allow-Methods"), ",") {
+			allowed = allowed || strings.TrimSpace(a) == m
+		}
+		if !allowed {
+			t.Fatalf("%s preflight allows %q", m, w.Header().Get("Access-Control-Allow-Methods"))
+		}
 	}
 }
