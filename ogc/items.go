@@ -182,7 +182,7 @@ func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*item
 		return nil, land.Errorf(land.Invalid, "filter-lang/filter-crs: given without filter")
 	}
 	if v, ok := q["as_of"]; ok {
-		d, err := postgis.ParseDate("as_of", v[0])
+		d, err := land.ParseDate("as_of", v[0])
 		if err != nil {
 			return nil, err
 		}

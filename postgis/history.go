@@ -107,16 +107,6 @@ func (db *DB) LayerHistories(ctx context.Context) (map[string]LayerHistory, erro
 	return out, Err(rows.Err())
 }
 
-// ParseDate reads a date parameter (YYYY-MM-DD). Returns an Invalid error
-// naming param.
-func ParseDate(param, s string) (time.Time, error) {
-	d, err := time.Parse(DateLayout, strings.TrimSpace(s))
-	if err != nil {
-		return time.Time{}, land.Errorf(land.Invalid, "%s: %q is not a date (use YYYY-MM-DD, e.g. 2017-12-31)", param, s)
-	}
-	return d, nil
-}
-
 // dateLiteral returns d as a SQL date literal. It is built from a
 // time.Time, never from input text, so it can be spliced into a view
 // (which cannot take bind parameters).

@@ -32,7 +32,7 @@ type Result = land.ReportResult
 
 // Years a report accepts: wide enough for any land record, narrow enough to
 // catch a typo such as 20233.
-const minYear, maxYear = 1900, 2200
+const minYear, maxYear = land.MinYear, land.MaxYear
 
 // ParseGroup splits a comma-separated grouping such as "street,year".
 func ParseGroup(s string) []string { return splitList(s) }
@@ -66,19 +66,10 @@ func ParseYear(s string) (int, error) {
 // date such as 2024-01-31 (or 20240131, 2024/1/31); "" is the zero time.
 // Returns Invalid naming the parameter.
 func ParseDate(param, s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{"2006-01-02", "20060102", "2006/1/2", "2006-1-2"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			if t.Year() < minYear || t.Year() > maxYear {
-				break
-			}
-			return t, nil
-		}
-	}
-	return time.Time{}, land.Errorf(land.Invalid, "invalid %s %q: give a date such as 2024-01-31", param, s)
+	return land.ParseDate(param, s)
 }
 
 // isoDate formats a date as 2024-01-31.

@@ -57,14 +57,14 @@ func (s *Server) layerDiff(w http.ResponseWriter, r *http.Request) error {
 	if q.Get("from") == "" {
 		return land.Errorf(land.Invalid, "from: required (YYYY-MM-DD)")
 	}
-	from, err := postgis.ParseDate("from", q.Get("from"))
+	from, err := land.ParseDate("from", q.Get("from"))
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	if v := q.Get("to"); v != "" {
-		if to, err = postgis.ParseDate("to", v); err != nil {
+		if to, err = land.ParseDate("to", v); err != nil {
 			return err
 		}
 	}

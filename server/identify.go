@@ -243,7 +243,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 	}
 	var asOf *time.Time
 	if v, ok := q["as_of"]; ok {
-		d, err := postgis.ParseDate("as_of", v[0])
+		d, err := land.ParseDate("as_of", v[0])
 		if err != nil {
 			return err
 		}

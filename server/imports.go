@@ -185,7 +185,7 @@ func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool
 		if v == "" {
 			return nil
 		}
-		d, err := postgis.ParseDate("as_of", v)
+		d, err := land.ParseDate("as_of", v)
 		if err != nil {
 			return err
 		}

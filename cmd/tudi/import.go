@@ -52,7 +52,7 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	kind := fs.String("kind", "", "kind of a new layer: parcels, farmland, renewal_units, idle_land, boundaries, generic or a kind of --catalog (default: the existing layer's, else from the layer name, else generic)")
 	fs.StringVar(&r.Mode, "mode", "", "history (keep every past state, compared by code), replace or append (default: history for a kind with a code when the layer is new or keeps history, else replace)")
 	fs.Func("as-of", "history mode: the date the file's state takes effect, YYYY-MM-DD (default: today); not before the layer's latest", func(s string) error {
-		d, err := postgis.ParseDate("--as-of", s)
+		d, err := land.ParseDate("--as-of", s)
 		if err != nil {
 			return err
 		}

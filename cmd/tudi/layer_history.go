@@ -86,13 +86,13 @@ func layerHistoryCommand(ctx context.Context, args []string, env Env, log *slog.
 			return land.Errorf(land.Invalid, "--from: required (YYYY-MM-DD)")
 		}
 		var err error
-		if fromD, err = postgis.ParseDate("--from", from); err != nil {
+		if fromD, err = land.ParseDate("--from", from); err != nil {
 			return err
 		}
 		if to == "" {
 			now := time.Now()
 			toD = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-		} else if toD, err = postgis.ParseDate("--to", to); err != nil {
+		} else if toD, err = land.ParseDate("--to", to); err != nil {
 			return err
 		}
 		switch format {
