@@ -167,9 +167,9 @@ func northingFirst(b orb.Bound) bool {
 }
 
 func (l *ledger) cellValue(i, j int) any {
-	row := l.sheet.rows[l.data[i]]
+	row := l.sheet.Rows[l.data[i]]
 	if c := l.cols[j]; c < len(row) {
-		return row[c].value
+		return row[c].Value
 	}
 	return nil
 }
@@ -354,7 +354,7 @@ func (im *Importer) joinGeometry(ctx context.Context, l *ledger, g *ledgerGeom, 
 		unmatched++
 		if len(missing) < 10 {
 			if c == "" {
-				c = fmt.Sprintf("row %d: empty", l.sheet.lines[l.data[i]])
+				c = fmt.Sprintf("row %d: empty", l.sheet.Lines[l.data[i]])
 			}
 			missing = append(missing, c)
 		}

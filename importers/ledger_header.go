@@ -7,14 +7,13 @@ import (
 	"unicode/utf8"
 
 	"tudi/land"
+	"tudi/sheet"
 )
 
 // headerScan is the number of rows searched for a ledger's header: title
 // rows, a unit line and a two- or three-row header fit well within it.
 const headerScan = 30
 
-// cellRange is a merged range of a sheet, 0-based and inclusive.
-type cellRange struct{ r0, c0, r1, c1 int }
 
 // ledgerHeader is what findHeader makes of the top of a sheet.
 type ledgerHeader struct {
@@ -26,7 +25,7 @@ type ledgerHeader struct {
 // merged ranges (whose value is in their top-left cell only).
 type grid struct {
 	rows   [][]string
-	merges []cellRange
+	merges []sheet.Range
 }
 
 func (g *grid) cell(r, c int) string {
@@ -42,8 +41,8 @@ func (g *grid) filled(r, c int) string {
 		return s
 	}
 	for _, m := range g.merges {
-		if r >= m.r0 && r <= m.r1 && c >= m.c0 && c <= m.c1 {
-			return g.cell(m.r0, m.c0)
+		if r >= m.R0 && r <= m.R1 && c >= m.C0 && c <= m.C1 {
+			return g.cell(m.R0, m.C0)
 		}
 	}
 	return ""
@@ -161,8 +160,8 @@ func findHeader(g *grid) (ledgerHeader, error) {
 		grown := false
 		for _, m := range g.merges {
 			// A merged range may reach below the last row with text.
-			end := min(m.r1, len(g.rows)-1, top+headerScan-1)
-			if m.r0 >= top && m.r0 <= bottom && end > bottom {
+			end := min(m.R1, len(g.rows)-1, top+headerScan-1)
+			if m.R0 >= top && m.R0 <= bottom && end > bottom {
 				bottom, grown = end, true
 			}
 		}

@@ -7,22 +7,16 @@ import (
 	"time"
 
 	"tudi/land"
+	"tudi/sheet"
 )
 
 func csvGrid(t *testing.T, text string) *grid {
 	t.Helper()
-	sh, err := parseCSV([]byte(text))
+	sh, err := sheet.ParseCSV([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &grid{}
-	for _, r := range sh.rows {
-		var cells []string
-		for _, c := range r {
-			cells = append(cells, c.text)
-		}
-		g.rows = append(g.rows, cells)
-	}
+	g := &grid{rows: sh.Texts()}
 	return g
 }
 
@@ -30,7 +24,7 @@ func TestFindHeader(t *testing.T) {
 	for _, c := range []struct {
 		name        string
 		text        string
-		merges      []cellRange
+		merges      []sheet.Range
 		top, bottom int
 		names       string
 	}{
@@ -38,8 +32,8 @@ func TestFindHeader(t *testing.T) {
 		{"below a title and a caption row", "某区闲置土地台账,,,\n填报单位：某局,,,单位：亩\n编号,类型,认定日期,面积\nXZ-1,闲置,2023-01-01,2\n", nil, 2, 2, "编号|类型|认定日期|面积"},
 		{"a group heading over its columns, as a CSV export leaves it", "台账,,,\n序号,姓名,签约情况,\n,,签约日期,签约金额\n1,张三,2023-05-01,10\n", nil, 1, 2, "序号|姓名|签约日期|签约金额"},
 		{"merged cells of a workbook", "台账,,,\n序号,姓名,签约情况,\n,,签约日期,签约金额\n1,张三,2023-05-01,10\n",
-			[]cellRange{{0, 0, 0, 3}, {1, 0, 2, 0}, {1, 1, 2, 1}, {1, 2, 1, 3}}, 1, 2, "序号|姓名|签约日期|签约金额"},
-		{"a group heading over a complete row of names is left out", ",签约情况,\n序号,签约日期,签约金额\n1,2023-05-01,10\n", []cellRange{{0, 1, 0, 2}}, 1, 1, "序号|签约日期|签约金额"},
+			[]sheet.Range{{R0: 0, C0: 0, R1: 0, C1: 3}, {R0: 1, C0: 0, R1: 2, C1: 0}, {R0: 1, C0: 1, R1: 2, C1: 1}, {R0: 1, C0: 2, R1: 1, C1: 3}}, 1, 2, "序号|姓名|签约日期|签约金额"},
+		{"a group heading over a complete row of names is left out", ",签约情况,\n序号,签约日期,签约金额\n1,2023-05-01,10\n", []sheet.Range{{R0: 0, C0: 1, R1: 0, C1: 2}}, 1, 1, "序号|签约日期|签约金额"},
 		{"the same name under two groups", "名称,签约情况,,拆除情况,\n,日期,金额,日期,金额\n甲,2023-01-01,1,2023-02-02,2\n", nil, 0, 1, "名称|日期|金额|拆除情况/日期|拆除情况/金额"},
 		{"a wrapped header cell and a column without a name", "编号,\"签约\n日期\",\n1,2023-01-01,x\n", nil, 0, 0, "编号|签约日期|column_C"},
 	} {

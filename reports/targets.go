@@ -3,7 +3,6 @@ package reports
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -15,11 +14,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"tudi/land"
 	"tudi/postgis"
+	"tudi/sheet"
 )
 
 // TargetRow is a target read from a file, with the row it came from (as
@@ -50,7 +49,7 @@ var targetHeaders = map[string]string{
 // only parsed here: Service.CheckTargets validates them against the
 // reports. Returns Invalid naming the file, row and column.
 func ReadTargets(name string, r io.Reader) ([]TargetRow, error) {
-	var rows [][]string
+	var sh *sheet.Sheet
 	switch ext := strings.ToLower(filepath.Ext(name)); ext {
 	case ".csv":
 		b, err := io.ReadAll(r)
@@ -65,23 +64,18 @@ func ReadTargets(name string, r io.Reader) ([]TargetRow, error) {
 				return nil, land.Errorf(land.Invalid, "%s: neither UTF-8 nor GBK text: %v", name, err)
 			}
 		}
-		cr := csv.NewReader(bytes.NewReader(b))
-		cr.FieldsPerRecord = -1
-		if rows, err = cr.ReadAll(); err != nil {
-			return nil, land.Errorf(land.Invalid, "%s: not a CSV file: %v", name, err)
+		if sh, err = sheet.ParseCSV(b); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	case ".xlsx":
-		f, err := excelize.OpenReader(r)
-		if err != nil {
-			return nil, land.Errorf(land.Invalid, "%s: not an Excel workbook: %v", name, err)
-		}
-		defer f.Close()
-		if rows, err = f.GetRows(f.GetSheetName(0)); err != nil {
-			return nil, land.Errorf(land.Invalid, "%s: %v", name, err)
+		var err error
+		if sh, err = sheet.ReadXLSX(name, r, ""); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, land.Errorf(land.Invalid, "%s: a targets file is .xlsx or .csv", name)
 	}
+	rows := sh.Texts()
 	// The header is the first row with any text.
 	h := slices.IndexFunc(rows, func(r []string) bool { return strings.TrimSpace(strings.Join(r, "")) != "" })
 	if h < 0 {
@@ -95,21 +89,21 @@ func ReadTargets(name string, r io.Reader) ([]TargetRow, error) {
 			if c == "" {
 				continue
 			}
-			return nil, land.Errorf(land.Invalid, "%s row %d: unknown column %q (allowed: year 年度, report 报表, measure 指标, filter 条件, street 街道, value 目标值, unit 单位, issuer 下达单位)", name, h+1, c)
+			return nil, land.Errorf(land.Invalid, "%s row %d: unknown column %q (allowed: year 年度, report 报表, measure 指标, filter 条件, street 街道, value 目标值, unit 单位, issuer 下达单位)", name, sh.Lines[h], c)
 		}
 		if _, dup := col[f]; dup {
-			return nil, land.Errorf(land.Invalid, "%s row %d: column %q is given twice", name, h+1, f)
+			return nil, land.Errorf(land.Invalid, "%s row %d: column %q is given twice", name, sh.Lines[h], f)
 		}
 		col[f] = i
 	}
 	for _, f := range []string{"year", "report", "measure", "value"} {
 		if _, ok := col[f]; !ok {
-			return nil, land.Errorf(land.Invalid, "%s: no %s column in the header row %d", name, f, h+1)
+			return nil, land.Errorf(land.Invalid, "%s: no %s column in the header row %d", name, f, sh.Lines[h])
 		}
 	}
 	var out []TargetRow
 	for i, r := range rows[h+1:] {
-		n := h + 2 + i
+		n := sh.Lines[h+1+i]
 		get := func(f string) string {
 			if j, ok := col[f]; ok && j < len(r) {
 				return strings.TrimSpace(r[j])
