@@ -294,4 +294,3 @@ func readCSV(path, encName string, info *sourceInfo) (*sheet.Sheet, error) {
 	}
 	return sh, nil
 }
-

@@ -14,7 +14,6 @@ import (
 // rows, a unit line and a two- or three-row header fit well within it.
 const headerScan = 30
 
-
 // ledgerHeader is what findHeader makes of the top of a sheet.
 type ledgerHeader struct {
 	top, bottom int      // 0-based rows of the header block
