@@ -63,7 +63,7 @@ func (c *Catalog) Reports() []land.Report {
 
 // defaultOrder is the listing order of the embedded reports; reports added
 // by a catalogue directory follow, by name.
-var defaultOrder = []string{"land-supply", "farmland-occupation", "idle-land", "renewal-progress", "land-use-summary"}
+var defaultOrder = []string{"land-supply", "farmland-occupation", "idle-land", "renewal-progress", "land-use-summary", "rectification", "permits", "layer-summary"}
 
 // DefaultCatalog returns the embedded reports. It panics if one of them is
 // invalid: a build mistake, which every test run catches.
