@@ -106,7 +106,7 @@ func TestRectification(t *testing.T) {
 		inspection := map[string]float64{
 			"items": 1, "monitored_ha": 0, "illegal_items": 1, "illegal_ha": ha(1000), "farmland_ha": 0, "farmland_computed": 0,
 			"needs_items": 1, "rectified_items": 0, "rectification_rate": 0,
-			"overdue_items": 1, // E, past 2024-10-31
+			"overdue_items":  1,                                                               // E, past 2024-10-31
 			"rectified_late": 1, "rectified_in": 1, "carried_over": 1, "carried_rectified": 1, // D: 2023's, rectified 2024-03-01
 		}
 		checkRows(t, res, []want{
