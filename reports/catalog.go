@@ -33,8 +33,9 @@ import (
 // a helper the Go code reads by name). A catalogue is built once at start
 // and never changed.
 type Catalog struct {
-	specs []*spec
-	kinds *land.Catalog // the kinds whose fields the reports' layers have
+	specs    []*spec
+	kinds    *land.Catalog  // the kinds whose fields the reports' layers have
+	holidays *land.Holidays // the working-day calendar (holidays.go)
 }
 
 // WithKinds returns c reading layers whose kinds are those of kinds (for
@@ -92,7 +93,7 @@ func (c *Catalog) Overlay(fsys fs.FS, dir, label string) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Catalog{specs: slices.Clone(c.specs), kinds: c.kinds}
+	out := &Catalog{specs: slices.Clone(c.specs), kinds: c.kinds, holidays: c.holidays}
 	for _, sp := range specs {
 		if i := slices.IndexFunc(out.specs, func(o *spec) bool { return o.Name == sp.Name }); i >= 0 {
 			out.specs[i] = sp
@@ -164,7 +165,7 @@ var (
 	placeholderRE = regexp.MustCompile(`\$(\d+)`)
 	reportNameRE  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 	columnKeyRE   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-	sqlParams     = []string{"group", "from", "to", "as_of", "current", "street"}
+	sqlParams     = []string{"group", "from", "to", "as_of", "current", "street", "holidays", "workdays"}
 	columnTypes   = []string{land.ColumnText, land.ColumnInteger, land.ColumnNumber, land.ColumnPercent}
 )
 

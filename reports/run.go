@@ -340,6 +340,8 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 			if len(opt.Street) > 0 {
 				v = opt.Street
 			}
+		case "holidays", "workdays":
+			v = holidayParam(s.holidays, p)
 		default:
 			return nil, fmt.Errorf("report %q: unknown SQL parameter %q", sp.Name, p)
 		}
