@@ -73,6 +73,7 @@ func DefaultCatalog() *Catalog {
 	if err != nil {
 		panic(err)
 	}
+	specs = append(specs, summarySpec())
 	sort.SliceStable(specs, func(i, j int) bool { return rank(specs[i].Name) < rank(specs[j].Name) })
 	return &Catalog{specs: specs}
 }
@@ -110,6 +111,9 @@ func (c *Catalog) Overlay(fsys fs.FS, dir, label string) (*Catalog, error) {
 // their kind, so no layer needs to exist; nothing is left behind.
 func (c *Catalog) Check(ctx context.Context, db *postgis.DB) error {
 	for _, sp := range c.specs {
+		if sp.dynamic {
+			continue
+		}
 		if err := sp.check(ctx, db, c.kindCatalog()); err != nil {
 			return err
 		}

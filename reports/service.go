@@ -136,8 +136,10 @@ func (s *Service) report(w http.ResponseWriter, r *http.Request) error {
 			if err := ParseLayer(opt.Layers, strings.TrimPrefix(key, "layer.")+"="+v); err != nil {
 				return err
 			}
+		case key == "of" || key == "sum" || key == "date": // layer-summary
+			setSummary(&opt.Summary, key, v)
 		default:
-			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, from, to, as_of, street, layer.KIND)", key)
+			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, from, to, as_of, street, layer.KIND; layer-summary: of, sum, date)", key)
 		}
 	}
 	if err := CheckFormat(format); err != nil {
