@@ -122,6 +122,18 @@ func TestSampleDistrict(t *testing.T) {
 		})
 	}
 	t.Run("the figures a work report quotes are there", func(t *testing.T) {
+		problems := mustRun(t, svc, "rectification", reports.Options{Year: 2024, Layers: map[string]string{"inspection_patches": "inspection_problems"}})
+		patches := mustRun(t, svc, "rectification", reports.Options{Year: 2024})
+		permits := mustRun(t, svc, "permits", reports.Options{Year: 2024})
+		for what, v := range map[string]any{
+			"problems (ledger, no geometry)": problems.Totals["needs_items"], "problems carried over": problems.Totals["carried_over"],
+			"patches' 整改率": patches.Totals["rectification_rate"], "patches' farmland computed": patches.Totals["farmland_computed"],
+			"permits' 按时率": permits.Totals["on_time_rate"], "permits' average working days": permits.Totals["avg_workdays"],
+		} {
+			if n, ok := num(v); !ok || n <= 0 {
+				t.Errorf("%s = %v", what, v)
+			}
+		}
 		idle := mustRun(t, svc, "idle-land", reports.Options{})
 		occ := mustRun(t, svc, "farmland-occupation", reports.Options{})
 		ren := mustRun(t, svc, "renewal-progress", reports.Options{})
