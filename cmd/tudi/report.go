@@ -167,7 +167,12 @@ func listReports(w io.Writer, svc *reports.Service, format string) error {
 		for _, g := range r.Groups {
 			groups = append(groups, g.Key+" ("+g.Title+")")
 		}
-		fmt.Fprintf(&b, "  --group: %s (default %s)\n", strings.Join(groups, ", "), strings.Join(r.Group, ","))
+		for _, in := range r.Inputs {
+			fmt.Fprintf(&b, "  --%s: %s %s\n", in.Key, in.Title, in.TitleEN)
+		}
+		if len(r.Groups) > 0 {
+			fmt.Fprintf(&b, "  --group: %s (default %s)\n", strings.Join(groups, ", "), strings.Join(r.Group, ","))
+		}
 		if r.Year != "" {
 			fmt.Fprintf(&b, "  --from/--to/--year: %s\n", r.Year)
 		}
@@ -183,7 +188,10 @@ func listReports(w io.Writer, svc *reports.Service, format string) error {
 			}
 			layers = append(layers, s)
 		}
-		fmt.Fprintf(&b, "  --layer: %s\n\n", strings.Join(layers, ", "))
+		if len(layers) > 0 {
+			fmt.Fprintf(&b, "  --layer: %s\n", strings.Join(layers, ", "))
+		}
+		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
