@@ -135,16 +135,18 @@ keyed AS (
 -- The farmland figures of the items found, computed from the layers where
 -- a patch with a geometry has none recorded. The scalar subqueries run
 -- only for those patches (a CASE evaluates only the branch taken); each
--- unions the parcels (or redlines) that meet the patch through their GiST
--- index, and intersects the patch with that union once.
+-- finds the parcels (or redlines) that meet the patch through their GiST
+-- index and unions their pieces inside the patch: patch ∩ ⋃ parcels =
+-- ⋃ (patch ∩ parcel), where the pieces are small and an overlap counts
+-- once.
 figures AS (
     SELECT k.*,
            CASE WHEN k.found AND k.farmland_m2 IS NULL AND k.geom IS NOT NULL AND NOT ST_IsEmpty(k.geom) THEN coalesce((
-               SELECT ST_Area(ST_CollectionExtract(ST_Intersection(k.geom, ST_Union(x.geom)), 3)::geography)
+               SELECT ST_Area(ST_Union(ST_CollectionExtract(ST_Intersection(x.geom, k.geom), 3))::geography)
                FROM parcels x
                WHERE left(x.landuse_code, 2) = '01' AND ST_Intersects(x.geom, k.geom)), 0) END AS farmland_calc,
            CASE WHEN k.found AND k.basic_farmland_m2 IS NULL AND k.geom IS NOT NULL AND NOT ST_IsEmpty(k.geom) THEN coalesce((
-               SELECT ST_Area(ST_CollectionExtract(ST_Intersection(k.geom, ST_Union(x.geom)), 3)::geography)
+               SELECT ST_Area(ST_Union(ST_CollectionExtract(ST_Intersection(x.geom, k.geom), 3))::geography)
                FROM farmland x
                WHERE ST_Intersects(x.geom, k.geom)), 0) END AS basic_calc
     FROM keyed k
