@@ -21,7 +21,7 @@ import (
 func TestImportResolvesKindsInTheCatalogue(t *testing.T) {
 	e := newEnv(t)
 	cat, err := land.DefaultCatalog().Overlay(fstest.MapFS{
-		"kinds/permits.yaml": {Data: []byte(`kind: permits
+		"kinds/permits.yaml": {Data: []byte(`kind: works_permits
 title: 施工许可
 fields:
   - {name: code, type: text, title: 许可证号, presets: [许可证号]}
@@ -50,12 +50,12 @@ style: {fill: "#9ecae1"}
 	permits := write("permits.csv", "施工许可台账,,\n许可证号,发证日期,建筑面积\nP1,2023年5月1日,\"1,200 平方米\"\nP2,20230615,80\n")
 
 	// Without the catalogue, the kind is unknown.
-	if _, err := e.im.Import(context.Background(), Request{Layer: "permits", Kind: "permits", Files: []string{permits}}); err == nil || !strings.Contains(err.Error(), `unknown kind "permits"`) {
+	if _, err := e.im.Import(context.Background(), Request{Layer: "permits", Kind: "works_permits", Files: []string{permits}}); err == nil || !strings.Contains(err.Error(), `unknown kind "works_permits"`) {
 		t.Fatalf("embedded catalogue: %v", err)
 	}
 	e.db.Kinds = cat
-	imp := e.MustImport(t, Request{Layer: "permits", Kind: "permits", Files: []string{permits}})
-	if imp.Kind != "permits" || imp.Summary.Loaded != 2 || imp.Mode != "history" {
+	imp := e.MustImport(t, Request{Layer: "permits", Kind: "works_permits", Files: []string{permits}})
+	if imp.Kind != "works_permits" || imp.Summary.Loaded != 2 || imp.Mode != "history" {
 		t.Fatalf("import %+v", imp)
 	}
 	var got string
@@ -66,7 +66,7 @@ style: {fill: "#9ecae1"}
 		t.Fatalf("rows %q, want %q", got, want)
 	}
 	var title string
-	if err := e.db.Pool.QueryRow(context.Background(), `SELECT kind || ' ' || title FROM tudi.layers WHERE name = 'permits'`).Scan(&title); err != nil || title != "permits 施工许可" {
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT kind || ' ' || title FROM tudi.layers WHERE name = 'permits'`).Scan(&title); err != nil || title != "works_permits 施工许可" {
 		t.Fatalf("registry %q %v", title, err)
 	}
 

@@ -67,7 +67,7 @@ func TestDefaultCatalog(t *testing.T) {
 	})
 }
 
-const goodKind = `kind: permits
+const goodKind = `kind: works_permits
 title: 施工许可
 title_en: Building permits
 code_field: code
@@ -97,28 +97,28 @@ func TestReadKindsErrors(t *testing.T) {
 	}{
 		{"an unknown type names the file, line and field",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, "type: date", "type: datetime", 1)},
-			`cat/permits.yaml:14: kind "permits": field "issued_date": unknown type "datetime" (allowed: text, int, float, date, bool)`},
+			`cat/permits.yaml:14: kind "works_permits": field "issued_date": unknown type "datetime" (allowed: text, int, float, date, bool)`},
 		{"a duplicate field",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, "{name: issued_date", "{name: code", 1)},
-			`cat/permits.yaml:14: kind "permits": field "code": duplicate field`},
+			`cat/permits.yaml:14: kind "works_permits": field "code": duplicate field`},
 		{"a field named like a column every layer has",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, "{name: issued_date", "{name: area_m2", 1)},
-			`cat/permits.yaml:14: kind "permits": field "area_m2": reserved column name (every layer has id, props, geom, geom_3857, area_m2, valid_from, valid_to)`},
+			`cat/permits.yaml:14: kind "works_permits": field "area_m2": reserved column name (every layer has id, props, geom, geom_3857, area_m2, valid_from, valid_to)`},
 		{"a bad colour of a value",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, `"#33a02c"`, `"green"`, 1)},
-			`cat/permits.yaml:13: kind "permits": field "status": value "有效": bad colour "green" (want #rrggbb)`},
+			`cat/permits.yaml:13: kind "works_permits": field "status": value "有效": bad colour "green" (want #rrggbb)`},
 		{"a bad colour of the style",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, `outline: "#333333"`, `outline: "#33"`, 1)},
-			`cat/permits.yaml:19: kind "permits": style: outline: bad colour "#33" (want #rrggbb)`},
+			`cat/permits.yaml:19: kind "works_permits": style: outline: bad colour "#33" (want #rrggbb)`},
 		{"a milestone naming a non-date field",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, "{field: issued_date", "{field: status", 1)},
-			`cat/permits.yaml:16: kind "permits": milestone "发证": field "status" is of type text, not date`},
+			`cat/permits.yaml:16: kind "works_permits": milestone "发证": field "status" is of type text, not date`},
 		{"a milestone naming no field",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, "{field: issued_date", "{field: issue_date", 1)},
-			`cat/permits.yaml:16: kind "permits": milestone "发证": field "issue_date" is not a field`},
+			`cat/permits.yaml:16: kind "works_permits": milestone "发证": field "issue_date" is not a field`},
 		{"a duplicate kind names both files",
 			map[string]string{"a.yaml": goodKind, "b.yaml": goodKind},
-			`cat/b.yaml:1: duplicate kind "permits" (also declared in cat/a.yaml)`},
+			`cat/b.yaml:1: duplicate kind "works_permits" (also declared in cat/a.yaml)`},
 		{"a misspelt key",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, "title_en: Status", "titel_en: Status", 1)},
 			`cat/permits.yaml:10: field titel_en not found in type land.fieldFile`},
@@ -127,7 +127,7 @@ func TestReadKindsErrors(t *testing.T) {
 			`cat/permits.yaml:`},
 		{"a style field without values",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, "field: status\n  outline", "field: code\n  outline", 1)},
-			`cat/permits.yaml:18: kind "permits": style: field "code" has no values to colour by`},
+			`cat/permits.yaml:18: kind "works_permits": style: field "code" has no values to colour by`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -153,16 +153,16 @@ func TestCatalogOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Kinds(); !slices.Equal(got, append(slices.Clone(Kinds), "permits")) {
+	if got := c.Kinds(); !slices.Equal(got, append(slices.Clone(Kinds), "works_permits")) {
 		t.Fatalf("kinds = %v", got)
 	}
 	if c.Kind(Generic).TitleEN != "Other layer" || DefaultCatalog().Kind(Generic).TitleEN != "Layer" {
 		t.Fatal("the overlay did not replace generic, or changed the default catalogue")
 	}
-	if k, err := c.ParseKind("permits"); err != nil || c.Kind(k).Milestones[0].Field != "issued_date" {
+	if k, err := c.ParseKind("works_permits"); err != nil || c.Kind(k).Milestones[0].Field != "issued_date" {
 		t.Fatalf("ParseKind = %v, %v", k, err)
 	}
-	if _, err := DefaultCatalog().ParseKind("permits"); err == nil {
+	if _, err := DefaultCatalog().ParseKind("works_permits"); err == nil {
 		t.Fatal("the default catalogue knows permits")
 	}
 }

@@ -15,6 +15,18 @@ type Report struct {
 	Street      string        `json:"street"`        // what --street selects by (every report takes it)
 	// Targets are the column keys that take a yearly target (tudi targets).
 	Targets []string `json:"targets,omitempty"`
+	// Inputs are the parameters a report takes besides the common ones
+	// (layer-summary: of, group, sum, date), for a form to ask for.
+	Inputs []ReportInput `json:"inputs,omitempty"`
+}
+
+// ReportInput is a parameter of a report that a form asks for: the query
+// parameter (and CLI flag) Key, with its titles.
+type ReportInput struct {
+	Key      string `json:"key"`
+	Title    string `json:"title"`
+	TitleEN  string `json:"title_en"`
+	Required bool   `json:"required,omitempty"`
 }
 
 // ReportLayer is a layer a report reads, chosen by kind; Name is the default

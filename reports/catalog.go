@@ -33,8 +33,9 @@ import (
 // a helper the Go code reads by name). A catalogue is built once at start
 // and never changed.
 type Catalog struct {
-	specs []*spec
-	kinds *land.Catalog // the kinds whose fields the reports' layers have
+	specs    []*spec
+	kinds    *land.Catalog  // the kinds whose fields the reports' layers have
+	holidays *land.Holidays // the working-day calendar (holidays.go)
 }
 
 // WithKinds returns c reading layers whose kinds are those of kinds (for
@@ -63,7 +64,7 @@ func (c *Catalog) Reports() []land.Report {
 
 // defaultOrder is the listing order of the embedded reports; reports added
 // by a catalogue directory follow, by name.
-var defaultOrder = []string{"land-supply", "farmland-occupation", "idle-land", "renewal-progress", "land-use-summary"}
+var defaultOrder = []string{"land-supply", "farmland-occupation", "idle-land", "renewal-progress", "land-use-summary", "rectification", "permits", "layer-summary"}
 
 // DefaultCatalog returns the embedded reports. It panics if one of them is
 // invalid: a build mistake, which every test run catches.
@@ -72,6 +73,7 @@ func DefaultCatalog() *Catalog {
 	if err != nil {
 		panic(err)
 	}
+	specs = append(specs, summarySpec())
 	sort.SliceStable(specs, func(i, j int) bool { return rank(specs[i].Name) < rank(specs[j].Name) })
 	return &Catalog{specs: specs}
 }
@@ -92,7 +94,7 @@ func (c *Catalog) Overlay(fsys fs.FS, dir, label string) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Catalog{specs: slices.Clone(c.specs), kinds: c.kinds}
+	out := &Catalog{specs: slices.Clone(c.specs), kinds: c.kinds, holidays: c.holidays}
 	for _, sp := range specs {
 		if i := slices.IndexFunc(out.specs, func(o *spec) bool { return o.Name == sp.Name }); i >= 0 {
 			out.specs[i] = sp
@@ -109,6 +111,9 @@ func (c *Catalog) Overlay(fsys fs.FS, dir, label string) (*Catalog, error) {
 // their kind, so no layer needs to exist; nothing is left behind.
 func (c *Catalog) Check(ctx context.Context, db *postgis.DB) error {
 	for _, sp := range c.specs {
+		if sp.dynamic {
+			continue
+		}
 		if err := sp.check(ctx, db, c.kindCatalog()); err != nil {
 			return err
 		}
@@ -164,7 +169,7 @@ var (
 	placeholderRE = regexp.MustCompile(`\$(\d+)`)
 	reportNameRE  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 	columnKeyRE   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-	sqlParams     = []string{"group", "from", "to", "as_of", "current", "street"}
+	sqlParams     = []string{"group", "from", "to", "as_of", "current", "street", "holidays", "workdays"}
 	columnTypes   = []string{land.ColumnText, land.ColumnInteger, land.ColumnNumber, land.ColumnPercent}
 )
 

@@ -25,6 +25,7 @@ type Options struct {
 	From, To, AsOf time.Time
 	Street         []string          // only features of these sub-districts (names in boundaries, or 未划分); empty: every one
 	Layers         map[string]string // kind → layer name, overriding the defaults
+	Summary        SummaryOptions    // layer-summary's layer and fields (layersummary.go)
 }
 
 // Result is a computed report.
@@ -236,6 +237,10 @@ func (s *Service) Check(name string, opt Options) error {
 	if err != nil {
 		return err
 	}
+	if sp.dynamic {
+		_, err = checkSummary(opt)
+		return err
+	}
 	_, _, err = sp.validate(opt)
 	return err
 }
@@ -248,6 +253,9 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 	sp, err := s.find(name)
 	if err != nil {
 		return nil, err
+	}
+	if sp.dynamic {
+		return s.runSummary(ctx, sp, opt)
 	}
 	group, layers, err := sp.validate(opt)
 	if err != nil {
@@ -331,6 +339,8 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 			if len(opt.Street) > 0 {
 				v = opt.Street
 			}
+		case "holidays", "workdays":
+			v = holidayParam(s.holidays, p)
 		default:
 			return nil, fmt.Errorf("report %q: unknown SQL parameter %q", sp.Name, p)
 		}

@@ -15,10 +15,11 @@ import (
 
 // Service runs reports for the CLI and the HTTP API.
 type Service struct {
-	db    *postgis.DB
-	log   *slog.Logger
-	specs []*spec
-	kinds *land.Catalog
+	db       *postgis.DB
+	log      *slog.Logger
+	specs    []*spec
+	kinds    *land.Catalog
+	holidays *land.Holidays
 }
 
 // New returns the report service running the embedded reports.
@@ -31,7 +32,7 @@ func NewWithCatalog(db *postgis.DB, log *slog.Logger, cat *Catalog) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: log, specs: cat.specs, kinds: cat.kindCatalog()}
+	return &Service{db: db, log: log, specs: cat.specs, kinds: cat.kindCatalog(), holidays: cat.holidayCalendar()}
 }
 
 // Mount registers /api/reports routes on r; wrap adapts error-returning handlers.
@@ -135,8 +136,10 @@ func (s *Service) report(w http.ResponseWriter, r *http.Request) error {
 			if err := ParseLayer(opt.Layers, strings.TrimPrefix(key, "layer.")+"="+v); err != nil {
 				return err
 			}
+		case key == "of" || key == "sum" || key == "date": // layer-summary
+			setSummary(&opt.Summary, key, v)
 		default:
-			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, from, to, as_of, street, layer.KIND)", key)
+			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, from, to, as_of, street, layer.KIND; layer-summary: of, sum, date)", key)
 		}
 	}
 	if err := CheckFormat(format); err != nil {

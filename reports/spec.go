@@ -28,6 +28,7 @@ type spec struct {
 	measures []measure
 	file     string         // where it was declared, for messages
 	lines    map[string]int // line of each column key (and of "@report", "@default_group")
+	dynamic  bool           // its SQL is built for each run (layer-summary: layersummary.go)
 }
 
 // dim is a grouping dimension: the SQL returns its columns in every row

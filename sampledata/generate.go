@@ -67,6 +67,7 @@ type generator struct {
 	bbox       orb.Bound
 	hasBBox    bool
 	patchCount int
+	insp       inspectionState // inspection.go
 }
 
 func newGenerator(opt Options, dir string, progress func(string, int)) *generator {
@@ -102,8 +103,10 @@ func (g *generator) open(ctx context.Context) error {
 	if g.farmland, err = newShpWriter(g.path("farmland"), farmlandFields(), simplifiedchinese.GBK, 0x4D); err != nil {
 		return err
 	}
-	g.idle, err = newGPKGWriter(ctx, g.path("idle_land.gpkg"), "idle_land", "闲置土地与批而未供土地", idleColumns())
-	return err
+	if g.idle, err = newGPKGWriter(ctx, g.path("idle_land.gpkg"), "idle_land", "闲置土地与批而未供土地", idleColumns()); err != nil {
+		return err
+	}
+	return g.openInspection()
 }
 
 // abort closes whatever is open after an error; the files left are partial.
@@ -121,15 +124,16 @@ func (g *generator) abort() {
 	if g.idle != nil {
 		g.idle.abort()
 	}
+	g.abortInspection()
 }
 
 // close finishes every file.
 func (g *generator) close(ctx context.Context) error {
 	err := errors.Join(
 		g.boundaries.Close(), g.stations.Close(), g.renewal.Close(),
-		g.parcels.Close(), g.farmland.Close(), g.idle.Close(ctx),
+		g.parcels.Close(), g.farmland.Close(), g.idle.Close(ctx), g.closeInspection(),
 	)
-	for _, name := range []string{"boundaries", "stations", "parcels", "farmland", "renewal_units", "idle_land"} {
+	for _, name := range []string{"boundaries", "stations", "parcels", "farmland", "renewal_units", "idle_land", "inspection_patches", "inspection_problems", "permits"} {
 		g.progress(name, g.counts[name])
 	}
 	return err
@@ -395,7 +399,10 @@ func (g *generator) writeBlock(ctx context.Context, i, j int) error {
 	if err := g.writeRenewal(rng, s, &b, ps, z); err != nil {
 		return err
 	}
-	return g.writeIdle(ctx, rng, s, ps)
+	if err := g.writeIdle(ctx, rng, s, ps); err != nil {
+		return err
+	}
+	return g.writeInspection(rng, s, ps, z)
 }
 
 // attributes fills ownership, status and the supply record of p.

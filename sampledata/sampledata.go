@@ -214,6 +214,7 @@ func (g *generator) manifest() *Manifest {
 			"Roads are the gaps between blocks; the river is a row of 河流水面 (1101) parcels.",
 		},
 	}
+	m.Layers = append(m.Layers, g.inspectionLayers()...)
 	for _, f := range parcelFlaws {
 		m.Notes = append(m.Notes, fmt.Sprintf("parcels record %d (%s) is broken on purpose: %s", f.Record, f.Code, f.Problem))
 	}

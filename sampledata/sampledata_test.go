@@ -117,6 +117,7 @@ func TestEveryLayerIsWrittenAndDescribed(t *testing.T) {
 	wantKinds := map[string]land.Kind{
 		"boundaries": land.Boundaries, "parcels": land.Parcels, "farmland": land.Farmland,
 		"renewal_units": land.RenewalUnits, "idle_land": land.IdleLand, "stations": land.Generic,
+		"inspection_patches": land.InspectionPatches, "inspection_problems": land.InspectionPatches, "permits": land.Permits,
 	}
 	if len(onDisk.Layers) != len(wantKinds) {
 		t.Fatalf("manifest.json lists %d layers, want %d", len(onDisk.Layers), len(wantKinds))

@@ -12,7 +12,7 @@ import (
 )
 
 // Catalog is the catalogue a command runs with: the embedded kinds and
-// reports, plus those of --catalog DIR (DIR/kinds/*.yaml, DIR/reports/*.sql),
+// reports, plus those of --catalog DIR (DIR/kinds/*.yaml, DIR/reports/*.sql, DIR/holidays/*.yaml),
 // which add kinds and reports or replace those of the same name.
 type Catalog struct {
 	Dir     string
@@ -22,7 +22,7 @@ type Catalog struct {
 
 // addCatalogFlag registers --catalog (env TUDI_CATALOG) on fs.
 func addCatalogFlag(fs *flag.FlagSet, dir *string, env Env) {
-	fs.StringVar(dir, "catalog", env.Getenv("TUDI_CATALOG"), "directory of kinds (kinds/*.yaml) and reports (reports/*.sql) that add to or replace the embedded ones (env TUDI_CATALOG); see docs/catalogue.md")
+	fs.StringVar(dir, "catalog", env.Getenv("TUDI_CATALOG"), "directory of kinds (kinds/*.yaml) and reports (reports/*.sql) and working-day calendars (holidays/*.yaml) that add to or replace the embedded ones (env TUDI_CATALOG); see docs/catalogue.md")
 }
 
 // loadCatalog reads the catalogue of dir (the embedded one when dir is
@@ -43,10 +43,15 @@ func loadCatalog(dir string) (*Catalog, error) {
 	if c.Reports, err = c.Reports.Overlay(fsys, "reports", dir+"/reports"); err != nil {
 		return nil, err
 	}
+	if c.Reports, err = c.Reports.OverlayHolidays(fsys, "holidays", dir+"/holidays"); err != nil {
+		return nil, err
+	}
 	c.Reports = c.Reports.WithKinds(c.Kinds)
 	if _, err := fs.Stat(fsys, "kinds"); err != nil {
 		if _, err := fs.Stat(fsys, "reports"); err != nil {
-			return nil, land.Errorf(land.Invalid, "--catalog %s: has neither kinds/ nor reports/", dir)
+			if _, err := fs.Stat(fsys, "holidays"); err != nil {
+				return nil, land.Errorf(land.Invalid, "--catalog %s: has none of kinds/, reports/, holidays/", dir)
+			}
 		}
 	}
 	return c, nil

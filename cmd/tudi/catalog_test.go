@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-const catalogKind = `kind: permits
+const catalogKind = `kind: works_permits
 title: 施工许可
 title_en: Building permits
 code_field: code
@@ -62,7 +62,7 @@ func TestCatalogAddsAReportToTheList(t *testing.T) {
 	check := func(t *testing.T, code int, stdout, stderr string) {
 		t.Helper()
 		var list struct{ Reports []struct{ Name string } }
-		if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != 6 || list.Reports[5].Name != "permits-issued" {
+		if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != 9 || list.Reports[8].Name != "permits-issued" {
 			t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 		}
 	}
@@ -88,7 +88,7 @@ func TestServeRefusesAnInvalidCatalogue(t *testing.T) {
 	t.Run("a kind with an unknown type: exit 2 before listening", func(t *testing.T) {
 		dir := writeCatalog(t, map[string]string{"kinds/permits.yaml": strings.Replace(catalogKind, "type: date", "type: day", 1)})
 		code, _, stderr := runTudi("serve", "--addr", "127.0.0.1:0", "--data-dir", nowhere, "--catalog", dir)
-		want := dir + `/kinds/permits.yaml:7: kind "permits": field "issued_date": unknown type "day"`
+		want := dir + `/kinds/permits.yaml:7: kind "works_permits": field "issued_date": unknown type "day"`
 		if code != 2 || !strings.Contains(stderr, want) {
 			t.Fatalf("exit %d, want 2 and %q:\n%s", code, want, stderr)
 		}
@@ -170,12 +170,12 @@ func TestServeWithACatalogue(t *testing.T) {
 		Kinds []struct{ Kind, Fill string }
 	}
 	get("/styles/legend.json", &legend)
-	if last := legend.Kinds[len(legend.Kinds)-1]; last.Kind != "permits" || last.Fill != "#fdbf6f" {
+	if last := legend.Kinds[len(legend.Kinds)-1]; last.Kind != "works_permits" || last.Fill != "#fdbf6f" {
 		t.Fatalf("legend = %+v", legend.Kinds)
 	}
 	var list struct{ Reports []struct{ Name string } }
 	get("/api/reports", &list)
-	if len(list.Reports) != 6 || list.Reports[5].Name != "permits-issued" {
+	if len(list.Reports) != 9 || list.Reports[8].Name != "permits-issued" {
 		t.Fatalf("reports = %+v", list.Reports)
 	}
 }

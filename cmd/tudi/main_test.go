@@ -153,6 +153,9 @@ func TestServeLoadsTheSampleDistrict(t *testing.T) {
 	for _, l := range cat.Layers {
 		got[l.Name] = l.FeatureCount
 		titles[l.Name] = l.Title
+		if l.Name == "inspection_problems" && len(l.Bounds) == 0 {
+			continue // a ledger without geometry has no bounds
+		}
 		if len(l.Bounds) != 4 || l.Bounds[0] < 73 || l.Bounds[2] > 136 {
 			t.Errorf("layer %q: bounds %v are not in China", l.Name, l.Bounds)
 		}

@@ -38,8 +38,9 @@ const reportUsage = `Usage: tudi report NAME [flags]
 
 Computes a report from the layers and writes it as a table, JSON, CSV or
 Excel. Reports: land-supply, farmland-occupation, idle-land,
-renewal-progress, land-use-summary; 'tudi report list' shows each one's
-groupings and layers. Flows (supply, disposal, milestones reached) count
+renewal-progress, land-use-summary, rectification, permits, and
+layer-summary (any layer: --of LAYER --group FIELD[,FIELD] [--sum FIELD]
+[--date FIELD]); 'tudi report list' shows each one's groupings and layers. Flows (supply, disposal, milestones reached) count
 the period --from … --to (--year Y: the calendar year); stocks (stages,
 land disposed of so far) are as of --as-of (default: the period's end, else
 today). For a year with targets (tudi targets import), each column with a
@@ -69,6 +70,10 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		return reports.ParseLayer(cfg.Layers, s)
 	})
 	fs.StringVar(&cfg.Out, "out", "", "write to this file instead of standard output")
+	var summary reports.SummaryOptions // layer-summary
+	fs.StringVar(&summary.Of, "of", "", "layer-summary: the layer to sum up")
+	fs.StringVar(&summary.Sum, "sum", "", "layer-summary: a numeric field to total (canonical, Chinese title or source attribute)")
+	fs.StringVar(&summary.Date, "date", "", "layer-summary: the date field the period (--year, --from/--to) selects by")
 	var catDir string
 	addCatalogFlag(fs, &catDir, env)
 	// The report name may come before or after the flags.
@@ -105,7 +110,7 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	if cfg.Name == "" || cfg.Name == "list" {
 		return listReports(env.Stdout, reports.NewWithCatalog(nil, log, cat.Reports), cfg.Format)
 	}
-	opt := reports.Options{Group: reports.ParseGroup(cfg.Group), Year: cfg.Year, Street: reports.ParseStreets(cfg.Street), Layers: cfg.Layers}
+	opt := reports.Options{Group: reports.ParseGroup(cfg.Group), Year: cfg.Year, Street: reports.ParseStreets(cfg.Street), Layers: cfg.Layers, Summary: summary}
 	if opt.From, err = reports.ParseDate("--from", cfg.From); err != nil {
 		return err
 	}
@@ -162,7 +167,12 @@ func listReports(w io.Writer, svc *reports.Service, format string) error {
 		for _, g := range r.Groups {
 			groups = append(groups, g.Key+" ("+g.Title+")")
 		}
-		fmt.Fprintf(&b, "  --group: %s (default %s)\n", strings.Join(groups, ", "), strings.Join(r.Group, ","))
+		for _, in := range r.Inputs {
+			fmt.Fprintf(&b, "  --%s: %s %s\n", in.Key, in.Title, in.TitleEN)
+		}
+		if len(r.Groups) > 0 {
+			fmt.Fprintf(&b, "  --group: %s (default %s)\n", strings.Join(groups, ", "), strings.Join(r.Group, ","))
+		}
 		if r.Year != "" {
 			fmt.Fprintf(&b, "  --from/--to/--year: %s\n", r.Year)
 		}
@@ -178,7 +188,10 @@ func listReports(w io.Writer, svc *reports.Service, format string) error {
 			}
 			layers = append(layers, s)
 		}
-		fmt.Fprintf(&b, "  --layer: %s\n\n", strings.Join(layers, ", "))
+		if len(layers) > 0 {
+			fmt.Fprintf(&b, "  --layer: %s\n", strings.Join(layers, ", "))
+		}
+		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

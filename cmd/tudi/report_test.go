@@ -41,6 +41,9 @@ func TestReportRefusesBadParameters(t *testing.T) {
 		{"a malformed layer choice", []string{"report", "land-supply", "--layer", "parcels"}, []string{"KIND=NAME"}},
 		{"a layer kind the report does not read", []string{"report", "land-supply", "--layer", "farmland=x"}, []string{"reads no \"farmland\" layer"}},
 		{"two report names", []string{"report", "land-supply", "idle-land"}, []string{"one report name"}},
+		{"a layer summary without its layer", []string{"report", "layer-summary", "--group", "类型"}, []string{"give --of LAYER"}},
+		{"a layer summary of a period without its date field", []string{"report", "layer-summary", "--of", "chargers", "--group", "类型", "--year", "2024"}, []string{"give --date FIELD"}},
+		{"a layer summary by three fields", []string{"report", "layer-summary", "--of", "chargers", "--group", "a,b,c"}, []string{"one or two fields"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,7 +77,7 @@ func TestReportList(t *testing.T) {
 	}
 	code, stdout, _ := runTudi("report", "list", "--format", "json")
 	var list struct{ Reports []struct{ Name string } }
-	if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != 5 {
+	if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != 8 {
 		t.Errorf("report list --format json: %d %s", code, stdout)
 	}
 }

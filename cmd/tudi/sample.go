@@ -81,4 +81,4 @@ func loadSampleIfEmpty(ctx context.Context, db *postgis.DB, dataDir string, log 
 
 // sampleTitles names the sample's layers whose kind has no fitting title of
 // its own (generic layers get their layer name otherwise).
-var sampleTitles = map[string]string{"stations": "地铁站点"}
+var sampleTitles = map[string]string{"stations": "地铁站点", "inspection_patches": "卫片图斑及整改台账", "inspection_problems": "督察审计问题整改台账", "permits": "规划审批事项"}

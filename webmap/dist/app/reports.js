@@ -31,9 +31,15 @@ export function textOf(o, key = 'title') {
 // the year, the as-of date of the stocks (the layers' state on that date)
 // and the sub-districts (all when none), the same for the table, the chart
 // and the downloads.
-export function reportQuery({ format, group, year, asOf, streets = [] }) {
+// A report that lists inputs (layer-summary: of, group, sum, date) adds
+// them from extra.
+export function reportQuery({ format, group, year, asOf, streets = [], extra = {} }) {
   const p = new URLSearchParams({ format });
   if (group) p.set('group', group);
+  for (const [k, v] of Object.entries(extra)) {
+    const s = String(v ?? '').trim();
+    if (s) p.set(k, s);
+  }
   const y = String(year ?? '').trim();
   if (y) p.set('year', y);
   const d = String(asOf ?? '').trim();
@@ -114,7 +120,24 @@ export function initReports(app) {
     renderGroups();
   }
 
+  // renderInputs shows a text field for each input the report lists (the
+  // layer, fields of layer-summary) in place of the grouping choice.
+  function renderInputs() {
+    const r = reports.find((x) => x.name === sel.value);
+    const inputs = (r && r.inputs) || [];
+    const box = $('#report-inputs');
+    const prev = Object.fromEntries([...box.querySelectorAll('input')].map((i) => [i.dataset.key, i.value]));
+    groupSel.closest('label').hidden = inputs.length > 0;
+    box.innerHTML = inputs.map((i) => `<label class="field"><span>${escapeHTML(textOf(i))}${i.required ? ' *' : ''}</span>` +
+      `<input type="text" data-key="${escapeHTML(i.key)}" value="${escapeHTML(prev[i.key] || '')}"></label>`).join('');
+  }
+
+  function inputValues() {
+    return Object.fromEntries([...$('#report-inputs').querySelectorAll('input')].map((i) => [i.dataset.key, i.value]));
+  }
+
   function renderGroups() {
+    renderInputs();
     const r = reports.find((x) => x.name === sel.value);
     const groups = (r && (r.groups || r.group_by)) || DEFAULT_GROUPS;
     const prev = groupSel.value;
@@ -234,7 +257,8 @@ export function initReports(app) {
     setStatus(() => `<span class="loading">${t('reports.running')}</span>`);
     // The downloads repeat the query of the table, whatever the panel says
     // by the time they are clicked.
-    const chosen = { group: groupSel.value, year: $('#report-year').value, asOf: $('#report-asof').value, streets: [streetSel.value].filter(Boolean) };
+    const extra = inputValues();
+    const chosen = { group: 'group' in extra ? '' : groupSel.value, year: $('#report-year').value, asOf: $('#report-asof').value, streets: [streetSel.value].filter(Boolean), extra };
     try {
       const rep = await getJSON(`api/reports/${encodeURIComponent(name)}?${reportQuery({ format: 'json', ...chosen })}`);
       rep.report = rep.report || name;
