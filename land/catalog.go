@@ -183,6 +183,7 @@ type fieldFile struct {
 	Unit    string      `yaml:"unit"`
 	Presets []string    `yaml:"presets"`
 	Values  []valueFile `yaml:"values"`
+	Index   bool        `yaml:"index"`
 }
 
 type valueFile struct {
@@ -312,7 +313,7 @@ func parseKind(b []byte, file string) (parsedKind, error) {
 			return parsedKind{}, bad(at("fields", i, "type"), "field %q: unknown type %q (allowed: text, int, float, date, bool)", ff.Name, ff.Type)
 		}
 		types[ff.Name] = t
-		f := Field{Name: ff.Name, Type: t, Title: ff.Title, TitleEN: ff.TitleEN, Unit: ff.Unit, Presets: ff.Presets}
+		f := Field{Name: ff.Name, Type: t, Title: ff.Title, TitleEN: ff.TitleEN, Unit: ff.Unit, Presets: ff.Presets, Index: ff.Index}
 		seenValue := map[string]bool{}
 		for j, v := range ff.Values {
 			vline := at("fields", i, "values", j)

@@ -46,6 +46,9 @@ type Service struct {
 
 	mu       sync.Mutex
 	temporal map[string]temporalExtent // by layer name, valid for one registry version
+
+	matches *matchCache // counts and ids of items queries, per layer version
+	kinds   *sync.Map   // layer name → land.Kind, as last read (items/{id} without a registry read)
 }
 
 // temporalExtent caches a layer's date range: computing it scans the table,
@@ -61,7 +64,7 @@ func New(db *postgis.DB, cfg Config, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, cfg: cfg, log: log, temporal: map[string]temporalExtent{}}
+	return &Service{db: db, cfg: cfg, log: log, temporal: map[string]temporalExtent{}, matches: newMatchCache(), kinds: &sync.Map{}}
 }
 
 // Mount registers the /ogc routes on r; wrap adapts error-returning handlers.
@@ -120,12 +123,34 @@ func wantsHTML(r *http.Request) (bool, error) {
 
 // formatOnly is the prologue of the resources that take no parameter but
 // f: it refuses any other parameter and says whether HTML is wanted.
+// props is allowed too (and checked): a client may add it to every request
+// (GDAL appends the query of its OAPIF:URL to each one).
 func formatOnly(r *http.Request) (bool, error) {
-	if err := checkParams(r, "f"); err != nil {
+	if err := checkParams(r, "f", "props"); err != nil {
+		return false, err
+	}
+	if _, err := propsAll(r); err != nil {
 		return false, err
 	}
 	return wantsHTML(r)
 }
+
+// propsAll reads the props parameter: "all" asks for the source attributes
+// of each feature (the props property) besides the canonical fields.
+func propsAll(r *http.Request) (bool, error) {
+	v, ok := r.URL.Query()["props"]
+	if !ok {
+		return false, nil
+	}
+	if len(v) != 1 || v[0] != "all" {
+		return false, land.Errorf(land.Invalid, "props: %q is not a choice (props=all adds the source attributes)", strings.Join(v, ","))
+	}
+	return true, nil
+}
+
+// Changed forgets what the service knows of a layer's features before a
+// change (the change listener's notification, as the tiles hear it).
+func (s *Service) Changed(c postgis.Change) { s.matches.forget(c.Layer, c.Version) }
 
 // checkParamText refuses query parameters whose names or values are not
 // UTF-8 text or hold a NUL: PostgreSQL text cannot carry either, and the
