@@ -92,6 +92,13 @@ func (c *matchCache) seen(layer string, version int64) {
 	}
 }
 
+// newestVersion returns the newest version of layer seen, 0 if none.
+func (c *matchCache) newestVersion(layer string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.newest[layer]
+}
+
 // forget drops every entry of layer (a change announced for it).
 func (c *matchCache) forget(layer string, version int64) {
 	c.mu.Lock()

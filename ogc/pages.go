@@ -117,3 +117,88 @@ func (s *Service) readPage(ctx context.Context, tx pgx.Tx, layer, table string, 
 	}
 	return pi, rows, nil
 }
+
+// peekedRows is rows whose first row has been read already: its first Next
+// only reports it.
+type peekedRows struct {
+	pgx.Rows
+	peeked bool
+}
+
+func (p *peekedRows) Next() bool {
+	if p.peeked {
+		p.peeked = false
+		return true
+	}
+	return p.Rows.Next()
+}
+
+// fastPage reads a page of a query whose matches are known at the newest
+// layer version this process has seen, in one statement without a
+// transaction: the statement holds a guard that the layer is still at that
+// version and of that kind (else it returns no row), so the page and
+// numberMatched still agree. It reports false — and the caller takes the
+// full path — when nothing is known, or when the statement returned no row
+// (the layer changed, or the page is empty).
+func (s *Service) fastPage(ctx context.Context, layer string, kind string, iq *itemsQuery) (pageInfo, pgx.Rows, bool) {
+	pi := pageInfo{first: iq.cur == nil, matched: -1}
+	if iq.unfiltered || iq.asOf != nil {
+		return pi, nil, false
+	}
+	version := s.matches.newestVersion(layer)
+	if version == 0 {
+		return pi, nil, false
+	}
+	nq, err := iq.normalisedQuery()
+	if err != nil {
+		return pi, nil, false
+	}
+	e := s.matches.get(matchKey{layer: layer, version: version, query: nq})
+	if e == nil {
+		return pi, nil, false
+	}
+	table := postgis.Table(layer)
+	var q string
+	a := iq.args
+	guard := func(a *args) string {
+		return "(SELECT version FROM tudi.layers WHERE name = " + a.bind(layer) + " AND kind = " + a.bind(kind) + ") = " + a.bind(version)
+	}
+	if e.ids != nil {
+		start, ok := 0, true
+		if iq.cur != nil {
+			start, ok = listPosition(e.ids, iq.cur, iq.limit, len(iq.sort) > 0)
+		}
+		end := min(start+iq.limit, len(e.ids))
+		if !ok || start >= end {
+			return pi, nil, false
+		}
+		pi.listed, pi.start, pi.more, pi.first, pi.matched = true, start, end < len(e.ids), start == 0, int64(len(e.ids))
+		a = args{}
+		ids := a.bind(e.ids[start:end])
+		q = "SELECT " + iq.selectList() + " FROM " + table + " t JOIN unnest(" + ids +
+			"::bigint[]) WITH ORDINALITY u(tudi_id, tudi_ord) ON t.id = u.tudi_id WHERE " + guard(&a) + " ORDER BY u.tudi_ord"
+	} else {
+		s.matches.mu.Lock()
+		pi.matched = e.count
+		s.matches.mu.Unlock()
+		if pi.matched < 0 || (iq.cur != nil && iq.cur.Before) {
+			return pi, nil, false
+		}
+		var extra []string
+		if iq.cur != nil {
+			extra = append(extra, keysetCondition(iq.sort, iq.cur, false, false, &a))
+		}
+		extra = append(extra, guard(&a))
+		q = "SELECT " + iq.selectList() + " FROM " + table + " t WHERE " + iq.whereSQL(extra...) +
+			" ORDER BY " + orderBy(iq.sort, false) + " LIMIT " + strconv.Itoa(iq.limit+1)
+	}
+	rows, err := s.db.Pool.Query(ctx, q, a.v...)
+	if err != nil {
+		return pi, nil, false
+	}
+	if !rows.Next() {
+		rows.Close()
+		return pi, nil, false
+	}
+	return pi, &peekedRows{Rows: rows, peeked: true}, true
+}
