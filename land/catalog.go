@@ -297,6 +297,7 @@ func parseKind(b []byte, file string) (parsedKind, error) {
 		return parsedKind{}, bad(at("kind"), "no fields")
 	}
 	types := map[string]FieldType{}
+	indexed := 0
 	for i, ff := range kf.Fields {
 		line := at("fields", i)
 		if !fieldNameRE.MatchString(ff.Name) {
@@ -313,6 +314,11 @@ func parseKind(b []byte, file string) (parsedKind, error) {
 			return parsedKind{}, bad(at("fields", i, "type"), "field %q: unknown type %q (allowed: text, int, float, date, bool)", ff.Name, ff.Type)
 		}
 		types[ff.Name] = t
+		if ff.Index {
+			if indexed++; indexed > maxIndexedFields {
+				return parsedKind{}, bad(at("fields", i, "index"), "field %q: more than %d fields with index: true (each index slows every import)", ff.Name, maxIndexedFields)
+			}
+		}
 		f := Field{Name: ff.Name, Type: t, Title: ff.Title, TitleEN: ff.TitleEN, Unit: ff.Unit, Presets: ff.Presets, Index: ff.Index}
 		seenValue := map[string]bool{}
 		for j, v := range ff.Values {
@@ -375,6 +381,9 @@ func parseKind(b []byte, file string) (parsedKind, error) {
 }
 
 var fieldTypes = []FieldType{Text, Int, Float, Date, Bool}
+
+// maxIndexedFields bounds the fields of a kind marked `index: true`.
+const maxIndexedFields = 8
 
 // reservedColumns are the columns every layer table (or its history) has
 // besides the kind's fields: a field cannot take their names.
