@@ -610,7 +610,11 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	if k, ok := s.kinds.Load(name); ok {
 		cl := &land.Layer{Name: name, Kind: k.(land.Kind)}
 		if q, err := s.parseItems(r, cl, false); err == nil {
-			if pi, rows, fast = s.fastPage(ctx, name, string(cl.Kind), q); fast {
+			if pi, rows, fast = s.fastPage(ctx, name, string(cl.Kind), q); !fast && !isHTML {
+				// (Its rows carry more columns than the HTML table scans.)
+				pi, rows, fast = s.firstPage(ctx, name, string(cl.Kind), q)
+			}
+			if fast {
 				l, iq = cl, q
 			}
 		}

@@ -67,11 +67,15 @@ type matchCache struct {
 	bytes    int64
 	newest   map[string]int64 // newest version seen per layer
 	counting chan struct{}    // semaphore of background counts
+	listed   int              // ids kept per query at most (maxListedIDs)
 }
 
-func newMatchCache() *matchCache {
+func newMatchCache(listed int) *matchCache {
+	if listed <= 0 {
+		listed = maxListedIDs
+	}
 	return &matchCache{entries: map[matchKey]*matchEntry{}, lru: list.New(), newest: map[string]int64{},
-		counting: make(chan struct{}, maxCounting)}
+		counting: make(chan struct{}, maxCounting), listed: listed}
 }
 
 func entryBytes(e *matchEntry) int64 { return 128 + int64(len(e.key.query)) + 8*int64(len(e.ids)) }
@@ -178,10 +182,10 @@ func (iq *itemsQuery) normalisedQuery() (string, error) {
 }
 
 // listMatches reads the ids of the features matching iq in page order, at
-// most maxListedIDs; complete reports that they are all.
-func (iq *itemsQuery) listMatches(ctx context.Context, tx pgx.Tx, table string) (ids []int64, complete bool, err error) {
+// most max; complete reports that they are all.
+func (iq *itemsQuery) listMatches(ctx context.Context, tx pgx.Tx, table string, max int) (ids []int64, complete bool, err error) {
 	q := "SELECT t.id FROM " + table + " t WHERE " + iq.whereSQL() + " ORDER BY " + orderBy(iq.sort, false) +
-		" LIMIT " + strconv.Itoa(maxListedIDs+1)
+		" LIMIT " + strconv.Itoa(max+1)
 	rows, err := tx.Query(ctx, q, iq.args.v...)
 	if err != nil {
 		return nil, false, fmt.Errorf("matching ids: %w", postgis.Err(err))
@@ -197,7 +201,7 @@ func (iq *itemsQuery) listMatches(ctx context.Context, tx pgx.Tx, table string) 
 	if err := rows.Err(); err != nil {
 		return nil, false, fmt.Errorf("matching ids: %w", postgis.Err(err))
 	}
-	if len(ids) > maxListedIDs {
+	if len(ids) > max {
 		return nil, false, nil
 	}
 	if ids == nil {

@@ -57,7 +57,7 @@ func (s *Service) readPage(ctx context.Context, tx pgx.Tx, layer, table string, 
 		key := matchKey{layer: layer, version: version, query: nq}
 		e := s.matches.get(key)
 		if e == nil {
-			list, complete, err := iq.listMatches(ctx, tx, table)
+			list, complete, err := iq.listMatches(ctx, tx, table, s.matches.listed)
 			if err != nil {
 				return pi, nil, fmt.Errorf("items of %q: %w", layer, err)
 			}
@@ -199,6 +199,71 @@ func (s *Service) fastPage(ctx context.Context, layer string, kind string, iq *i
 	if !rows.Next() {
 		rows.Close()
 		return pi, nil, false
+	}
+	return pi, &peekedRows{Rows: rows, peeked: true}, true
+}
+
+// firstPage reads the first page of a query whose matches are not known,
+// in one statement without a transaction: the ids of every match (at most
+// maxListedIDs + 1) in page order, the layer's version and the page's rows,
+// all in the statement's snapshot. The ids and the version come on the
+// first row, after the page's columns. It reports false — the caller takes
+// the full path — when the query has no match, or the layer is not (or no
+// longer) of kind.
+func (s *Service) firstPage(ctx context.Context, layer, kind string, iq *itemsQuery) (pageInfo, pgx.Rows, bool) {
+	pi := pageInfo{first: true, matched: -1}
+	if iq.unfiltered || iq.asOf != nil || iq.cur != nil {
+		return pi, nil, false
+	}
+	nq, err := iq.normalisedQuery()
+	if err != nil {
+		return pi, nil, false
+	}
+	a := iq.args
+	q := "WITH m AS MATERIALIZED (SELECT t.id, row_number() OVER (ORDER BY " + orderBy(iq.sort, false) + ") AS o FROM " +
+		postgis.Table(layer) + " t WHERE " + iq.whereSQL() + " ORDER BY " + orderBy(iq.sort, false) +
+		" LIMIT " + strconv.Itoa(s.matches.listed+1) + ")\n" +
+		"SELECT " + iq.selectList() + ", CASE WHEN m.o = 1 THEN (SELECT array_agg(id ORDER BY o) FROM m) END," +
+		" CASE WHEN m.o = 1 THEN (SELECT version FROM tudi.layers WHERE name = " + a.bind(layer) + " AND kind = " + a.bind(kind) + ") END" +
+		" FROM " + postgis.Table(layer) + " t JOIN m ON t.id = m.id WHERE m.o <= " + strconv.Itoa(iq.limit) + " ORDER BY m.o"
+	rows, err := s.db.Pool.Query(ctx, q, a.v...)
+	if err != nil {
+		return pi, nil, false
+	}
+	if !rows.Next() {
+		rows.Close()
+		return pi, nil, false
+	}
+	vals, err := rows.Values()
+	if err != nil || len(vals) < 2 {
+		rows.Close()
+		return pi, nil, false
+	}
+	version, ok := vals[len(vals)-1].(int64)
+	list, ok2 := vals[len(vals)-2].([]any)
+	if !ok || !ok2 {
+		rows.Close()
+		return pi, nil, false
+	}
+	ids := make([]int64, len(list))
+	for i, v := range list {
+		if ids[i], ok = v.(int64); !ok {
+			rows.Close()
+			return pi, nil, false
+		}
+	}
+	s.matches.seen(layer, version)
+	key := matchKey{layer: layer, version: version, query: nq}
+	if len(ids) <= s.matches.listed {
+		s.matches.put(&matchEntry{key: key, count: int64(len(ids)), ids: ids, done: closedChan})
+		pi.listed, pi.more, pi.matched = true, len(ids) > iq.limit, int64(len(ids))
+	} else {
+		e := s.matches.get(key)
+		if e == nil {
+			e = s.countLater(key, postgis.Table(layer), iq)
+		}
+		pi.more = len(ids) > iq.limit
+		pi.matched = s.waitCount(ctx, e)
 	}
 	return pi, &peekedRows{Rows: rows, peeked: true}, true
 }

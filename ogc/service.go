@@ -20,6 +20,9 @@ import (
 // Config configures the OGC API service.
 type Config struct {
 	PublicURL string // absolute base URL for links, when behind a proxy
+	// MaxListedIDs is how many ids of a query's matches are kept to page
+	// by (0: 20 000); a query matching more is paged by key set.
+	MaxListedIDs int
 }
 
 // Limits of the items resource. The OpenAPI document declares exactly
@@ -64,7 +67,7 @@ func New(db *postgis.DB, cfg Config, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, cfg: cfg, log: log, temporal: map[string]temporalExtent{}, matches: newMatchCache(), kinds: &sync.Map{}}
+	return &Service{db: db, cfg: cfg, log: log, temporal: map[string]temporalExtent{}, matches: newMatchCache(cfg.MaxListedIDs), kinds: &sync.Map{}}
 }
 
 // Mount registers the /ogc routes on r; wrap adapts error-returning handlers.
