@@ -103,20 +103,6 @@ func (c *matchCache) newestVersion(layer string) int64 {
 	return c.newest[layer]
 }
 
-// forget drops every entry of layer (a change announced for it).
-func (c *matchCache) forget(layer string, version int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if version > c.newest[layer] {
-		c.newest[layer] = version
-	}
-	for k, e := range c.entries {
-		if k.layer == layer && k.version < version {
-			c.removeLocked(e)
-		}
-	}
-}
-
 func (c *matchCache) removeLocked(e *matchEntry) {
 	if e.elem == nil {
 		return
@@ -160,13 +146,6 @@ func (c *matchCache) putLocked(e *matchEntry) {
 	for c.bytes > matchCacheBytes && c.lru.Len() > 1 {
 		c.removeLocked(c.lru.Back().Value.(*matchEntry))
 	}
-}
-
-// len returns the number of entries (for tests).
-func (c *matchCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
 }
 
 // normalisedQuery is the cache key of a query's matches: conditions and

@@ -151,10 +151,6 @@ func propsAll(r *http.Request) (bool, error) {
 	return true, nil
 }
 
-// Changed forgets what the service knows of a layer's features before a
-// change (the change listener's notification, as the tiles hear it).
-func (s *Service) Changed(c postgis.Change) { s.matches.forget(c.Layer, c.Version) }
-
 // checkParamText refuses query parameters whose names or values are not
 // UTF-8 text or hold a NUL: PostgreSQL text cannot carry either, and the
 // database's refusal would be a 500.
