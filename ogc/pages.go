@@ -178,12 +178,12 @@ func (s *Service) fastPage(ctx context.Context, layer string, kind string, iq *i
 		q = "SELECT " + iq.selectList() + " FROM " + table + " t JOIN unnest(" + ids +
 			"::bigint[]) WITH ORDINALITY u(tudi_id, tudi_ord) ON t.id = u.tudi_id WHERE " + guard(&a) + " ORDER BY u.tudi_ord"
 	} else {
-		s.matches.mu.Lock()
-		pi.matched = e.count
-		s.matches.mu.Unlock()
-		if pi.matched < 0 || (iq.cur != nil && iq.cur.Before) {
+		if iq.cur != nil && iq.cur.Before {
 			return pi, nil, false
 		}
+		// A large query: its count is known, or on its way (the page goes
+		// without it if it takes too long); its rows by key set.
+		pi.matched = s.waitCount(ctx, e)
 		var extra []string
 		if iq.cur != nil {
 			extra = append(extra, keysetCondition(iq.sort, iq.cur, false, false, &a))

@@ -1,8 +1,11 @@
 package ogc
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,6 +55,15 @@ type Service struct {
 
 	matches *matchCache // counts and ids of items queries, per layer version
 	kinds   *sync.Map   // layer name → land.Kind, as last read (items/{id} without a registry read)
+
+	gzips     sync.Pool // *gzip.Writer at BestSpeed, reused by items pages
+	writeBufs sync.Pool // *writeBuf
+}
+
+// writeBuf is an items page's output buffers, reused across requests.
+type writeBuf struct {
+	w *bufio.Writer
+	b []byte
 }
 
 // temporalExtent caches a layer's date range: computing it scans the table,
@@ -67,7 +79,15 @@ func New(db *postgis.DB, cfg Config, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, cfg: cfg, log: log, temporal: map[string]temporalExtent{}, matches: newMatchCache(cfg.MaxListedIDs), kinds: &sync.Map{}}
+	s := &Service{db: db, cfg: cfg, log: log, temporal: map[string]temporalExtent{}, matches: newMatchCache(cfg.MaxListedIDs), kinds: &sync.Map{}}
+	s.gzips.New = func() any {
+		z, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+		return z
+	}
+	s.writeBufs.New = func() any {
+		return &writeBuf{w: bufio.NewWriterSize(io.Discard, 64<<10), b: make([]byte, 0, 64<<10)}
+	}
+	return s
 }
 
 // Mount registers the /ogc routes on r; wrap adapts error-returning handlers.
