@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/tudi
 
-.PHONY: all run test build deps test-deps webmap lint bench-import bench-tiles clean fuzz soak
+.PHONY: all run test build deps test-deps webmap lint bench-import bench-tiles bench-features clean fuzz soak
 
 all: build
 
@@ -40,6 +40,11 @@ bench-import:
 # Tile benchmark: tudi vs pg_tileserv (PG_TILESERV=/path/to/binary, built outside this repository) on the scale-400 sample.
 bench-tiles:
 	@bash bench/tiles.sh
+
+# OGC API Features benchmark: tudi vs pg_featureserv as shipped and without parallel plans
+# (PG_FEATURESERV=/path/to/binary or PG_FEATURESERV_SRC=/path/to/its/source) on the scale-400 sample.
+bench-features:
+	@bash bench/features.sh
 
 # Fuzzing: every Fuzz target of the module for FUZZTIME each (default 3m), one after another.
 fuzz:

@@ -183,6 +183,7 @@ type fieldFile struct {
 	Unit    string      `yaml:"unit"`
 	Presets []string    `yaml:"presets"`
 	Values  []valueFile `yaml:"values"`
+	Index   bool        `yaml:"index"`
 }
 
 type valueFile struct {
@@ -296,6 +297,7 @@ func parseKind(b []byte, file string) (parsedKind, error) {
 		return parsedKind{}, bad(at("kind"), "no fields")
 	}
 	types := map[string]FieldType{}
+	indexed := 0
 	for i, ff := range kf.Fields {
 		line := at("fields", i)
 		if !fieldNameRE.MatchString(ff.Name) {
@@ -312,7 +314,12 @@ func parseKind(b []byte, file string) (parsedKind, error) {
 			return parsedKind{}, bad(at("fields", i, "type"), "field %q: unknown type %q (allowed: text, int, float, date, bool)", ff.Name, ff.Type)
 		}
 		types[ff.Name] = t
-		f := Field{Name: ff.Name, Type: t, Title: ff.Title, TitleEN: ff.TitleEN, Unit: ff.Unit, Presets: ff.Presets}
+		if ff.Index {
+			if indexed++; indexed > maxIndexedFields {
+				return parsedKind{}, bad(at("fields", i, "index"), "field %q: more than %d fields with index: true (each index slows every import)", ff.Name, maxIndexedFields)
+			}
+		}
+		f := Field{Name: ff.Name, Type: t, Title: ff.Title, TitleEN: ff.TitleEN, Unit: ff.Unit, Presets: ff.Presets, Index: ff.Index}
 		seenValue := map[string]bool{}
 		for j, v := range ff.Values {
 			vline := at("fields", i, "values", j)
@@ -374,6 +381,9 @@ func parseKind(b []byte, file string) (parsedKind, error) {
 }
 
 var fieldTypes = []FieldType{Text, Int, Float, Date, Bool}
+
+// maxIndexedFields bounds the fields of a kind marked `index: true`.
+const maxIndexedFields = 8
 
 // reservedColumns are the columns every layer table (or its history) has
 // besides the kind's fields: a field cannot take their names.

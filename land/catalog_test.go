@@ -1,6 +1,7 @@
 package land
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -125,6 +126,9 @@ func TestReadKindsErrors(t *testing.T) {
 		{"broken YAML",
 			map[string]string{"permits.yaml": goodKind + "  - {field: x\n"},
 			`cat/permits.yaml:`},
+		{"too many indexed fields",
+			map[string]string{"permits.yaml": strings.Replace(goodKind, "  - {name: issued_date", manyIndexed(9)+"  - {name: issued_date", 1)},
+			`cat/permits.yaml:22: kind "permits": field "f8": more than 8 fields with index: true (each index slows every import)`},
 		{"a style field without values",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, "field: status\n  outline", "field: code\n  outline", 1)},
 			`cat/permits.yaml:18: kind "works_permits": style: field "code" has no values to colour by`},
@@ -174,4 +178,35 @@ func DefaultCatalogFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// manyIndexed returns n indexed text fields f0…, one a line.
+func manyIndexed(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: f%d, type: text, title: F, title_en: F, presets: [F%d], index: true}\n", i, i)
+	}
+	return b.String()
+}
+
+func TestIndexedFields(t *testing.T) {
+	fsys := fstest.MapFS{"cat/permits.yaml": &fstest.MapFile{Data: []byte(strings.Replace(goodKind, "presets: [FZRQ]}", "presets: [FZRQ], index: true}", 1))}}
+	kinds, err := ReadKinds(fsys, "cat", "cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range kinds[0].Fields {
+		if f.Index != (f.Name == "issued_date") {
+			t.Errorf("field %s: index = %v", f.Name, f.Index)
+		}
+	}
+	// The embedded parcels index what filters and the reports select on.
+	for _, name := range []string{"landuse_code", "street", "status", "supply_method", "supply_date"} {
+		if f, ok := Parcels.Field(name); !ok || !f.Index {
+			t.Errorf("parcels field %s: index: true expected", name)
+		}
+	}
+	if f, _ := Parcels.Field("price_wan"); f.Index {
+		t.Error("parcels price_wan indexed")
+	}
 }

@@ -64,6 +64,9 @@ type Field struct {
 	Unit    string       // unit of a number, if any
 	Presets []string     // common source field names, upper case, in order of preference
 	Values  []FieldValue // allowed values with their colours, if the field has a closed list
+	// Index asks for a B-tree index on the column, created with the layer
+	// table: for the fields that filters, counts and reports select on.
+	Index bool
 }
 
 // Valid values of some canonical fields, for reports, styles and legends,

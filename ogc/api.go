@@ -53,6 +53,8 @@ func (s *Service) openAPI(r *http.Request, layers []*land.Layer) map[string]any 
 		map[string]any{"type": "integer", "minimum": 1, "maximum": MaxLimit, "default": DefaultLimit}, false)
 	f := param("f", "query", "The representation: json or html.", map[string]any{"type": "string", "enum": []string{"json", "html"}}, false)
 	crsParam := param("crs", "query", "The CRS of the response geometries (default CRS84).", map[string]any{"type": "string", "format": "uri", "enum": supportedURIs()}, false)
+	props := param("props", "query", "all: add props, every source attribute, to each feature (accepted, and ignored, on the resources without features).",
+		map[string]any{"type": "string", "enum": []string{"all"}}, false)
 	itemsParameters := func(l *land.Layer) []any {
 		ps := []any{
 			limit,
@@ -68,6 +70,7 @@ func (s *Service) openAPI(r *http.Request, layers []*land.Layer) map[string]any 
 			param("sortby", "query", "Comma-separated properties, - for descending.", str, false),
 			param("properties", "query", "Comma-separated properties to return (props for the source attributes).", str, false),
 			param("cursor", "query", "The page position; follow the next and prev links.", str, false),
+			props,
 			f,
 		}
 		if l != nil {
@@ -91,14 +94,14 @@ func (s *Service) openAPI(r *http.Request, layers []*land.Layer) map[string]any 
 		}}
 	}
 	paths := map[string]any{
-		"/":                                 get("the landing page", mediaJSON, []any{f}),
-		"/api":                              get("this API definition", mediaOpenAPI, []any{f}),
-		"/conformance":                      get("the conformance classes", mediaJSON, []any{f}),
-		"/collections":                      get("the layers", mediaJSON, []any{f}),
-		"/collections/{collectionId}":       get("one layer", mediaJSON, []any{collID, f}),
+		"/":                                 get("the landing page", mediaJSON, []any{f, props}),
+		"/api":                              get("this API definition", mediaOpenAPI, []any{f, props}),
+		"/conformance":                      get("the conformance classes", mediaJSON, []any{f, props}),
+		"/collections":                      get("the layers", mediaJSON, []any{f, props}),
+		"/collections/{collectionId}":       get("one layer", mediaJSON, []any{collID, f, props}),
 		"/collections/{collectionId}/items": get("the features of a layer", mediaGeoJSON, append([]any{collID}, itemsParameters(nil)...)),
-		"/collections/{collectionId}/items/{featureId}": get("one feature", mediaGeoJSON, []any{collID, featureID, crsParam, f}),
-		"/collections/{collectionId}/queryables":        get("the queryable properties of a layer", mediaSchema, []any{collID, f}),
+		"/collections/{collectionId}/items/{featureId}": get("one feature", mediaGeoJSON, []any{collID, featureID, crsParam, props, f}),
+		"/collections/{collectionId}/queryables":        get("the queryable properties of a layer", mediaSchema, []any{collID, f, props}),
 	}
 	for _, l := range layers {
 		paths["/collections/"+l.Name+"/items"] = get("the features of "+l.Name, mediaGeoJSON, itemsParameters(l))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -164,7 +165,23 @@ func TestGeoJSONInCRS84WithEveryPropertyPresentAndStableIDs(t *testing.T) {
 	if c := h.Get("Content-Crs"); c != "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>" {
 		t.Errorf("Content-Crs = %q", c)
 	}
-	want := []string{"code", "landuse_code", "landuse_name", "ownership", "street", "status", "supply_method", "supply_date", "price_wan", "area_m2", "props"}
+	// The source attributes (props) only with props=all; every other
+	// property is present in every feature either way.
+	want := []string{"code", "landuse_code", "landuse_name", "ownership", "street", "status", "supply_method", "supply_date", "price_wan", "area_m2"}
+	all, _ := get(t, ts.URL+"/ogc/collections/parcels/items?limit=250&props=all", 200)
+	if len(features(all)) != len(features(doc)) {
+		t.Fatalf("props=all: %d features, without: %d", len(features(all)), len(features(doc)))
+	}
+	for i, f := range features(all) {
+		p := f["properties"].(map[string]any)
+		if _, ok := p["props"].(map[string]any); !ok || len(p) != len(want)+1 {
+			t.Fatalf("props=all: feature %v has properties %v", f["id"], p)
+		}
+		delete(p, "props")
+		if g := features(doc)[i]; !reflect.DeepEqual(g["properties"], p) || !reflect.DeepEqual(g["geometry"], f["geometry"]) {
+			t.Fatalf("props=all: feature %v differs beyond props:\n%v\n%v", f["id"], g, f)
+		}
+	}
 	nulls := 0
 	for _, f := range features(doc) {
 		p := f["properties"].(map[string]any)

@@ -37,7 +37,19 @@ func TestGDALReadsEveryFeature(t *testing.T) {
 	t.Run("ogrinfo -so lists the fields, the count and the extent", func(t *testing.T) {
 		out := run(t, "ogrinfo", "-so", src, "parcels")
 		for _, want := range []string{"Feature Count: 250", "Extent: (113.300000, 23.100000) - (113.325000, 23.110000)",
-			"code: String", "street: String", "area_m2: Real", "props: String(JSON)", "TEMPORAL_INTERVAL_MIN=2020-01-01"} {
+			"code: String", "street: String", "area_m2: Real", "TEMPORAL_INTERVAL_MIN=2020-01-01"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("ogrinfo output lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "props:") {
+			t.Errorf("props without props=all:\n%s", out)
+		}
+	})
+	t.Run("props=all in the connection URL adds the source attributes", func(t *testing.T) {
+		// GDAL appends the query of its OAPIF: URL to every request.
+		out := run(t, "ogrinfo", "-so", src+"?props=all", "parcels")
+		for _, want := range []string{"Feature Count: 250", "props: String(JSON)"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("ogrinfo output lacks %q:\n%s", want, out)
 			}
@@ -45,7 +57,7 @@ func TestGDALReadsEveryFeature(t *testing.T) {
 	})
 	t.Run("ogr2ogr downloads every feature into a GeoPackage", func(t *testing.T) {
 		gpkg := filepath.Join(t.TempDir(), "out.gpkg")
-		run(t, "ogr2ogr", "-f", "GPKG", gpkg, src, "parcels")
+		run(t, "ogr2ogr", "-f", "GPKG", gpkg, src+"?props=all", "parcels")
 		out := run(t, "ogrinfo", "-so", gpkg, "parcels")
 		if !strings.Contains(out, "Feature Count: 250") {
 			t.Fatalf("the GeoPackage holds:\n%s", out)

@@ -135,7 +135,7 @@ func (iq *itemsQuery) head() []string {
 	return h
 }
 
-func (s *Service) itemsHTML(w http.ResponseWriter, r *http.Request, l *land.Layer, iq *itemsQuery, rows pgx.Rows, matched int64, first bool) error {
+func (s *Service) itemsHTML(w http.ResponseWriter, r *http.Request, l *land.Layer, iq *itemsQuery, rows pgx.Rows, pi pageInfo) error {
 	t := &table{Head: iq.head(), Sub: iq.subHead()}
 	var firstRow, lastRow featureRow
 	n, more := 0, false
@@ -159,7 +159,8 @@ func (s *Service) itemsHTML(w http.ResponseWriter, r *http.Request, l *land.Laye
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("items of %q: %w", l.Name, err)
 	}
-	links := s.pageLinks(r, l, iq, n, first, more, firstRow, lastRow)
+	more = more || pi.more
+	links := s.pageLinks(r, l, iq, n, pi, more, firstRow, lastRow)
 	links[0], links[1] = link{Href: links[1].Href, Rel: "self", Type: mediaHTML}, link{Href: links[0].Href, Rel: "alternate", Type: mediaGeoJSON}
 	for i := range links {
 		if links[i].Rel == "next" || links[i].Rel == "prev" {
@@ -167,8 +168,11 @@ func (s *Service) itemsHTML(w http.ResponseWriter, r *http.Request, l *land.Laye
 			links[i].Type = mediaHTML
 		}
 	}
-	return renderHTML(w, page{Title: "Features of " + l.Name, Table: t, Links: links,
-		Intro: fmt.Sprintf("%d of %d matching features.", n, matched)})
+	intro := fmt.Sprintf("%d of %d matching features.", n, pi.matched)
+	if pi.matched < 0 {
+		intro = fmt.Sprintf("%d features (the number of matching features is being counted).", n)
+	}
+	return renderHTML(w, page{Title: "Features of " + l.Name, Table: t, Links: links, Intro: intro})
 }
 
 func (s *Service) itemHTML(w http.ResponseWriter, l *land.Layer, iq *itemsQuery, fr featureRow, links []link) error {

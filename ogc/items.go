@@ -1,7 +1,6 @@
 package ogc
 
 import (
-	"bufio"
 	"compress/gzip"
 	"context"
 	"encoding/base64"
@@ -27,7 +26,7 @@ import (
 // itemsParams are the query parameters of the items resource; the field
 // names of the layer's kind are allowed too, as equality filters.
 var itemsParams = []string{"f", "limit", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang",
-	"filter-crs", "sortby", "properties", "cursor", "as_of"}
+	"filter-crs", "sortby", "properties", "cursor", "as_of", "props"}
 
 type sortKey struct {
 	p    property
@@ -42,6 +41,10 @@ type cursor struct {
 	Keys   []*string `json:"k,omitempty"`
 	ID     int64     `json:"i"`
 	Before bool      `json:"b,omitempty"`
+	// Pos is the row's position among the query's matches, when the page
+	// was read from their cached list (see matchCache): the next page
+	// starts there without searching.
+	Pos *int64 `json:"p,omitempty"`
 }
 
 func (c cursor) encode() string {
@@ -67,10 +70,10 @@ type itemsQuery struct {
 func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*itemsQuery, error) {
 	q := r.URL.Query()
 	sc := newSchema(l, s.db.Spec(l.Kind))
-	iq := &itemsQuery{s: sc, limit: DefaultLimit, crs: crs84, out: sc.props, withProps: true}
+	iq := &itemsQuery{s: sc, limit: DefaultLimit, crs: crs84, out: sc.props}
 	allowed := itemsParams
 	if single {
-		allowed = []string{"f", "crs", "properties"}
+		allowed = []string{"f", "crs", "properties", "props"}
 	}
 	for k := range q {
 		if _, isField := sc.by[k]; isField && !single && k != "id" {
@@ -89,7 +92,7 @@ func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*item
 		iq.crs = c
 	}
 	if v, ok := q["properties"]; ok {
-		iq.out, iq.withProps = nil, false
+		iq.out = nil
 		for _, n := range splitList(v[0]) {
 			if n == "props" {
 				iq.withProps = true
@@ -102,6 +105,13 @@ func (s *Service) parseItems(r *http.Request, l *land.Layer, single bool) (*item
 			iq.out = append(iq.out, p)
 		}
 	}
+	// The source attributes (props) only on request, as the tiles do:
+	// they are a third of a parcel's GeoJSON.
+	all, err := propsAll(r)
+	if err != nil {
+		return nil, err
+	}
+	iq.withProps = iq.withProps || all
 	if single {
 		return iq, nil
 	}
@@ -587,63 +597,57 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	l, err := s.layer(ctx, r)
-	if err != nil {
-		return err
-	}
-	iq, err := s.parseItems(r, l, false)
-	if err != nil {
-		return err
-	}
-	// One read-only snapshot for the count and the page, so numberMatched
-	// agrees with the features of the page.
-	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return postgis.Err(err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-
-	// The layer's table, or (as_of) its state on that date from its history.
-	table, err := postgis.LayerSource(ctx, tx, l.Name, s.db.Spec(l.Kind), iq.asOf)
-	if err != nil {
-		return err
-	}
-	matched := l.FeatureCount
-	if !iq.unfiltered {
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+table+" t WHERE "+iq.whereSQL(), iq.args.v...).Scan(&matched); err != nil {
-			return fmt.Errorf("items of %q: count: %w", l.Name, postgis.Err(err))
+	var (
+		l    *land.Layer
+		iq   *itemsQuery
+		pi   pageInfo
+		rows pgx.Rows
+		fast bool
+	)
+	// A query whose matches are known is answered in one statement.
+	name := chi.URLParam(r, "layer")
+	if k, ok := s.kinds.Load(name); ok {
+		cl := &land.Layer{Name: name, Kind: k.(land.Kind)}
+		if q, err := s.parseItems(r, cl, false); err == nil {
+			if pi, rows, fast = s.fastPage(ctx, name, string(cl.Kind), q); !fast && !isHTML {
+				// (Its rows carry more columns than the HTML table scans.)
+				pi, rows, fast = s.firstPage(ctx, name, string(cl.Kind), q)
+			}
+			if fast {
+				l, iq = cl, q
+			}
 		}
-	} else if err := tx.QueryRow(ctx, "SELECT feature_count FROM tudi.layers WHERE name = $1", l.Name).Scan(&matched); err != nil {
-		return fmt.Errorf("items of %q: count: %w", l.Name, postgis.Err(err))
 	}
+	if !fast {
+		if l, err = s.layer(ctx, r); err != nil {
+			s.kinds.Delete(name)
+			return err
+		}
+		s.kinds.Store(l.Name, l.Kind)
+		if iq, err = s.parseItems(r, l, false); err != nil {
+			return err
+		}
+		// One read-only snapshot for the count and the page, so
+		// numberMatched agrees with the features of the page.
+		tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return postgis.Err(err)
+		}
+		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
-	// Position: after the cursor, or (going back) at the first of the
-	// limit rows before it.
-	first := iq.cur == nil
-	var extra []string
-	a := iq.args
-	if iq.cur != nil && !iq.cur.Before {
-		extra = append(extra, keysetCondition(iq.sort, iq.cur, false, false, &a))
-	} else if iq.cur != nil {
-		start, isFirst, err := iq.pageStartBefore(ctx, tx, table)
+		// The layer's table, or (as_of) its state on that date from its history.
+		table, err := postgis.LayerSource(ctx, tx, l.Name, s.db.Spec(l.Kind), iq.asOf)
 		if err != nil {
 			return err
 		}
-		first = isFirst
-		if start != nil {
-			extra = append(extra, keysetCondition(iq.sort, start, false, true, &a))
+		if pi, rows, err = s.readPage(ctx, tx, l.Name, table, iq); err != nil {
+			return err
 		}
-	}
-	q := "SELECT " + iq.selectList() + " FROM " + table + " t WHERE " + iq.whereSQL(extra...) +
-		" ORDER BY " + orderBy(iq.sort, false) + " LIMIT " + strconv.Itoa(iq.limit+1)
-	rows, err := tx.Query(ctx, q, a.v...)
-	if err != nil {
-		return fmt.Errorf("items of %q: %w", l.Name, postgis.Err(err))
 	}
 	defer rows.Close()
 
 	if isHTML {
-		return s.itemsHTML(w, r, l, iq, rows, matched, first)
+		return s.itemsHTML(w, r, l, iq, rows, pi)
 	}
 	w.Header().Set("Content-Type", mediaGeoJSON)
 	w.Header().Set("Content-Crs", iq.crs.contentCRS())
@@ -652,6 +656,7 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	defer func() {
 		if gz != nil {
 			_ = gz.Close()
+			s.gzips.Put(gz)
 		}
 	}()
 	if acceptsGzip(r) {
@@ -660,16 +665,27 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 		// body through: on a page of 1000 parcels level 5 costs about as much
 		// as the query and the encoding together, BestSpeed a third of that,
 		// for a body only ~15 % larger.
-		gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
+		gz = s.gzips.Get().(*gzip.Writer)
+		gz.Reset(w)
 		out = gz
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Header().Add("Vary", "Accept-Encoding")
 	}
-	bw := bufio.NewWriterSize(out, 64<<10)
-	buf := make([]byte, 0, 64<<10)
-	buf = append(buf, `{"type":"FeatureCollection","numberMatched":`...)
-	buf = strconv.AppendInt(buf, matched, 10)
-	buf = append(buf, `,"features":[`...)
+	wb := s.writeBufs.Get().(*writeBuf)
+	defer s.writeBufs.Put(wb)
+	bw := wb.w
+	bw.Reset(out)
+	buf := wb.b[:0]
+	defer func() { wb.b = buf[:0] }()
+	buf = append(buf, `{"type":"FeatureCollection",`...)
+	if pi.matched >= 0 {
+		// Omitted when counting would take long (OGC API Features allows
+		// it): QGIS and GDAL page through the next links all the same.
+		buf = append(buf, `"numberMatched":`...)
+		buf = strconv.AppendInt(buf, pi.matched, 10)
+		buf = append(buf, ',')
+	}
+	buf = append(buf, `"features":[`...)
 	n := 0
 	var firstRow, lastRow featureRow
 	more := false
@@ -714,7 +730,8 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 		}
 		return abort(s, r, postgis.Err(err))
 	}
-	links := s.pageLinks(r, l, iq, n, first, more, firstRow, lastRow)
+	more = more || pi.more
+	links := s.pageLinks(r, l, iq, n, pi, more, firstRow, lastRow)
 	buf = append(buf, `],"numberReturned":`...)
 	buf = strconv.AppendInt(buf, int64(n), 10)
 	buf = append(buf, `,"timeStamp":`...)
@@ -788,7 +805,7 @@ func (iq *itemsQuery) pageStartBefore(ctx context.Context, tx pgx.Tx, table stri
 
 // pageLinks builds self, alternate, collection, next and prev links; next
 // and prev are absolute and carry every parameter of the request.
-func (s *Service) pageLinks(r *http.Request, l *land.Layer, iq *itemsQuery, n int, first, more bool, firstRow, lastRow featureRow) []link {
+func (s *Service) pageLinks(r *http.Request, l *land.Layer, iq *itemsQuery, n int, pi pageInfo, more bool, firstRow, lastRow featureRow) []link {
 	links := s.selfLinks(r, false, mediaGeoJSON)
 	base := land.BaseURL(r, s.cfg.PublicURL) + r.URL.Path
 	page := func(c cursor, rel string) link {
@@ -797,11 +814,16 @@ func (s *Service) pageLinks(r *http.Request, l *land.Layer, iq *itemsQuery, n in
 		q.Set("cursor", c.encode())
 		return link{Href: base + "?" + q.Encode(), Rel: rel, Type: mediaGeoJSON}
 	}
-	if more {
-		links = append(links, page(cursor{Keys: lastRow.keys, ID: lastRow.id}, "next"))
+	var next, prev *int64
+	if pi.listed {
+		a, b := int64(pi.start+n), int64(pi.start)
+		next, prev = &a, &b
 	}
-	if !first && n > 0 {
-		links = append(links, page(cursor{Keys: firstRow.keys, ID: firstRow.id, Before: true}, "prev"))
+	if more {
+		links = append(links, page(cursor{Keys: lastRow.keys, ID: lastRow.id, Pos: next}, "next"))
+	}
+	if !pi.first && n > 0 {
+		links = append(links, page(cursor{Keys: firstRow.keys, ID: firstRow.id, Before: true, Pos: prev}, "prev"))
 	}
 	links = append(links, link{Href: s.base(r) + "/collections/" + pathEscape(l.Name), Rel: "collection", Type: mediaJSON, Title: l.Name})
 	return links
@@ -813,11 +835,48 @@ func (s *Service) item(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	name, idText := chi.URLParam(r, "layer"), chi.URLParam(r, "id")
+	if k, ok := s.kinds.Load(name); ok {
+		// The fast path: one prepared statement by primary key, with the
+		// layer's kind as last read, which the statement checks against the
+		// registry. Anything unexpected — no such feature, layer or kind —
+		// takes the full path below, which tells them apart.
+		if id, err := strconv.ParseInt(idText, 10, 64); err == nil {
+			l := &land.Layer{Name: name, Kind: k.(land.Kind)}
+			iq, err := s.parseItems(r, l, true)
+			if err != nil {
+				return err
+			}
+			rows, err := s.db.Pool.Query(ctx, "SELECT "+iq.selectList()+" FROM "+postgis.Table(name)+
+				" t WHERE t.id = $1 AND EXISTS (SELECT FROM tudi.layers WHERE name = $2 AND kind = $3)", id, name, string(l.Kind))
+			if err == nil {
+				found := rows.Next()
+				var fr featureRow
+				if found {
+					fr, err = iq.scan(rows)
+				}
+				rows.Close()
+				if err == nil {
+					err = rows.Err()
+				}
+				if err == nil && found {
+					return s.writeItem(w, r, l, iq, fr, isHTML)
+				}
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("feature %d of %q: %w", id, name, postgis.Err(err))
+				}
+				s.kinds.Delete(name)
+			}
+		}
+	}
 	l, err := s.layer(ctx, r)
 	if err != nil {
+		s.kinds.Delete(name)
 		return err
 	}
-	idText := chi.URLParam(r, "id")
+	s.kinds.Store(l.Name, l.Kind)
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil {
 		return land.Errorf(land.NotFound, "feature %q not found in collection %q", idText, l.Name)
@@ -842,6 +901,11 @@ func (s *Service) item(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("feature %d of %q: %w", id, l.Name, err)
 	}
 	rows.Close()
+	return s.writeItem(w, r, l, iq, fr, isHTML)
+}
+
+// writeItem answers items/{id} with the feature read.
+func (s *Service) writeItem(w http.ResponseWriter, r *http.Request, l *land.Layer, iq *itemsQuery, fr featureRow, isHTML bool) error {
 	links := append(s.selfLinks(r, isHTML, mediaGeoJSON),
 		link{Href: s.base(r) + "/collections/" + pathEscape(l.Name), Rel: "collection", Type: mediaJSON, Title: l.Name})
 	if isHTML {
@@ -854,7 +918,7 @@ func (s *Service) item(w http.ResponseWriter, r *http.Request) error {
 	b = append(b, "}\n"...)
 	w.Header().Set("Content-Type", mediaGeoJSON)
 	w.Header().Set("Content-Crs", iq.crs.contentCRS())
-	_, err = w.Write(b)
+	_, err := w.Write(b)
 	return err
 }
 

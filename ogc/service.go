@@ -1,8 +1,11 @@
 package ogc
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -20,6 +23,9 @@ import (
 // Config configures the OGC API service.
 type Config struct {
 	PublicURL string // absolute base URL for links, when behind a proxy
+	// MaxListedIDs is how many ids of a query's matches are kept to page
+	// by (0: 20 000); a query matching more is paged by key set.
+	MaxListedIDs int
 }
 
 // Limits of the items resource. The OpenAPI document declares exactly
@@ -46,6 +52,18 @@ type Service struct {
 
 	mu       sync.Mutex
 	temporal map[string]temporalExtent // by layer name, valid for one registry version
+
+	matches *matchCache // counts and ids of items queries, per layer version
+	kinds   *sync.Map   // layer name → land.Kind, as last read (items/{id} without a registry read)
+
+	gzips     sync.Pool // *gzip.Writer at BestSpeed, reused by items pages
+	writeBufs sync.Pool // *writeBuf
+}
+
+// writeBuf is an items page's output buffers, reused across requests.
+type writeBuf struct {
+	w *bufio.Writer
+	b []byte
 }
 
 // temporalExtent caches a layer's date range: computing it scans the table,
@@ -61,7 +79,15 @@ func New(db *postgis.DB, cfg Config, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, cfg: cfg, log: log, temporal: map[string]temporalExtent{}}
+	s := &Service{db: db, cfg: cfg, log: log, temporal: map[string]temporalExtent{}, matches: newMatchCache(cfg.MaxListedIDs), kinds: &sync.Map{}}
+	s.gzips.New = func() any {
+		z, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+		return z
+	}
+	s.writeBufs.New = func() any {
+		return &writeBuf{w: bufio.NewWriterSize(io.Discard, 64<<10), b: make([]byte, 0, 64<<10)}
+	}
+	return s
 }
 
 // Mount registers the /ogc routes on r; wrap adapts error-returning handlers.
@@ -120,11 +146,29 @@ func wantsHTML(r *http.Request) (bool, error) {
 
 // formatOnly is the prologue of the resources that take no parameter but
 // f: it refuses any other parameter and says whether HTML is wanted.
+// props is allowed too (and checked): a client may add it to every request
+// (GDAL appends the query of its OAPIF:URL to each one).
 func formatOnly(r *http.Request) (bool, error) {
-	if err := checkParams(r, "f"); err != nil {
+	if err := checkParams(r, "f", "props"); err != nil {
+		return false, err
+	}
+	if _, err := propsAll(r); err != nil {
 		return false, err
 	}
 	return wantsHTML(r)
+}
+
+// propsAll reads the props parameter: "all" asks for the source attributes
+// of each feature (the props property) besides the canonical fields.
+func propsAll(r *http.Request) (bool, error) {
+	v, ok := r.URL.Query()["props"]
+	if !ok {
+		return false, nil
+	}
+	if len(v) != 1 || v[0] != "all" {
+		return false, land.Errorf(land.Invalid, "props: %q is not a choice (props=all adds the source attributes)", strings.Join(v, ","))
+	}
+	return true, nil
 }
 
 // checkParamText refuses query parameters whose names or values are not

@@ -149,10 +149,8 @@ func LayerIndexDDL(table string, kind *land.KindSpec) []string {
 		fmt.Sprintf("CREATE INDEX %s ON %s USING gist (geom)", Ident(table+"_geom_idx"), t),
 		fmt.Sprintf("CREATE INDEX %s ON %s USING gist (geom_3857)", Ident(table+"_geom_3857_idx"), t),
 	}
-	for _, f := range kind.Fields {
-		if f.Name == "code" || f.Name == "name" {
-			stmts = append(stmts, fmt.Sprintf("CREATE INDEX %s ON %s (%s)", Ident(table+"_"+f.Name+"_idx"), t, Ident(f.Name)))
-		}
+	for _, f := range IndexedFields(kind) {
+		stmts = append(stmts, fmt.Sprintf("CREATE INDEX %s ON %s (%s)", Ident(FieldIndexName(table, f.Name)), t, Ident(f.Name)))
 	}
 	return stmts
 }

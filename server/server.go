@@ -149,9 +149,17 @@ func (s *Server) Tiles() *tiles.Service { return s.tiles }
 // Handler returns the root handler.
 func (s *Server) Handler() http.Handler { return s.router }
 
-// Run starts background work (the tile cache's change listener) until ctx
+// Run starts background work (the tile cache's change listener, and the
+// field indexes the catalogue asks for that existing layers lack) until ctx
 // is done.
-func (s *Server) Run(ctx context.Context) error { return s.tiles.Run(ctx) }
+func (s *Server) Run(ctx context.Context) error {
+	go func() {
+		if n, err := s.db.EnsureLayerIndexes(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("indexing layer fields", "error", err.Error(), "built", n)
+		}
+	}()
+	return s.tiles.Run(ctx)
+}
 
 // Serve serves HTTP on ln until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
