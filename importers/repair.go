@@ -34,9 +34,22 @@ const (
 	RepairOff = "off"
 )
 
-// DefaultRepairBudget is the time one step of one feature's repair may take
-// (Request.RepairBudget).
-const DefaultRepairBudget = 2 * time.Minute
+// DefaultRepairBudget is the time one repair method may take on a feature
+// of up to BudgetPoints vertices (Request.RepairBudget); a larger feature
+// is given as much more as it is larger.
+const DefaultRepairBudget = 30 * time.Second
+
+// BudgetPoints is the feature size the repair budget is for.
+const BudgetPoints = 100_000
+
+// budgetFor is the time a repair method may take on features of points
+// vertices in all.
+func (v *validator) budgetFor(points int64) time.Duration {
+	if points <= BudgetPoints {
+		return v.budget
+	}
+	return time.Duration(float64(v.budget) * float64(points) / BudgetPoints)
+}
 
 // ParseRepairMode checks a --repair value ("" is the default).
 func ParseRepairMode(s string) (string, error) {
@@ -476,7 +489,7 @@ func (v *validator) repair(ctx context.Context, wc *workerConn, w int, t *valTar
 			v.state.Kept++
 			v.report(land.ImportProblem{File: v.file, Record: b.key, Action: "warning", Reason: fmt.Sprintf(
 				"invalid geometry (%s) kept as it is: no repair gave a valid geometry within the budget of %s per method (%s); import with --repair full to repair it however long it takes",
-				b.reason, v.budget, joinWords(failed))})
+				b.reason, v.budgetFor(int64(len(b.ewkb))/16).Round(time.Millisecond), joinWords(failed))})
 			v.mu.Unlock()
 		}
 	}
@@ -517,13 +530,21 @@ type repaired struct {
 // geometries sent as parameters, not on the table, so that the abandoned
 // backend holds no lock on the import's tables and can write nothing.
 func (v *validator) step(ctx context.Context, wc *workerConn, t *valTarget, method string, bad []invalid) (map[int64]repaired, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	c, err := wc.conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	qctx, cancel := ctx, func() {}
+	var points int64
+	for _, b := range bad {
+		points += int64(len(b.ewkb)) / 16
+	}
+	budget := v.budgetFor(points)
 	if v.mode != RepairFull {
-		qctx, cancel = context.WithTimeout(ctx, v.budget)
+		qctx, cancel = context.WithTimeout(ctx, budget)
 	}
 	defer cancel()
 	check := "true"
@@ -604,7 +625,7 @@ func (v *validator) done(t *valTarget, b invalid, method string, r repaired, fai
 	v.methods[method]++
 	p := repairProblem(v.file, b.key, b.reason, r.empty, r.typ)
 	if len(failed) > 0 && !r.empty {
-		p.Reason += fmt.Sprintf(" with method %s (%s took longer than %s)", method, joinWords(failed), v.budget)
+		p.Reason += fmt.Sprintf(" with method %s (%s gave no valid geometry within %s)", method, joinWords(failed), v.budgetFor(int64(len(b.ewkb))/16).Round(time.Millisecond))
 	}
 	if r.empty {
 		if !t.staging {

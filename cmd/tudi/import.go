@@ -80,7 +80,7 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	fs.StringVar(&r.Ledger.GeometryFrom, "geometry-from", "", "ledger: LAYER:FIELD=COLUMN, the geometry of LAYER's feature whose FIELD equals the row's COLUMN (e.g. parcels:code=DKBH)")
 	fs.BoolVar(&r.Ledger.Lenient, "lenient", false, "ledger: keep values that cannot be read only in props (counted as warnings) instead of failing")
 	fs.StringVar(&r.Repair, "repair", "", "invalid geometries: off (store as they are), fast (parts, then method=structure) or full (linework, however long) (default: parts, then linework, then structure, each within --repair-budget)")
-	fs.DurationVar(&r.RepairBudget, "repair-budget", importers.DefaultRepairBudget, "the time one repair method may take on one feature before the next is tried (or the feature is kept as it is and reported)")
+	fs.DurationVar(&r.RepairBudget, "repair-budget", importers.DefaultRepairBudget, "the time one repair method may take on a feature of up to 100 000 vertices (larger ones get proportionally more) before the next method is tried, or the feature is kept as it is and reported")
 	// Files may come before, between or after the flags.
 	for {
 		if err := fs.Parse(args); err != nil {
