@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/paulmach/orb/geojson"
 
@@ -49,7 +50,10 @@ func (f rsFilter) Read(p []byte) (int, error) {
 	return copy(p, bytes.ReplaceAll(p[:n], []byte{0x1E}, []byte{' '})), err
 }
 
-var epsgURN = regexp.MustCompile(`(?i)EPSG(?:::|:|/0/|/)(\d+)$`)
+// epsgURN matches the EPSG code at the end of a crs name: EPSG:4490,
+// urn:ogc:def:crs:EPSG::4490, urn:ogc:def:crs:EPSG:6.6:4490,
+// http://www.opengis.net/def/crs/EPSG/0/4490.
+var epsgURN = regexp.MustCompile(`(?i)EPSG(?::[\d.]*:|:|/[\d.]+/|/)(\d+)$`)
 
 func openGeoJSON(path string, req Request, info *sourceInfo) (*geojsonSource, error) {
 	name := filepath.Base(path)
@@ -74,7 +78,7 @@ func newGeoJSON(f io.ReadCloser, name string, req Request, info *sourceInfo) (*g
 			f.Close()
 		}
 	}()
-	crs, err := s.start()
+	crs, crsName, err := s.start()
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +87,8 @@ func newGeoJSON(f io.ReadCloser, name string, req Request, info *sourceInfo) (*g
 		info.SRID, info.SRIDSource = req.SRID, "flag"
 	case crs != 0:
 		info.SRID, info.SRIDSource = crs, "geojson crs member"
+	case crsName != "":
+		return nil, land.Errorf(land.Invalid, "%s: the crs member %s names no EPSG code (want e.g. \"urn:ogc:def:crs:EPSG::4490\"): give --srid", name, crsName)
 	}
 	ok = true
 	return s, nil
@@ -104,69 +110,61 @@ func (s *geojsonSource) syntaxError(err error) error {
 
 // start reads up to the first feature: through the collection's members
 // before "features" (picking up a "crs"), or detects a feature sequence.
-// It returns the EPSG code of a crs member, if any.
-func (s *geojsonSource) start() (int, error) {
+// It returns the EPSG code of a crs member, if any, and the member as
+// written when it has one (to name a crs it could not read).
+func (s *geojsonSource) start() (crs int, crsName string, _ error) {
 	tok, err := s.dec.Token()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return 0, land.Errorf(land.Invalid, "%s: the file is empty", s.name)
+			return 0, "", land.Errorf(land.Invalid, "%s: the file is empty", s.name)
 		}
-		return 0, s.syntaxError(err)
+		return 0, "", s.syntaxError(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return 0, land.Errorf(land.Invalid, "%s: not GeoJSON (it does not start with an object)", s.name)
+		return 0, "", land.Errorf(land.Invalid, "%s: not GeoJSON (it does not start with an object)", s.name)
 	}
-	crs := 0
 	var typ string
 	for s.dec.More() {
 		kt, err := s.dec.Token()
 		if err != nil {
-			return 0, s.syntaxError(err)
+			return 0, "", s.syntaxError(err)
 		}
 		key, _ := kt.(string)
 		switch key {
 		case "type":
 			if err := s.dec.Decode(&typ); err != nil {
-				return 0, s.syntaxError(err)
+				return 0, "", s.syntaxError(err)
 			}
 			if typ == "Feature" {
 				// A sequence of features: read the rest of this one here.
-				return 0, s.firstOfSequence()
+				return 0, "", s.firstOfSequence()
 			}
 		case "crs":
-			var c struct {
-				Properties struct {
-					Name string `json:"name"`
-				} `json:"properties"`
+			var raw json.RawMessage
+			if err := s.dec.Decode(&raw); err != nil {
+				return 0, "", s.syntaxError(err)
 			}
-			if err := s.dec.Decode(&c); err != nil {
-				return 0, s.syntaxError(err)
-			}
-			if m := epsgURN.FindStringSubmatch(c.Properties.Name); m != nil {
-				crs, _ = strconv.Atoi(m[1])
-			} else if bytes.HasSuffix([]byte(c.Properties.Name), []byte("CRS84")) {
-				crs = 4326
-			}
+			crs, crsName = parseCRSMember(raw)
 		case "features":
 			t, err := s.dec.Token()
 			if err != nil {
-				return 0, s.syntaxError(err)
+				return 0, "", s.syntaxError(err)
 			}
 			if d, ok := t.(json.Delim); !ok || d != '[' {
-				return 0, land.Errorf(land.Invalid, "%s: \"features\" is not an array", s.name)
+				return 0, "", land.Errorf(land.Invalid, "%s: \"features\" is not an array", s.name)
 			}
-			return crs, nil
+			return crs, crsName, nil
 		default:
 			var skip json.RawMessage
 			if err := s.dec.Decode(&skip); err != nil {
-				return 0, s.syntaxError(err)
+				return 0, "", s.syntaxError(err)
 			}
 		}
 	}
 	if typ != "" && typ != "FeatureCollection" {
-		return 0, land.Errorf(land.Invalid, "%s: a GeoJSON %s is not a layer (want a FeatureCollection or features)", s.name, typ)
+		return 0, "", land.Errorf(land.Invalid, "%s: a GeoJSON %s is not a layer (want a FeatureCollection or features)", s.name, typ)
 	}
-	return 0, land.Errorf(land.Invalid, "%s: no \"features\" array", s.name)
+	return 0, "", land.Errorf(land.Invalid, "%s: no \"features\" array", s.name)
 }
 
 // firstOfSequence finishes reading the first feature of a sequence, whose
@@ -324,6 +322,45 @@ func (s *geojsonSource) properties(raw json.RawMessage) error {
 		s.values = append(s.values, v)
 	}
 	return nil
+}
+
+// parseCRSMember reads a GeoJSON 2008 crs member: a named crs (an EPSG URN
+// or OGC CRS84), or the older {"type": "EPSG", "properties": {"code": N}}.
+// It returns the EPSG code (0 when none can be read) and the member as
+// written, for messages; null means the default, as no member.
+func parseCRSMember(raw json.RawMessage) (int, string) {
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return 0, ""
+	}
+	var c struct {
+		Type       string `json:"type"`
+		Properties struct {
+			Name string          `json:"name"`
+			Code json.RawMessage `json:"code"`
+		} `json:"properties"`
+	}
+	shown := string(raw)
+	if len(shown) > 200 {
+		shown = shown[:200] + "…"
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return 0, shown
+	}
+	name := strings.TrimSpace(c.Properties.Name)
+	if m := epsgURN.FindStringSubmatch(name); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
+			return n, shown
+		}
+	}
+	if strings.HasSuffix(strings.ToUpper(name), "CRS84") {
+		return WGS84, shown
+	}
+	if strings.EqualFold(c.Type, "EPSG") && len(c.Properties.Code) > 0 {
+		if n, err := strconv.Atoi(strings.Trim(string(c.Properties.Code), `"`)); err == nil && n > 0 {
+			return n, shown
+		}
+	}
+	return 0, shown
 }
 
 // Close closes the file.

@@ -70,6 +70,15 @@ type Request struct {
 	// Progress, when not nil, is called now and then with the features read
 	// so far and the total when known (0 otherwise).
 	Progress func(read, total int64)
+	// Repair is how invalid geometries are repaired: "" (RepairBounded),
+	// RepairFast, RepairFull or RepairOff.
+	Repair string
+	// RepairBudget is the time one repair step of one feature may take
+	// (0: DefaultRepairBudget).
+	RepairBudget time.Duration
+	// Validation, when not nil, is called about twice a second while the
+	// geometries are checked and repaired.
+	Validation func(ValidationProgress)
 }
 
 // Import runs req: all or nothing. On success it returns the import record;
@@ -246,20 +255,26 @@ func sha256File(ctx context.Context, path string) (string, error) {
 }
 
 // settleSRID decides the source CRS when the file did not say: from the
-// extent the file declares or the first feature, loudly.
-func (im *Importer) settleSRID(info *sourceInfo, first *feature) error {
+// extent the file declares or the first feature, loudly. A decision taken
+// on the first feature is returned as a check for the whole extent, which
+// the reader applies at the end of the read (see extentTracker).
+func (im *Importer) settleSRID(info *sourceInfo, first *feature) (*extentCheck, error) {
 	if info.SRID != 0 {
-		return nil
+		return nil, nil
+	}
+	if info.Format == "geojson" {
+		return geojsonSRID(info, first)
 	}
 	var b orb.Bound
+	fromFirst := false
 	switch {
 	case info.Bound != nil && !(info.Bound.Min == orb.Point{} && info.Bound.Max == orb.Point{}):
 		b = *info.Bound
 	case first != nil && first.Geom != nil:
-		b = first.Geom.Bound()
+		b, fromFirst = first.Geom.Bound(), true
 	default:
 		info.SRID, info.SRIDSource = geo.CGCS2000, "assumed (no CRS and no geometry to look at)"
-		return nil
+		return nil, nil
 	}
 	srid, why, err := geo.GuessSRID(b)
 	if err != nil {
@@ -267,18 +282,18 @@ func (im *Importer) settleSRID(info *sourceInfo, first *feature) error {
 		if info.Format != "shapefile" {
 			what = "no coordinate system"
 		}
-		return land.Errorf(land.Invalid, "%s has %s: %v (--srid)", info.File, what, err)
+		return nil, land.Errorf(land.Invalid, "%s has %s: %v (--srid)", info.File, what, err)
+	}
+	var check *extentCheck
+	if fromFirst {
+		check = gkCheck(srid, why)
 	}
 	info.SRID = srid
-	if info.Format == "geojson" && srid == geo.CGCS2000 {
-		info.SRIDSource = "geojson (RFC 7946 lon/lat, taken as CGCS2000)"
-		return nil
-	}
 	info.SRIDSource = "guessed"
 	note := fmt.Sprintf("WARNING: %s says nothing about its coordinate system; %s. If that is wrong, import again with --srid.", info.File, why)
 	info.Notes = append(info.Notes, note)
 	im.log.Warn("coordinate system guessed", "file", info.File, "srid", srid, "why", why)
-	return nil
+	return check, nil
 }
 
 // randomName returns a fresh suffix for working tables.

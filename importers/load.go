@@ -130,9 +130,11 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	if err := rd.peek(); err != nil {
 		return err
 	}
-	if err := im.settleSRID(info, rd.first); err != nil {
+	check, err := im.settleSRID(info, rd.first)
+	if err != nil {
 		return err
 	}
+	rd.extent.check = check
 	var known bool
 	if err := main.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1)`, info.SRID).Scan(&known); err != nil {
 		return postgis.Err(err)
@@ -182,7 +184,7 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	// into the fresh table, which is then validated in place. Other systems
 	// (datum shifts: PROJ's business) and append mode go through staging.
 	zone, isGK := geo.CGCS2000GK(info.SRID)
-	direct := !appendMode && (info.SRID == geo.CGCS2000 || isGK)
+	direct := !appendMode && (info.SRID == geo.CGCS2000 || isGK || info.lonLatAsCGCS)
 	if direct {
 		rd.direct = true
 		rd.w.srid = geo.CGCS2000
@@ -213,12 +215,15 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 		cols = append(cols, "reject")
 	}
 
-	// 1 and 2: read on this goroutine, copy, validate and fill on the workers.
+	// 1: read on this goroutine, copy on the workers; then validate, and
+	// (staging) fill the fresh table.
 	batches := make(chan [][]any, workers*2)
 	var mu sync.Mutex
 	var loaded int64
+	targets := make([]*valTarget, workers)
 	g, gctx := errgroup.WithContext(ctx)
 	for k := range workers {
+		targets[k] = &valTarget{}
 		g.Go(func() error {
 			j := workerJob{
 				cols: cols, batches: batches, m: m, info: info, fill: !appendMode, fresh: fresh, layer: req.Layer,
@@ -226,9 +231,12 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 			}
 			if direct {
 				j.ident, j.direct = pgx.Identifier{postgis.LayerSchema, work}, true
+				*targets[k] = valTarget{table: fresh, key: "id"}
 			} else {
 				j.staging, j.ident = stagings[k], pgx.Identifier{postgis.MetaSchema, fmt.Sprintf("%s_%d", work, k)}
+				*targets[k] = valTarget{table: stagings[k], key: "rec", staging: true}
 			}
+			j.items = &targets[k].items
 			n, err := im.work(gctx, j)
 			mu.Lock()
 			loaded += n
@@ -249,14 +257,64 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	if req.Progress != nil {
 		req.Progress(rd.read, max(info.Total, rd.read))
 	}
-	if direct {
-		n, err := im.validateInPlace(ctx, work, workers, info.File, func(p land.ImportProblem) { rd.probs.add(p) })
-		if err != nil {
+	lap("read and copy")
+	repair, err := ParseRepairMode(req.Repair)
+	if err != nil {
+		return err
+	}
+	budget := req.RepairBudget
+	if budget <= 0 {
+		budget = DefaultRepairBudget
+	}
+	v := &validator{im: im, mode: repair, budget: budget, file: info.File, progress: req.Validation,
+		report: func(p land.ImportProblem) { rd.probs.add(p) }}
+	if repair == RepairOff {
+		info.Notes = append(info.Notes, "geometries were not checked for validity (--repair off)")
+	} else {
+		if direct {
+			// One table: its features are spread over the connections.
+			all := &valTarget{table: fresh, key: "id"}
+			for _, t := range targets {
+				all.items = append(all.items, t.items...)
+			}
+			targets = []*valTarget{all}
+		}
+		if err := v.run(ctx, workers, targets); err != nil {
 			return err
 		}
-		loaded -= n
+		imp.Extra = map[string]any{"validation": v.summary()}
 	}
-	lap("copy, validate, fill")
+	lap("validate")
+	if direct {
+		var gone []int64
+		for _, ids := range v.gone {
+			gone = append(gone, ids...)
+		}
+		if err := im.finishInPlace(ctx, work, gone); err != nil {
+			return err
+		}
+		loaded -= int64(len(gone))
+	} else if !appendMode {
+		fg, fctx := errgroup.WithContext(ctx)
+		for _, st := range stagings {
+			fg.Go(func() error {
+				return im.onWorker(fctx, func(c *pgx.Conn) error {
+					n, err := insertRows(fctx, c, fresh, m.fields, info.SRID, st)
+					if err != nil {
+						return fmt.Errorf("load layer %q: %w", req.Layer, err)
+					}
+					mu.Lock()
+					loaded += n
+					mu.Unlock()
+					return nil
+				})
+			})
+		}
+		if err := fg.Wait(); err != nil {
+			return err
+		}
+		lap("fill")
+	}
 
 	if !appendMode && !incremental {
 		// Indexes after the load, one per connection: each is a single
@@ -392,7 +450,11 @@ func (im *Importer) load(ctx context.Context, req Request, imp *land.Import, src
 	if plan != nil {
 		s.Changes = &plan.changes
 	}
+	val := imp.Extra["validation"]
 	imp.Extra = map[string]any{"format": info.Format, "source": info.File, "mapping": m.sources(fields), "layer_version": l.Version}
+	if val != nil {
+		imp.Extra["validation"] = val
+	}
 	for k, v := range info.Extra {
 		imp.Extra[k] = v
 	}
@@ -521,11 +583,12 @@ type workerJob struct {
 	fresh   string // quoted table
 	layer   string
 	report  func(land.ImportProblem)
+	items   *[]valItem // the features copied, for validation
 }
 
-// work copies batches into the worker's staging table, validates and
-// repairs them, and (replace) inserts them into the fresh table. It returns
-// the rows inserted.
+// work copies batches into the worker's staging table (indexed by record
+// for validation) or, direct, into the fresh table. It returns the rows
+// copied in direct mode.
 func (im *Importer) work(ctx context.Context, j workerJob) (int64, error) {
 	var loaded int64
 	err := im.onWorker(ctx, func(c *pgx.Conn) error {
@@ -538,7 +601,10 @@ func (im *Importer) work(ctx context.Context, j workerJob) (int64, error) {
 		if _, ok := c.TypeMap().TypeForOID(geomOID); !ok {
 			c.TypeMap().RegisterType(&pgtype.Type{Name: "geometry", OID: geomOID, Codec: pgtype.ByteaCodec{}})
 		}
-		src := &batchSource{ctx: ctx, in: j.batches}
+		src := &batchSource{ctx: ctx, in: j.batches, items: j.items, geomCol: len(j.cols) - 1}
+		if !j.direct {
+			src.geomCol-- // reject follows geom
+		}
 		n, err := c.CopyFrom(ctx, j.ident, j.cols, src)
 		if err != nil {
 			if src.err != nil {
@@ -550,107 +616,19 @@ func (im *Importer) work(ctx context.Context, j workerJob) (int64, error) {
 			loaded = n
 			return nil
 		}
-		if err := validate(ctx, c, j.staging, j.info.File, j.report); err != nil {
-			return err
-		}
-		if !j.fill {
-			return nil
-		}
-		loaded, err = insertRows(ctx, c, j.fresh, j.m.fields, j.info.SRID, j.staging)
-		if err != nil {
-			return fmt.Errorf("load layer %q: %w", j.layer, err)
+		if _, err := c.Exec(ctx, fmt.Sprintf("CREATE INDEX ON %s (rec)", j.staging)); err != nil {
+			return fmt.Errorf("index staging table: %w", postgis.Err(err))
 		}
 		return nil
 	})
 	return loaded, err
 }
 
-// validate finds and repairs invalid geometries of a staging table, in the
-// source CRS (the one they were drawn in). ST_IsValid runs once per row;
-// ST_MakeValid only on the few invalid ones. A polygon's repair keeps its
-// polygonal parts only, so a bow-tie becomes two triangles rather than
-// gaining stray lines; what has nothing left is rejected.
-func validate(ctx context.Context, c *pgx.Conn, staging, file string, report func(land.ImportProblem)) error {
-	rows, err := c.Query(ctx, fmt.Sprintf(`UPDATE %s SET
-			reason = CASE WHEN ST_IsEmpty(geom) THEN 'empty geometry' ELSE ST_IsValidReason(geom) END,
-			fixed = CASE WHEN ST_IsEmpty(geom) THEN geom
-			             WHEN ST_Dimension(geom) = 2 THEN ST_CollectionExtract(ST_MakeValid(geom), 3)
-			             ELSE ST_MakeValid(geom) END
-		WHERE geom IS NOT NULL AND reject IS NULL AND (ST_IsEmpty(geom) OR NOT ST_IsValid(geom))
-		RETURNING rec, reason, ST_IsEmpty(fixed), GeometryType(fixed)`, staging))
-	if err != nil {
-		return fmt.Errorf("validate geometries: %w", postgis.Err(err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			rec    int64
-			reason string
-			empty  bool
-			typ    *string
-		)
-		if err := rows.Scan(&rec, &reason, &empty, &typ); err != nil {
-			return fmt.Errorf("validate geometries: %w", postgis.Err(err))
-		}
-		report(repairProblem(file, rec, reason, empty, typ))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("validate geometries: %w", postgis.Err(err))
-	}
-	return nil
-}
-
-// validateInPlace finds and repairs the invalid geometries of a fresh
-// table filled directly, one share of the rows per connection, deletes
-// what has nothing left, and moves the id sequence past the record numbers
-// that served as ids. It returns the number of rows deleted.
-func (im *Importer) validateInPlace(ctx context.Context, work string, workers int, file string, report func(land.ImportProblem)) (int64, error) {
+// finishInPlace deletes the rows of a fresh table filled directly that
+// have nothing left after validation, and moves the id sequence past the
+// record numbers that served as ids.
+func (im *Importer) finishInPlace(ctx context.Context, work string, gone []int64) error {
 	table := postgis.Table(work)
-	var mu sync.Mutex
-	var gone []int64
-	g, gctx := errgroup.WithContext(ctx)
-	for k := range workers {
-		g.Go(func() error {
-			return im.onWorker(gctx, func(c *pgx.Conn) error {
-				// The reason is taken from the geometry before the repair,
-				// hence the CTE; the join uses the primary key.
-				rows, err := c.Query(gctx, fmt.Sprintf(`WITH bad AS (
-						SELECT id, CASE WHEN ST_IsEmpty(geom) THEN 'empty geometry' ELSE ST_IsValidReason(geom) END AS reason
-						FROM %[1]s WHERE geom IS NOT NULL AND id %% $1 = $2 AND (ST_IsEmpty(geom) OR NOT ST_IsValid(geom)))
-					UPDATE %[1]s t SET geom = CASE WHEN ST_IsEmpty(t.geom) THEN t.geom
-					                               WHEN ST_Dimension(t.geom) = 2 THEN ST_CollectionExtract(ST_MakeValid(t.geom), 3)
-					                               ELSE ST_MakeValid(t.geom) END
-					FROM bad WHERE t.id = bad.id
-					RETURNING t.id, bad.reason, ST_IsEmpty(t.geom), GeometryType(t.geom)`, table), workers, k)
-				if err != nil {
-					return err
-				}
-				defer rows.Close()
-				for rows.Next() {
-					var (
-						id     int64
-						reason string
-						empty  bool
-						typ    *string
-					)
-					if err := rows.Scan(&id, &reason, &empty, &typ); err != nil {
-						return err
-					}
-					mu.Lock()
-					report(repairProblem(file, id, reason, empty, typ))
-					if empty {
-						gone = append(gone, id)
-					}
-					mu.Unlock()
-				}
-				return rows.Err()
-			})
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return 0, fmt.Errorf("validate geometries: %w", postgis.Err(err))
-	}
 	err := im.onWorker(ctx, func(c *pgx.Conn) error {
 		if len(gone) > 0 {
 			if _, err := c.Exec(ctx, `DELETE FROM `+table+` WHERE id = ANY($1)`, gone); err != nil {
@@ -662,9 +640,9 @@ func (im *Importer) validateInPlace(ctx context.Context, work string, workers in
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("validate geometries: %w", postgis.Err(err))
+		return fmt.Errorf("validate geometries: %w", postgis.Err(err))
 	}
-	return int64(len(gone)), nil
+	return nil
 }
 
 // repairProblem words what validation did to a record.
@@ -832,6 +810,10 @@ type batchSource struct {
 	batch [][]any
 	i     int
 	err   error
+	// items, when set, collects the record number (column 0) and the
+	// size in points of each row with a geometry (column geomCol, EWKB).
+	items   *[]valItem
+	geomCol int
 }
 
 // Next implements pgx.CopyFromSource.
@@ -853,7 +835,16 @@ func (b *batchSource) Next() bool {
 }
 
 // Values implements pgx.CopyFromSource.
-func (b *batchSource) Values() ([]any, error) { return b.batch[b.i], nil }
+func (b *batchSource) Values() ([]any, error) {
+	row := b.batch[b.i]
+	if b.items != nil {
+		if g, ok := row[b.geomCol].([]byte); ok && g != nil {
+			rec, _ := row[0].(int64)
+			*b.items = append(*b.items, valItem{key: rec, points: int64(len(g)) / 16})
+		}
+	}
+	return row, nil
+}
 
 // Err implements pgx.CopyFromSource.
 func (b *batchSource) Err() error { return b.err }
@@ -883,6 +874,9 @@ type reader struct {
 	// converted with inverse when the source is a Gauss-Krüger zone.
 	direct  bool
 	inverse func(orb.Point) orb.Point
+	// extent confirms at the end of the read a coordinate system decided
+	// on the first feature.
+	extent extentTracker
 }
 
 func (r *reader) next() (f *feature, err error) {
@@ -934,6 +928,10 @@ func (r *reader) run(ctx context.Context, out chan<- [][]any, mu *sync.Mutex) er
 			var err error
 			if f, err = r.next(); err != nil {
 				if errors.Is(err, io.EOF) {
+					if err := r.extent.confirm(r.info.File); err != nil {
+						r.err = err
+						return err
+					}
 					return send()
 				}
 				r.err = err
@@ -989,6 +987,7 @@ func (r *reader) row(f *feature) []any {
 		r.nulls++
 		return row
 	}
+	r.extent.add(f.Num, f.Geom) // before the conversion, which works in place
 	b := r.w.encodeWith(f.Geom, r.inverse)
 	for _, fix := range r.w.fixes {
 		action := "repaired"

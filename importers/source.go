@@ -49,4 +49,8 @@ type sourceInfo struct {
 	strict bool
 	// Extra is added to the import record's extra (ledger join counts).
 	Extra map[string]any
+	// lonLatAsCGCS: SRID is WGS 84 (GeoJSON without a crs member), whose
+	// longitude/latitude are stored as CGCS2000 as they are (the two
+	// differ by under a metre; PROJ has no shift between them either).
+	lonLatAsCGCS bool
 }

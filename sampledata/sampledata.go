@@ -176,7 +176,7 @@ func (g *generator) manifest() *Manifest {
 		Layers: []Layer{
 			{
 				Name: "boundaries", Kind: land.Boundaries, Format: "geojson", Files: []string{"boundaries.geojson"},
-				TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: geo.CGCS2000, SRIDFrom: "RFC 7946 lon/lat (CGCS2000 coordinates)",
+				TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: 4326, SRIDFrom: "RFC 7946 lon/lat (no crs member: EPSG:4326, stored as CGCS2000)",
 				Fields: []string{"JDMC", "JDDM", "JB", "SSQX"}, Features: g.counts["boundaries"],
 			},
 			{
@@ -193,7 +193,7 @@ func (g *generator) manifest() *Manifest {
 			},
 			{
 				Name: "renewal_units", Kind: land.RenewalUnits, Format: "geojson", Files: []string{"renewal_units.geojson"},
-				TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: geo.CGCS2000, SRIDFrom: "RFC 7946 lon/lat (CGCS2000 coordinates)",
+				TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: 4326, SRIDFrom: "RFC 7946 lon/lat (no crs member: EPSG:4326, stored as CGCS2000)",
 				Fields: append([]string{"DYBH", "DYMC", "GXLB", "GXFX", "JD", "PZRQ", "GYMJ"}, renewalMilestoneFields...), Features: g.counts["renewal_units"],
 			},
 			{
@@ -203,7 +203,7 @@ func (g *generator) manifest() *Manifest {
 			},
 			{
 				Name: "stations", Kind: land.Generic, Format: "geojson", Files: []string{"stations.geojson"},
-				TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: geo.CGCS2000, SRIDFrom: "RFC 7946 lon/lat (CGCS2000 coordinates)",
+				TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: 4326, SRIDFrom: "RFC 7946 lon/lat (no crs member: EPSG:4326, stored as CGCS2000)",
 				Fields: []string{"name", "line", "code"}, Features: g.counts["stations"],
 			},
 		},

@@ -192,6 +192,11 @@ func (s *Server) readPart(part *multipart.Part, dir string, seen map[string]bool
 		req.AsOf = d
 	case "sheet", "lon", "lat", "wkt", "geometry_from", "lenient":
 		return ledgerField(name, v, &req.Ledger)
+	case "repair":
+		if _, err := importers.ParseRepairMode(v); err != nil {
+			return land.Errorf(land.Invalid, "repair=%q: use off, fast or full", v)
+		}
+		req.Repair = v
 	case "map":
 		k, src, ok := strings.Cut(v, "=")
 		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(src) == "" {

@@ -79,6 +79,8 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	fs.StringVar(&r.Ledger.WKT, "wkt", "", "ledger: a column of WKT geometries")
 	fs.StringVar(&r.Ledger.GeometryFrom, "geometry-from", "", "ledger: LAYER:FIELD=COLUMN, the geometry of LAYER's feature whose FIELD equals the row's COLUMN (e.g. parcels:code=DKBH)")
 	fs.BoolVar(&r.Ledger.Lenient, "lenient", false, "ledger: keep values that cannot be read only in props (counted as warnings) instead of failing")
+	fs.StringVar(&r.Repair, "repair", "", "invalid geometries: off (store as they are), fast (parts, then method=structure) or full (linework, however long) (default: parts, then linework, then structure, each within --repair-budget)")
+	fs.DurationVar(&r.RepairBudget, "repair-budget", importers.DefaultRepairBudget, "the time one repair method may take on a feature of up to 100 000 vertices (larger ones get proportionally more) before the next method is tried, or the feature is kept as it is and reported")
 	// Files may come before, between or after the flags.
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -117,8 +119,20 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	defer st.Close(context.WithoutCancel(ctx))
 	st.DB.Kinds = cat.Kinds
 
+	if _, err := importers.ParseRepairMode(r.Repair); err != nil {
+		return err
+	}
+	if r.RepairBudget <= 0 {
+		return land.Errorf(land.Invalid, "--repair-budget %s: want a positive duration, e.g. 30s or 5m", r.RepairBudget)
+	}
 	bar := newProgressBar(env.Stderr, "features", "— validating, indexing, swapping…")
 	r.Progress = bar.update
+	r.Validation = bar.validation
+	if cfg.JSON {
+		// Progress as JSON lines on stderr (stdout holds the import record).
+		jp := newJSONProgress(env.Stderr)
+		r.Progress, r.Validation = jp.read, jp.validation
+	}
 	imp, err := importers.New(st.DB, log).Import(ctx, *r)
 	bar.finish()
 	if err != nil {
