@@ -3,6 +3,7 @@ package land
 import (
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Kind is the kind of a layer. Five kinds have a canonical schema that the
@@ -17,10 +18,14 @@ const (
 	IdleLand     Kind = "idle_land"
 	Boundaries   Kind = "boundaries"
 	Generic      Kind = "generic"
+	// Expropriation and renovation (征收、三改): plots, households, projects.
+	Acquisition Kind = "acquisition"
+	Households  Kind = "households"
+	Renovation  Kind = "renovation"
 )
 
 // Kinds lists every kind, canonical ones first.
-var Kinds = []Kind{Parcels, Farmland, RenewalUnits, IdleLand, Boundaries, Generic}
+var Kinds = []Kind{Parcels, Farmland, RenewalUnits, IdleLand, Boundaries, Generic, Acquisition, Households, Renovation}
 
 // FieldType is the type of a canonical field, which decides its column type
 // and how source values are normalised.
@@ -126,7 +131,11 @@ func ParseKind(s string) (Kind, error) {
 	if slices.Contains(Kinds, k) {
 		return k, nil
 	}
-	return "", Errorf(Invalid, "unknown kind %q (allowed: parcels, farmland, renewal_units, idle_land, boundaries, generic)", s)
+	names := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		names[i] = string(k)
+	}
+	return "", Errorf(Invalid, "unknown kind %q (allowed: %s)", s, strings.Join(names, ", "))
 }
 
 var layerNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,47}$`)
