@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -135,8 +136,14 @@ func (s *Service) report(w http.ResponseWriter, r *http.Request) error {
 			if err := ParseLayer(opt.Layers, strings.TrimPrefix(key, "layer.")+"="+v); err != nil {
 				return err
 			}
+		case slices.Contains(s.OptionNames(chi.URLParam(r, "name")), key):
+			if opt.Params == nil {
+				opt.Params = map[string]string{}
+			}
+			opt.Params[key] = v
 		default:
-			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, from, to, as_of, street, layer.KIND)", key)
+			allowed := append([]string{"format", "group", "year", "from", "to", "as_of", "street", "layer.KIND"}, s.OptionNames(chi.URLParam(r, "name"))...)
+			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: %s)", key, strings.Join(allowed, ", "))
 		}
 	}
 	if err := CheckFormat(format); err != nil {

@@ -31,6 +31,7 @@ type ReportConfig struct {
 	Street string            // comma-separated sub-districts; "" for every one
 	Layers map[string]string // kind → layer name
 	Out    string            // file to write; "" for stdout
+	Params map[string]string // the report's own parameters (--overlay, --late-years, --param NAME=VALUE)
 }
 
 const reportUsage = `Usage: tudi report NAME [flags]
@@ -55,7 +56,7 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		fmt.Fprint(fs.Output(), reportUsage)
 		fs.PrintDefaults()
 	}
-	cfg := ReportConfig{Layers: map[string]string{}}
+	cfg := ReportConfig{Layers: map[string]string{}, Params: map[string]string{}}
 	addDBFlags(fs, &cfg.DB, env)
 	fs.StringVar(&cfg.Format, "format", "", "output format: table, json, csv or xlsx (default: from --out's extension, else table)")
 	fs.StringVar(&cfg.Group, "group", "", "comma-separated grouping, e.g. street,year (default: the report's own)")
@@ -69,6 +70,7 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		return reports.ParseLayer(cfg.Layers, s)
 	})
 	fs.StringVar(&cfg.Out, "out", "", "write to this file instead of standard output")
+	addReportParamFlags(fs, cfg.Params)
 	var catDir string
 	addCatalogFlag(fs, &catDir, env)
 	// The report name may come before or after the flags.
@@ -105,7 +107,7 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	if cfg.Name == "" || cfg.Name == "list" {
 		return listReports(env.Stdout, reports.NewWithCatalog(nil, log, cat.Reports), cfg.Format)
 	}
-	opt := reports.Options{Group: reports.ParseGroup(cfg.Group), Year: cfg.Year, Street: reports.ParseStreets(cfg.Street), Layers: cfg.Layers}
+	opt := reports.Options{Group: reports.ParseGroup(cfg.Group), Year: cfg.Year, Street: reports.ParseStreets(cfg.Street), Layers: cfg.Layers, Params: cfg.Params}
 	if opt.From, err = reports.ParseDate("--from", cfg.From); err != nil {
 		return err
 	}
@@ -170,6 +172,9 @@ func listReports(w io.Writer, svc *reports.Service, format string) error {
 			fmt.Fprintf(&b, "  targets: %s\n", strings.Join(r.Targets, ", "))
 		}
 		fmt.Fprintf(&b, "  --street: %s\n", r.Street)
+		for _, p := range r.Params {
+			fmt.Fprintf(&b, "  --%s: %s %s (%s)\n", strings.ReplaceAll(p.Name, "_", "-"), p.Title, p.TitleEN, paramDefault(p))
+		}
 		var layers []string
 		for _, l := range r.Layers {
 			s := l.Kind + "=" + l.Name
