@@ -36,6 +36,14 @@ func expropriationFixture(t *testing.T) (*reports.Service, *postgis.DB) {
 	t.Helper()
 	db := postgis.New(pgtest.NewDB(t).Pool, nil)
 	boundariesLayer(t, db)
+	expropriationLayers(t, db)
+	return reports.New(db, nil), db
+}
+
+// expropriationLayers loads the layers of the expropriation fixture (not
+// the boundaries).
+func expropriationLayers(t testing.TB, db *postgis.DB) {
+	t.Helper()
 	mustLayer(t, db, "acquisition", land.Acquisition, []feature{
 		{r: a1, vals: map[string]any{"code": "A1", "project": "甲项目", "source": "市下达", "task_year": 2023, "handed_date": date("2023-06-01"), "retained_mu": 2.5}},
 		{r: a2, vals: map[string]any{"code": "A2", "project": "甲项目", "source": "区统筹", "task_year": 2023, "obstacle": "坟墓迁移"}},
@@ -82,7 +90,6 @@ func expropriationFixture(t *testing.T) (*reports.Service, *postgis.DB) {
 			t.Fatal(err)
 		}
 	}
-	return reports.New(db, nil), db
 }
 
 func TestExpropriation(t *testing.T) {

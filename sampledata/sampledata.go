@@ -101,6 +101,9 @@ func Write(ctx context.Context, dir string, opt Options, progress func(layer str
 		return nil, fmt.Errorf("sample: %w", err)
 	}
 	m = g.manifest()
+	if err := g.writeExpropriation(ctx, m); err != nil {
+		return nil, fmt.Errorf("sample: %w", err)
+	}
 	if err := writeSidecars(dir); err != nil {
 		return nil, fmt.Errorf("sample: %w", err)
 	}

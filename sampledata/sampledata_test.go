@@ -117,6 +117,7 @@ func TestEveryLayerIsWrittenAndDescribed(t *testing.T) {
 	wantKinds := map[string]land.Kind{
 		"boundaries": land.Boundaries, "parcels": land.Parcels, "farmland": land.Farmland,
 		"renewal_units": land.RenewalUnits, "idle_land": land.IdleLand, "stations": land.Generic,
+		"acquisition": land.Acquisition, "households": land.Households, "renovation": land.Renovation,
 	}
 	if len(onDisk.Layers) != len(wantKinds) {
 		t.Fatalf("manifest.json lists %d layers, want %d", len(onDisk.Layers), len(wantKinds))
