@@ -39,8 +39,9 @@ const reportUsage = `Usage: tudi report NAME [flags]
 
 Computes a report from the layers and writes it as a table, JSON, CSV or
 Excel. Reports: land-supply, farmland-occupation, idle-land,
-renewal-progress, land-use-summary; 'tudi report list' shows each one's
-groupings and layers. Flows (supply, disposal, milestones reached) count
+renewal-progress, land-use-summary, expropriation, resettlement,
+renovation-progress; 'tudi report list' shows each one's groupings, layers
+and own parameters (--overlay LAYER, --late-years N). Flows (supply, disposal, milestones reached) count
 the period --from … --to (--year Y: the calendar year); stocks (stages,
 land disposed of so far) are as of --as-of (default: the period's end, else
 today). For a year with targets (tudi targets import), each column with a

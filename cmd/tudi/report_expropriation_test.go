@@ -100,6 +100,14 @@ func TestExpropriationReportsOnTheSampleDistrict(t *testing.T) {
 		if status != 400 || !strings.Contains(body, "overlay") {
 			t.Errorf("%d %s", status, body)
 		}
+		for _, l := range []string{"acquisition", "households", "renovation"} {
+			if status, body := get("/styles/" + l + ".json"); status != 200 || !strings.Contains(body, `"`+l+`"`) {
+				t.Errorf("style of %s: %d %.200s", l, status, body)
+			}
+		}
+		if status, body := get("/styles/legend.json"); status != 200 || !strings.Contains(body, "已安置") || !strings.Contains(body, "棚户区改造") || !strings.Contains(body, "已交地") {
+			t.Errorf("legend: %d %.300s", status, body)
+		}
 		status, body = get("/api/reports")
 		var list struct {
 			Reports []struct {
