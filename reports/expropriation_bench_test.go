@@ -83,6 +83,15 @@ func BenchmarkExpropriationReports(b *testing.B) {
 	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil {
 		b.Fatal(err)
 	}
+	// The yardstick, in the same run: one plain scan and aggregation of the
+	// households (a report costs a multiple of it, whatever the load).
+	b.Run("baseline: SELECT project, count(*), sum(house_area_m2) GROUP BY project", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.Pool.Exec(ctx, `SELECT project, count(*), sum(house_area_m2) FROM layers.households GROUP BY project`); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	svc := reports.New(db, nil)
 	for _, tc := range []struct {
 		report string

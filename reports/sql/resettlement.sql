@@ -60,7 +60,8 @@
 --   $5 text[]   only these sub-districts, boundaries names or 未划分 (NULL: all)
 -- Layers: households, boundaries.
 WITH hh AS (
-    SELECT h.*,
+    SELECT h.project, h.resettle_mode, h.investor, h.resettle_site, h.street, h.house_area_m2,
+           h.transition_start, h.transition_months, h.transition_fee, h.delivered_date,
            CASE WHEN 'street' = ANY($1::text[]) OR $5::text[] IS NOT NULL THEN ST_PointOnSurface(h.geom) END AS pos,
            coalesce(h.signed_date <= $4::date, false) AS signed,
            coalesce(h.signed_date <= $4::date, false) AND coalesce(h.resettle_mode, '') <> '货币补偿' AS to_resettle,
