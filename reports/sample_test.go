@@ -126,6 +126,16 @@ func TestSampleDistrict(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the households ledger is at its houses or projects, a few rows without geometry", func(t *testing.T) {
+		var all, located, points int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*), count(geom), count(*) FILTER (WHERE GeometryType(geom) = 'POINT')
+			FROM layers.households`).Scan(&all, &located, &points); err != nil {
+			t.Fatal(err)
+		}
+		if all < 1500 || points != located || located < all*85/100 || located > all*97/100 {
+			t.Errorf("%d households, %d located (%d points)", all, located, points)
+		}
+	})
 	t.Run("the figures a work report quotes are there", func(t *testing.T) {
 		idle := mustRun(t, svc, "idle-land", reports.Options{})
 		occ := mustRun(t, svc, "farmland-occupation", reports.Options{})
