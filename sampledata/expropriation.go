@@ -83,7 +83,7 @@ func (g *generator) writeExpropriation(ctx context.Context, m *Manifest) error {
 		Layer{
 			Name: "households", Kind: land.Households, Format: "xlsx", Files: []string{"households.xlsx"},
 			TextEncoding: "UTF-8", EncodingFrom: "Office Open XML", SourceSRID: geo.CGCS2000, SRIDFrom: "经度/纬度 columns in degrees (CGCS2000)",
-			Fields: householdHeaders(), Features: g.counts["households"],
+			Fields: householdHeaders(), Features: g.counts["households"], Unlocated: g.counts["households_unlocated"],
 		},
 		geojson("renovation", land.Renovation, renovationFields),
 	)
@@ -394,6 +394,8 @@ func (g *generator) writeHouseholds(ctx context.Context, rng *rand.Rand, project
 				lon, lat = round7(pt[0]), round7(pt[1])
 			case r < 0.92: // the project
 				lon, lat = round7(p.plots[0].centre[0]), round7(p.plots[0].centre[1])
+			default: // a ledger row only
+				g.counts["households_unlocated"]++
 			}
 			if err := row(4+n, []any{
 				n, fmt.Sprintf("%s-%04d", p.code, h+1), p.name, p.sub.Name, exproType,

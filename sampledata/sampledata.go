@@ -60,6 +60,9 @@ type Layer struct {
 	Fields       []string `json:"fields"` // source field names, in file order
 	Features     int      `json:"features"`
 	Flaws        []Flaw   `json:"flaws,omitempty"`
+	// Unlocated are the records without geometry on purpose (ledger rows
+	// with no coordinates): an importer loads them with a null geometry.
+	Unlocated int `json:"unlocated,omitempty"`
 }
 
 // Flaw is a deliberately broken feature that an importer has to cope with.
