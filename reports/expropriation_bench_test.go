@@ -125,7 +125,8 @@ func BenchmarkExpropriationReports(b *testing.B) {
 // BenchmarkExpropriationSample runs the three reports over the sample
 // district at TUDI_BENCH_SCALE (default 1; 400 has 120 acquisition
 // projects, about 54 000 households and 480 三改 projects), importing only
-// the layers they read (and farmland, the overlay).
+// the layers they read (and farmland, the overlay, and the renewal units
+// of the yardstick: renewal-progress by street, in the same run).
 func BenchmarkExpropriationSample(b *testing.B) {
 	scale := 1
 	if s := os.Getenv("TUDI_BENCH_SCALE"); s != "" {
@@ -144,7 +145,7 @@ func BenchmarkExpropriationSample(b *testing.B) {
 	}
 	im := importers.New(db, nil)
 	for _, l := range m.Layers {
-		if !slices.Contains([]string{"boundaries", "farmland", "acquisition", "households", "renovation"}, l.Name) {
+		if !slices.Contains([]string{"boundaries", "farmland", "renewal_units", "acquisition", "households", "renovation"}, l.Name) {
 			continue
 		}
 		imp, err := im.Import(ctx, importers.Request{Layer: l.Name, Kind: l.Kind, Files: []string{filepath.Join(dir, l.Files[0])}, User: "bench"})
@@ -162,6 +163,8 @@ func BenchmarkExpropriationSample(b *testing.B) {
 		report string
 		opt    reports.Options
 	}{
+		// The yardstick, in the same run: an existing report by street.
+		{"renewal-progress", reports.Options{Group: []string{"street"}}},
 		{"expropriation", reports.Options{}},
 		{"expropriation", reports.Options{Group: []string{"street"}, Year: 2024}},
 		{"expropriation", reports.Options{Group: []string{"project"}, Params: map[string]string{"overlay": "farmland"}}},
