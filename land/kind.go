@@ -22,10 +22,14 @@ const (
 	// rectification; Permits are the planning office's approvals.
 	InspectionPatches Kind = "inspection_patches"
 	Permits           Kind = "permits"
+	// Expropriation and renovation (征收、三改): plots, households, projects.
+	Acquisition Kind = "acquisition"
+	Households  Kind = "households"
+	Renovation  Kind = "renovation"
 )
 
 // Kinds lists every kind, canonical ones first.
-var Kinds = []Kind{Parcels, Farmland, RenewalUnits, IdleLand, Boundaries, Generic, InspectionPatches, Permits}
+var Kinds = []Kind{Parcels, Farmland, RenewalUnits, IdleLand, Boundaries, Generic, InspectionPatches, Permits, Acquisition, Households, Renovation}
 
 // FieldType is the type of a canonical field, which decides its column type
 // and how source values are normalised.

@@ -18,6 +18,9 @@ type Report struct {
 	// Inputs are the parameters a report takes besides the common ones
 	// (layer-summary: of, group, sum, date), for a form to ask for.
 	Inputs []ReportInput `json:"inputs,omitempty"`
+	// Params are the parameters the report declares for itself, beyond the
+	// ones every report takes (CLI --NAME, API NAME=…).
+	Params []ReportParam `json:"params,omitempty"`
 }
 
 // ReportInput is a parameter of a report that a form asks for: the query
@@ -28,6 +31,24 @@ type ReportInput struct {
 	TitleEN  string `json:"title_en"`
 	Required bool   `json:"required,omitempty"`
 }
+
+// ReportParam is a parameter a report declares for itself: a layer (its
+// name: any layer, e.g. the polygons to overlay) or an integer.
+type ReportParam struct {
+	Name    string `json:"name"` // the API parameter; the CLI flag is --NAME with - for _
+	Kind    string `json:"kind"` // ReportParamLayer or ReportParamInt
+	Title   string `json:"title"`
+	TitleEN string `json:"title_en"`
+	Default *int   `json:"default,omitempty"` // an integer's value when not given
+	Min     *int   `json:"min,omitempty"`
+	Max     *int   `json:"max,omitempty"`
+}
+
+// The kinds of a report's own parameters.
+const (
+	ReportParamLayer = "layer"
+	ReportParamInt   = "int"
+)
 
 // ReportLayer is a layer a report reads, chosen by kind; Name is the default
 // layer name, which `--layer KIND=NAME` (CLI) or `layer.KIND=NAME` (API)
@@ -92,6 +113,9 @@ type ReportParams struct {
 	AsOf   string            `json:"as_of"`
 	Street []string          `json:"street"` // only these sub-districts; null: every one
 	Layers map[string]string `json:"layers"` // kind → layer name
+	// Options are the values of the report's own parameters (ReportParam)
+	// it ran with: a layer's name, an integer (its default when not given).
+	Options map[string]any `json:"options,omitempty"`
 }
 
 // Target is a yearly target (年度任务) of a report's figure: the value that

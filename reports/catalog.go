@@ -24,6 +24,7 @@ import (
 //	-- @street "…"               what --street selects by
 //	-- @layer kind=parcels name=parcels [optional]
 //	-- @param $1 group           group, from, to, as_of, current or street
+//	-- @param $7 overlay kind=layer title=… title_en=…   a parameter of its own (options.go)
 //	-- @group key=year title=供应年度 title_en="Supply year"
 //	-- @column key=year group=year type=integer title=… title_en=…
 //	-- @default_group year,method
@@ -64,7 +65,8 @@ func (c *Catalog) Reports() []land.Report {
 
 // defaultOrder is the listing order of the embedded reports; reports added
 // by a catalogue directory follow, by name.
-var defaultOrder = []string{"land-supply", "farmland-occupation", "idle-land", "renewal-progress", "land-use-summary", "rectification", "permits", "layer-summary"}
+var defaultOrder = []string{"land-supply", "farmland-occupation", "idle-land", "renewal-progress", "land-use-summary",
+	"rectification", "permits", "layer-summary", "expropriation", "resettlement", "renovation-progress"}
 
 // DefaultCatalog returns the embedded reports. It panics if one of them is
 // invalid: a build mistake, which every test run catches.
@@ -130,6 +132,13 @@ func (sp *spec) check(ctx context.Context, db *postgis.DB, kinds *land.Catalog) 
 	for _, l := range sp.Layers {
 		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+postgis.Ident(l.Kind)+" AS "+emptySelect(kinds, l.Kind)); err != nil {
 			return fmt.Errorf("report %q: view %s: %w", sp.Name, l.Kind, postgis.Err(err))
+		}
+	}
+	for _, p := range sp.Params {
+		if p.Kind == land.ReportParamLayer {
+			if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+postgis.Ident(p.Name)+" AS "+emptyOverlay); err != nil {
+				return fmt.Errorf("report %q: view %s: %w", sp.Name, p.Name, postgis.Err(err))
+			}
 		}
 	}
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE boundary_cells (cell bigint PRIMARY KEY, name text)`); err != nil {
@@ -257,7 +266,19 @@ func parseReport(src, file string) (*spec, error) {
 			}
 			sp.Layers = append(sp.Layers, l)
 		case "param":
-			if len(words) != 2 || !strings.HasPrefix(words[0], "$") {
+			if len(words) == 2 && attrs["kind"] != "" && strings.HasPrefix(words[0], "$") {
+				// A parameter of the report's own (options.go).
+				p, err := parseOption(words[1], attrs)
+				if err != nil {
+					return nil, bad("@param %s: %v", words[0], err)
+				}
+				if _, dup := sp.option(p.Name); dup {
+					return nil, bad("@param %s: duplicate parameter %q", words[0], p.Name)
+				}
+				sp.Params = append(sp.Params, p)
+				attrs = map[string]string{}
+			}
+			if len(words) != 2 || !strings.HasPrefix(words[0], "$") || len(attrs) != 0 {
 				return nil, bad("@param: want \"$N NAME\" (NAME one of %s)", strings.Join(sqlParams, ", "))
 			}
 			n, err := strconv.Atoi(words[0][1:])
@@ -267,7 +288,7 @@ func parseReport(src, file string) (*spec, error) {
 			if _, dup := params[n]; dup {
 				return nil, bad("@param %s: duplicate parameter", words[0])
 			}
-			if !slices.Contains(sqlParams, words[1]) {
+			if _, own := sp.option(words[1]); !own && !slices.Contains(sqlParams, words[1]) {
 				return nil, bad("@param %s: unknown parameter %q (allowed: %s)", words[0], words[1], strings.Join(sqlParams, ", "))
 			}
 			if n != len(params)+1 {
@@ -322,7 +343,10 @@ func parseReport(src, file string) (*spec, error) {
 				sp.dims[cur].columns = append(sp.dims[cur].columns, c)
 				continue
 			}
-			m := measure{Column: c, needs: attrs["needs"], period: slices.Contains(words, "flow"), target: slices.Contains(words, "target")}
+			m := measure{Column: c, needs: attrs["needs"], period: slices.Contains(words, "flow"), target: slices.Contains(words, "target"), param: attrs["param"]}
+			if _, ok := sp.option(m.param); m.param != "" && !ok {
+				return nil, bad("@column %q: param=%s names no parameter of the report's own (declare its @param first)", c.Key, m.param)
+			}
 			if m.needs != "" && !slices.ContainsFunc(sp.dims, func(d dim) bool { return d.key == m.needs }) {
 				return nil, bad("@column %q: needs=%s names no @group", c.Key, m.needs)
 			}

@@ -489,10 +489,12 @@ func TestViewsDoNotOutliveTheReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	svc, _ := fixtureOn(t, postgis.New(pool, nil))
+	svc, db := fixtureOn(t, postgis.New(pool, nil))
+	expropriationLayers(t, db)
 	for _, r := range svc.Reports() {
 		mustRun(t, svc, r.Name, reports.Options{Group: []string{r.Groups[0].Key}})
 	}
+	mustRun(t, svc, "expropriation", reports.Options{Params: map[string]string{"overlay": "sugar"}})
 	var n int
 	if err := pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()`).Scan(&n); err != nil {

@@ -26,6 +26,7 @@ type Options struct {
 	Street         []string          // only features of these sub-districts (names in boundaries, or 未划分); empty: every one
 	Layers         map[string]string // kind → layer name, overriding the defaults
 	Summary        SummaryOptions    // layer-summary's layer and fields (layersummary.go)
+	Params         map[string]string // the report's own parameters (options.go), by name
 }
 
 // Result is a computed report.
@@ -212,6 +213,9 @@ func (sp *spec) validate(opt Options) (group []string, layers map[string]string,
 	if _, err := resolvePeriod(opt, time.Now()); err != nil {
 		return nil, nil, err
 	}
+	if _, err := sp.optionValues(opt.Params); err != nil {
+		return nil, nil, err
+	}
 	layers = map[string]string{}
 	kinds := make([]string, len(sp.Layers))
 	for i, l := range sp.Layers {
@@ -283,6 +287,11 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 	if len(opt.Street) > 0 {
 		res.Params.Street = slices.Clone(opt.Street)
 	}
+	own, _ := sp.optionValues(opt.Params) // checked by validate
+	if len(own) > 0 {
+		res.Params.Options = own
+		res.Columns = sp.applyOptions(res.Columns, own)
+	}
 	// Sub-districts are computed when grouping by street or filtering by it.
 	byStreet := slices.Contains(group, "street") || len(opt.Street) > 0
 	// The transaction is always rolled back: it only holds the temporary
@@ -309,6 +318,11 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 			res.Notes = append(res.Notes, note)
 		}
 	}
+	notes, err := s.mapOptionLayers(ctx, tx, sp, own, asOf)
+	if err != nil {
+		return nil, err
+	}
+	res.Notes = append(res.Notes, notes...)
 	if len(opt.Street) > 0 {
 		if err := checkStreets(ctx, tx, sp, layers[string(land.Boundaries)], opt.Street); err != nil {
 			return nil, err
@@ -342,7 +356,10 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 		case "holidays", "workdays":
 			v = holidayParam(s.holidays, p)
 		default:
-			return nil, fmt.Errorf("report %q: unknown SQL parameter %q", sp.Name, p)
+			var ok bool
+			if v, ok = own[p]; !ok {
+				return nil, fmt.Errorf("report %q: unknown SQL parameter %q", sp.Name, p)
+			}
 		}
 		args = append(args, v)
 	}

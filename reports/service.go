@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -138,8 +139,14 @@ func (s *Service) report(w http.ResponseWriter, r *http.Request) error {
 			}
 		case key == "of" || key == "sum" || key == "date": // layer-summary
 			setSummary(&opt.Summary, key, v)
+		case slices.Contains(s.OptionNames(chi.URLParam(r, "name")), key):
+			if opt.Params == nil {
+				opt.Params = map[string]string{}
+			}
+			opt.Params[key] = v
 		default:
-			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: format, group, year, from, to, as_of, street, layer.KIND; layer-summary: of, sum, date)", key)
+			allowed := append([]string{"format", "group", "year", "from", "to", "as_of", "street", "layer.KIND", "of, sum, date (layer-summary)"}, s.OptionNames(chi.URLParam(r, "name"))...)
+			return land.Errorf(land.Invalid, "unknown parameter %q (allowed: %s)", key, strings.Join(allowed, ", "))
 		}
 	}
 	if err := CheckFormat(format); err != nil {

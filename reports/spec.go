@@ -46,8 +46,9 @@ type dim struct {
 type measure struct {
 	land.Column
 	needs  string
-	period bool // a flow in the period: shown only when a period is given
-	target bool // takes a yearly target (see targets.go)
+	period bool   // a flow in the period: shown only when a period is given
+	target bool   // takes a yearly target (see targets.go)
+	param  string // shown only when this report parameter is given (options.go)
 }
 
 // Stations are not a canonical kind: any point layer will do.

@@ -176,6 +176,7 @@ var unitFactors = map[string]struct {
 	"m²": {"area", 1}, "平方米": {"area", 1}, "m2": {"area", 1},
 	"公顷": {"area", 10000}, "ha": {"area", 10000},
 	"亩": {"area", 10000.0 / 15}, "mu": {"area", 10000.0 / 15},
+	"万m²": {"area", 1e4}, "万平方米": {"area", 1e4},
 	"万元": {"money", 1e4}, "亿元": {"money", 1e8},
 	// Counts: the measure words of a count name the same unit.
 	"个": {"count", 1}, "宗": {"count", 1}, "块": {"count", 1}, "项": {"count", 1}, "户": {"count", 1},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -305,7 +306,17 @@ func describeParams(res *Result) string {
 			ls = append(ls, c+"="+n)
 		}
 	}
+	for _, k := range slices.Sorted(maps.Keys(res.Params.Layers)) {
+		if !slices.Contains([]string{"parcels", "farmland", "renewal_units", "idle_land", "boundaries", "stations"}, k) {
+			ls = append(ls, k+"="+res.Params.Layers[k])
+		}
+	}
 	parts = append(parts, "图层 layers: "+strings.Join(ls, " "))
+	for _, k := range slices.Sorted(maps.Keys(res.Params.Options)) {
+		if v := res.Params.Options[k]; v != nil {
+			parts = append(parts, fmt.Sprintf("%s: %v", k, v))
+		}
+	}
 	return strings.Join(parts, "; ")
 }
 

@@ -68,6 +68,15 @@ func (w *geojsonWriter) Write(g orb.Geometry, props []prop) error {
 			b = append(b, ']')
 		}
 		b = append(b, "]}"...)
+	case orb.LineString:
+		b = append(b, `{"type":"LineString","coordinates":[`...)
+		for j, p := range g {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendLonLat(b, p)
+		}
+		b = append(b, "]}"...)
 	default:
 		return fmt.Errorf("geojson: unsupported geometry %T", g)
 	}

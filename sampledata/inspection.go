@@ -38,8 +38,8 @@ var inspectionBatches = []struct {
 	{"2024年第四季度", time.Date(2024, 12, 10, 0, 0, 0, 0, time.UTC)},
 }
 
-// sampleEnd is the last day the sample's records know of.
-var sampleEnd = time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC)
+// inspectionEnd is the last day the sample's records know of.
+var inspectionEnd = time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // inspectionState is what the generator keeps for these layers.
 type inspectionState struct {
@@ -157,7 +157,7 @@ func rectification(rng *rand.Rand, found time.Time) (status, deadline, rectified
 	r := rng.Float64()
 	done := found.AddDate(0, 0, 20+rng.IntN(150))
 	switch {
-	case r < 0.7 && !done.After(sampleEnd):
+	case r < 0.7 && !done.After(inspectionEnd):
 		status, rectified = "已整改", done.Format(time.DateOnly)
 		if rng.Float64() < 0.3 {
 			status = "已销号"
@@ -259,7 +259,7 @@ func (g *generator) writePermit(rng *rand.Rand, s *subDistrict, p *parcel) error
 			n++
 		}
 	}
-	if issued.After(sampleEnd) {
+	if issued.After(inspectionEnd) {
 		return nil // not issued yet
 	}
 	category := map[string]string{"05": "商业", "06": "工业", "07": "住宅", "08": "公共服务", "09": "其他", "10": "交通"}[p.use[:2]]

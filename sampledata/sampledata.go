@@ -60,6 +60,9 @@ type Layer struct {
 	Fields       []string `json:"fields"` // source field names, in file order
 	Features     int      `json:"features"`
 	Flaws        []Flaw   `json:"flaws,omitempty"`
+	// Unlocated are the records without geometry on purpose (ledger rows
+	// with no coordinates): an importer loads them with a null geometry.
+	Unlocated int `json:"unlocated,omitempty"`
 }
 
 // Flaw is a deliberately broken feature that an importer has to cope with.
@@ -101,6 +104,9 @@ func Write(ctx context.Context, dir string, opt Options, progress func(layer str
 		return nil, fmt.Errorf("sample: %w", err)
 	}
 	m = g.manifest()
+	if err := g.writeExpropriation(ctx, m); err != nil {
+		return nil, fmt.Errorf("sample: %w", err)
+	}
 	if err := writeSidecars(dir); err != nil {
 		return nil, fmt.Errorf("sample: %w", err)
 	}

@@ -118,6 +118,7 @@ func TestEveryLayerIsWrittenAndDescribed(t *testing.T) {
 		"boundaries": land.Boundaries, "parcels": land.Parcels, "farmland": land.Farmland,
 		"renewal_units": land.RenewalUnits, "idle_land": land.IdleLand, "stations": land.Generic,
 		"inspection_patches": land.InspectionPatches, "inspection_problems": land.InspectionPatches, "permits": land.Permits,
+		"acquisition": land.Acquisition, "households": land.Households, "renovation": land.Renovation,
 	}
 	if len(onDisk.Layers) != len(wantKinds) {
 		t.Fatalf("manifest.json lists %d layers, want %d", len(onDisk.Layers), len(wantKinds))

@@ -31,6 +31,7 @@ type ReportConfig struct {
 	Street string            // comma-separated sub-districts; "" for every one
 	Layers map[string]string // kind → layer name
 	Out    string            // file to write; "" for stdout
+	Params map[string]string // the report's own parameters (--overlay, --late-years, --param NAME=VALUE)
 }
 
 const reportUsage = `Usage: tudi report NAME [flags]
@@ -38,9 +39,11 @@ const reportUsage = `Usage: tudi report NAME [flags]
 
 Computes a report from the layers and writes it as a table, JSON, CSV or
 Excel. Reports: land-supply, farmland-occupation, idle-land,
-renewal-progress, land-use-summary, rectification, permits, and
-layer-summary (any layer: --of LAYER --group FIELD[,FIELD] [--sum FIELD]
-[--date FIELD]); 'tudi report list' shows each one's groupings and layers. Flows (supply, disposal, milestones reached) count
+renewal-progress, land-use-summary, rectification, permits, expropriation,
+resettlement, renovation-progress, and layer-summary (any layer: --of LAYER
+--group FIELD[,FIELD] [--sum FIELD] [--date FIELD]); 'tudi report list' shows
+each one's groupings, layers and own parameters (--overlay LAYER,
+--late-years N). Flows (supply, disposal, milestones reached) count
 the period --from … --to (--year Y: the calendar year); stocks (stages,
 land disposed of so far) are as of --as-of (default: the period's end, else
 today). For a year with targets (tudi targets import), each column with a
@@ -56,7 +59,7 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 		fmt.Fprint(fs.Output(), reportUsage)
 		fs.PrintDefaults()
 	}
-	cfg := ReportConfig{Layers: map[string]string{}}
+	cfg := ReportConfig{Layers: map[string]string{}, Params: map[string]string{}}
 	addDBFlags(fs, &cfg.DB, env)
 	fs.StringVar(&cfg.Format, "format", "", "output format: table, json, csv or xlsx (default: from --out's extension, else table)")
 	fs.StringVar(&cfg.Group, "group", "", "comma-separated grouping, e.g. street,year (default: the report's own)")
@@ -74,6 +77,7 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	fs.StringVar(&summary.Of, "of", "", "layer-summary: the layer to sum up")
 	fs.StringVar(&summary.Sum, "sum", "", "layer-summary: a numeric field to total (canonical, Chinese title or source attribute)")
 	fs.StringVar(&summary.Date, "date", "", "layer-summary: the date field the period (--year, --from/--to) selects by")
+	addReportParamFlags(fs, cfg.Params)
 	var catDir string
 	addCatalogFlag(fs, &catDir, env)
 	// The report name may come before or after the flags.
@@ -110,7 +114,7 @@ func reportCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	if cfg.Name == "" || cfg.Name == "list" {
 		return listReports(env.Stdout, reports.NewWithCatalog(nil, log, cat.Reports), cfg.Format)
 	}
-	opt := reports.Options{Group: reports.ParseGroup(cfg.Group), Year: cfg.Year, Street: reports.ParseStreets(cfg.Street), Layers: cfg.Layers, Summary: summary}
+	opt := reports.Options{Group: reports.ParseGroup(cfg.Group), Year: cfg.Year, Street: reports.ParseStreets(cfg.Street), Layers: cfg.Layers, Summary: summary, Params: cfg.Params}
 	if opt.From, err = reports.ParseDate("--from", cfg.From); err != nil {
 		return err
 	}
@@ -180,6 +184,9 @@ func listReports(w io.Writer, svc *reports.Service, format string) error {
 			fmt.Fprintf(&b, "  targets: %s\n", strings.Join(r.Targets, ", "))
 		}
 		fmt.Fprintf(&b, "  --street: %s\n", r.Street)
+		for _, p := range r.Params {
+			fmt.Fprintf(&b, "  --%s: %s %s (%s)\n", strings.ReplaceAll(p.Name, "_", "-"), p.Title, p.TitleEN, paramDefault(p))
+		}
 		var layers []string
 		for _, l := range r.Layers {
 			s := l.Kind + "=" + l.Name
