@@ -58,7 +58,8 @@ SELECT $1::smallint, u.cls, d.geom
 FROM (
     SELECT cls,
            ST_Simplify(ST_Union(ST_MakeEnvelope(cx * $2::float8, cy * $2::float8,
-                                                (cx + 1) * $2::float8, (cy + 1) * $2::float8, 3857)),
+                                                (cx + 1) * $2::float8, (cy + 1) * $2::float8, 3857)
+                                ORDER BY cx, cy),
                        $4::float8) AS g
     FROM kept
     GROUP BY cls,
