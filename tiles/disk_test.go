@@ -166,8 +166,8 @@ func TestOutdatedDiskCacheFilesAreRemoved(t *testing.T) {
 	}
 	// A tile of a layer that is gone, one of a version newer than this
 	// process knows (another process wrote it), and a temporary file.
-	gone := filepath.Join(dir, "gone", "15", "1", "2-v1.mvt")
-	newer := filepath.Join(dir, "parcels", "15", "1", "2-v99.mvt")
+	gone := filepath.Join(dir, "gone", "15", "1", "2-v1.mvt.gz")
+	newer := filepath.Join(dir, "parcels", "15", "1", "2-v99.mvt.gz")
 	for _, p := range []string{gone, newer} {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)

@@ -28,7 +28,7 @@ func TestGeneralisedLowZooms(t *testing.T) {
 	}
 	center := [2]float64{originLon + 30*cellDeg, originLat + 30*cellDeg}
 
-	for _, z := range []int{8, 10, 11} {
+	for _, z := range []int{8, 10, 11, 12} {
 		t.Run(fmt.Sprintf("z%d shows land-use classes, no single parcels, with the area of the source", z), func(t *testing.T) {
 			tile := tileAt(center[0], center[1], z)
 			ls := decode(t, tile, e.get(tilePath("parcels", tile)))
@@ -58,15 +58,28 @@ func TestGeneralisedLowZooms(t *testing.T) {
 		})
 	}
 
-	t.Run("z12 and up are per parcel; z12 comes pre-rendered", func(t *testing.T) {
+	t.Run("z13 and up are per parcel; z13 comes pre-rendered", func(t *testing.T) {
 		before := metric(t, e, "tudi_tile_prerendered_total")
-		tile := tileAt(center[0], center[1], 12)
-		l := decode(t, tile, e.get(tilePath("parcels", tile)))[0]
-		if len(l.Features) != 3600 || l.Features[0].Properties["code"] == nil {
-			t.Fatalf("z12: %d features, first %v", len(l.Features), l.Features[0].Properties)
+		// The district spans two z13 tiles: together they hold every parcel.
+		a, b := tileAt(originLon, originLat, 13), tileAt(originLon+60*cellDeg, originLat+60*cellDeg, 13)
+		if a.X != b.X || b.Y != a.Y-1 {
+			t.Fatalf("the test district is not over two z13 tiles: %v %v", a, b)
 		}
-		if metric(t, e, "tudi_tile_prerendered_total") != before+1 {
-			t.Fatal("z12 was not read from the pre-rendered tiles")
+		ids := map[any]bool{}
+		for _, tile := range []tiles.Tile{a, b} {
+			l := decode(t, tile, e.get(tilePath("parcels", tile)))[0]
+			for _, f := range l.Features {
+				if f.Properties["code"] == nil {
+					t.Fatalf("z13 feature without attributes: %v", f.Properties)
+				}
+				ids[f.ID] = true
+			}
+		}
+		if len(ids) != 3600 {
+			t.Fatalf("z13: %d parcels, want 3600", len(ids))
+		}
+		if metric(t, e, "tudi_tile_prerendered_total") != before+2 {
+			t.Fatal("z13 was not read from the pre-rendered tiles")
 		}
 	})
 
