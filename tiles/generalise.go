@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"tudi/geo"
 	"tudi/postgis"
@@ -21,6 +22,9 @@ const (
 	tileSchema = "tiles"
 	genSuffix  = "__gen"
 	minBand    = 6
+	// dissolveMinBand is the first band generalised by dissolving
+	// same-class features rather than by the majority grid.
+	dissolveMinBand = 12
 )
 
 // bandCell returns the majority-grid cell size (EPSG:3857 metres) of a
@@ -104,7 +108,15 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 			cell := bandCell(band)
 			block := 2 * geo.WebMercatorHalf / float64(int(1)<<band)
 			px := block / 4096 // one unit of the tile's 4096 grid at this zoom
-			tag, err := tx.Exec(ctx, repl.Replace(st["band"]), band, cell, block, px, 4*px*px)
+			var (
+				tag pgconn.CommandTag
+				err error
+			)
+			if band >= dissolveMinBand {
+				tag, err = tx.Exec(ctx, repl.Replace(st["dissolve"]), band, block/8, px/4, px*px)
+			} else {
+				tag, err = tx.Exec(ctx, repl.Replace(st["band"]), band, cell, block, px, 4*px*px)
+			}
 			if err != nil {
 				return fmt.Errorf("band %d: %w", band, err)
 			}

@@ -28,7 +28,7 @@ func TestGeneralisedLowZooms(t *testing.T) {
 	}
 	center := [2]float64{originLon + 30*cellDeg, originLat + 30*cellDeg}
 
-	for _, z := range []int{8, 10, 11, 12} {
+	for _, z := range []int{8, 10, 11} {
 		t.Run(fmt.Sprintf("z%d shows land-use classes, no single parcels, with the area of the source", z), func(t *testing.T) {
 			tile := tileAt(center[0], center[1], z)
 			ls := decode(t, tile, e.get(tilePath("parcels", tile)))
@@ -57,6 +57,41 @@ func TestGeneralisedLowZooms(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("z12 shows the parcels dissolved by class, each class with its area", func(t *testing.T) {
+		tile := tileAt(originLon, originLat, 12)
+		if far := tileAt(originLon+60*cellDeg, originLat+60*cellDeg, 12); far != tile {
+			t.Fatalf("the test district is not inside one z12 tile: %v %v", tile, far)
+		}
+		l := layerNamed(decode(t, tile, e.get(tilePath("parcels", tile))), "parcels")
+		got := map[string]float64{}
+		for _, f := range l.Features {
+			if len(f.Properties) != 1 || f.ID != nil {
+				t.Fatalf("a generalised feature carries %v (id %v), want landuse_code only", f.Properties, f.ID)
+			}
+			got[fmt.Sprint(f.Properties["landuse_code"])] += geo.Area(f.Geometry)
+		}
+		rows, err := e.db.Pool.Query(ctx, `SELECT landuse_code, sum(ST_Area(geom::geography)) FROM layers.parcels GROUP BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var c string
+			var a float64
+			if err := rows.Scan(&c, &a); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if d := (got[c] - a) / a; d > 0.05 || d < -0.05 {
+				t.Errorf("class %s: %.0f m² at z12, %.0f m² in the source", c, got[c], a)
+			}
+		}
+		if n != len(landUses) || len(got) != n {
+			t.Fatalf("classes: %d in the source, %v at z12", n, got)
+		}
+	})
 
 	t.Run("z13 and up are per parcel; z13 comes pre-rendered", func(t *testing.T) {
 		before := metric(t, e, "tudi_tile_prerendered_total")
