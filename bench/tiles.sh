@@ -136,7 +136,7 @@ PY
 # the list's (gzip) bytes, a new disk cache; the second pass shows what the
 # disk cache still serves.
 LIST_MB=$(( $(du -sb "$WORK/tile-cache" | cut -f1) >> 20 ))
-HALF=$(( LIST_MB / 2 > 0 ? LIST_MB / 2 : 1 ))
+HALF=${HALF_MB:-$(( LIST_MB / 2 > 0 ? LIST_MB / 2 : 1 ))}
 echo "== list of ${LIST_MB} MB on disk; memory budget ${HALF} MB" >&2
 "$BIN" serve --db "$DB" --addr "127.0.0.1:$((PORT + 3))" --tile-cache "$WORK/tile-cache-2" --tile-memory "$HALF" >"$WORK/tudi-half.log" 2>&1 &
 TUDI=$!
