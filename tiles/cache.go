@@ -135,7 +135,7 @@ func newMemCache(budget int64, sync bool) *memCache {
 		Weigher: func(_ string, e *entry) uint32 {
 			return uint32(min(e.size(), math.MaxUint32))
 		},
-		InitialCapacity: int(min(budget/16384, 1<<20)),
+		InitialCapacity: int(min(budget/65536, 1<<16)),
 	}
 	if sync {
 		o.Executor = func(fn func()) { fn() }
