@@ -124,6 +124,8 @@ for root, _, files in os.walk(sys.argv[1]):
     for f in files:
         if f.endswith(".mvt.gz"):
             p = os.path.join(root, f)
+            if os.path.getsize(p) < 18:
+                continue  # an empty tile
             z = int(os.path.relpath(p, sys.argv[1]).split(os.sep)[1])
             with open(p, "rb") as fh:
                 fh.seek(-4, 2)
