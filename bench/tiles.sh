@@ -13,6 +13,13 @@
 #   PG_TILESERV=/path/to/pg_tileserv bench/tiles.sh
 #   SCALE=40 N=1000 bench/tiles.sh          # smaller, tudi only when PG_TILESERV is unset
 #   KEEP=1 …                                # keep the work dir (sample, cluster)
+#   BENCH_DIR=DIR SKIP_IMPORT=1 …           # reuse DIR/sample and DIR/data of a kept run
+#
+# tudi runs with its default cache settings (memory budget from the machine's
+# memory, disk cache on), its disk cache in the work dir. After the warm
+# passes, a fresh process whose memory budget is half the list's bytes reads
+# the list twice: the second pass shows how much a list larger than memory is
+# still served from the disk cache. Hit rates come from /metrics.
 set -euo pipefail
 
 SCALE=${SCALE:-400}
@@ -44,8 +51,10 @@ wait_http() { # url
 	echo "no answer from $1" >&2; return 1
 }
 
+if [ -z "${SKIP_IMPORT:-}" ]; then
 echo "== sample district, scale $SCALE" >&2
 "$BIN" sample --scale "$SCALE" --out "$WORK/sample" >/dev/null
+fi
 
 # The owner of the embedded cluster: it also hears the import's notification
 # and builds the generalised low zooms, as any tudi serve would.
@@ -54,8 +63,10 @@ PIDS+=($!)
 wait_http "http://127.0.0.1:$PORT/healthz"
 DB="postgres://postgres@/tudi?host=$WORK/data/pg&port=5432&sslmode=disable"
 
+if [ -z "${SKIP_IMPORT:-}" ]; then
 echo "== import" >&2
 /usr/bin/time -f "import: %e s" "$BIN" import --data-dir "$WORK/data" --layer parcels "$WORK/sample/parcels.shp" >/dev/null
+fi
 
 echo "== waiting for the generalised low zooms" >&2
 start=$(date +%s)
@@ -65,6 +76,7 @@ until [ "$("$PSQL" "$DB" -Atc "SELECT count(*) FROM tiles.generalised g JOIN tud
 done
 "$PSQL" "$DB" -Atc "SELECT 'generalised: ' || rows || ' rows in ' || duration_ms || ' ms' FROM tiles.generalised WHERE layer = 'parcels'" >&2
 "$PSQL" "$DB" -Atc "SELECT 'pre-rendered: ' || count(*) || ' tiles, ' || pg_size_pretty(sum(length(mvt))) FROM tiles.prerendered WHERE layer = 'parcels'" >&2
+"$PSQL" "$DB" -Atc "SELECT 'largest pre-rendered z' || z || ': ' || max(length(mvt)) || ' bytes' FROM tiles.prerendered WHERE layer = 'parcels' GROUP BY z ORDER BY z" >&2
 
 # Same starting point for both servers: the table and its 3857 index in memory.
 "$PSQL" "$DB" -qAtc "CREATE EXTENSION IF NOT EXISTS pg_prewarm; SELECT pg_prewarm('layers.parcels'), pg_prewarm('layers.parcels_geom_3857_idx')" >/dev/null || true
@@ -74,16 +86,67 @@ BBOX=$("$PSQL" "$DB" -Atc "SELECT concat_ws(',', minx, miny, maxx, maxy) FROM tu
 echo "== $(wc -l <"$WORK/tiles.txt") tiles over $BBOX, $C clients, $(nproc) cores" >&2
 RESULTS=$WORK/results.jsonl
 
-# tudi: a fresh process on the same database (empty tile cache) for the cold run.
-"$BIN" serve --db "$DB" --addr "127.0.0.1:$((PORT + 2))" >"$WORK/tudi.log" 2>&1 &
+# cache counters of a tudi serve: hits disk_hits misses
+counters() { # port
+	curl -fs "http://127.0.0.1:$1/metrics" | awk '
+		/^tudi_tile_cache_hits_total /{h=$2} /^tudi_tile_cache_disk_hits_total /{d=$2} /^tudi_tile_cache_misses_total /{m=$2}
+		END {printf "%d %d %d\n", h, d, m}'
+}
+# pass LABEL PORT ARGS…: one loadgen run and the cache hit rates of its requests.
+pass() {
+	local label=$1 port=$2; shift 2
+	read -r h0 d0 m0 < <(counters "$port")
+	"$WORK/loadgen" run -url "http://127.0.0.1:$port/tiles/parcels/{z}/{x}/{y}.mvt" -tiles "$WORK/tiles.txt" -c "$C" -label "$label" -json "$RESULTS" "$@"
+	read -r h1 d1 m1 < <(counters "$port")
+	awk -v l="$label" -v h=$((h1 - h0)) -v d=$((d1 - d0)) -v m=$((m1 - m0)) 'BEGIN {
+		n = h + m; if (n == 0) n = 1
+		printf "%s: memory hits %.1f %%, disk hits %.1f %%, rendered %.1f %% (of %d)\n", l, 100 * (h - d) / n, 100 * d / n, 100 * m / n, n }'
+}
+
+# tudi: a fresh process on the same database (empty tile caches) for the
+# cold run, with the default cache settings.
+"$BIN" serve --db "$DB" --addr "127.0.0.1:$((PORT + 2))" --tile-cache "$WORK/tile-cache" >"$WORK/tudi.log" 2>&1 &
 TUDI=$!
 PIDS+=($TUDI)
 wait_http "http://127.0.0.1:$((PORT + 2))/healthz"
-URL="http://127.0.0.1:$((PORT + 2))/tiles/parcels/{z}/{x}/{y}.mvt"
-"$WORK/loadgen" run -url "$URL" -tiles "$WORK/tiles.txt" -c "$C" -label "tudi cold" -json "$RESULTS"
-"$WORK/loadgen" run -url "$URL" -tiles "$WORK/tiles.txt" -c "$C" -label "tudi warm" -json "$RESULTS"
+grep -o '"tile_cache_max_mb":[0-9]*,"tile_memory_mb":[0-9]*' "$WORK/tudi.log" >&2 || true
+pass "tudi cold" $((PORT + 2))
+pass "tudi warm" $((PORT + 2))
 # One warm pass lasts a fifth of a second; five in a row give a steadier figure.
-"$WORK/loadgen" run -url "$URL" -tiles "$WORK/tiles.txt" -c "$C" -repeat 5 -label "tudi warm x5" -json "$RESULTS"
+pass "tudi warm x5" $((PORT + 2)) -repeat 5
+kill "$TUDI"; wait "$TUDI" 2>/dev/null || true
+
+# The largest tile of each zoom, uncompressed (the gzip trailer's length).
+python3 - "$WORK/tile-cache" >&2 <<'PY' || true
+import os, struct, sys
+best = {}
+for root, _, files in os.walk(sys.argv[1]):
+    for f in files:
+        if f.endswith(".mvt.gz"):
+            p = os.path.join(root, f)
+            if os.path.getsize(p) < 18:
+                continue  # an empty tile
+            z = int(os.path.relpath(p, sys.argv[1]).split(os.sep)[1])
+            with open(p, "rb") as fh:
+                fh.seek(-4, 2)
+                n = struct.unpack("<I", fh.read(4))[0]
+            best[z] = max(best.get(z, 0), n)
+print("largest tile served per zoom (bytes, uncompressed): " + ", ".join(f"z{z} {best[z]}" for z in sorted(best)))
+PY
+
+# A list twice the memory budget: a fresh process whose memory holds half
+# the list's (gzip) bytes, a new disk cache; the second pass shows what the
+# disk cache still serves.
+LIST_MB=$(( $(du -sb "$WORK/tile-cache" | cut -f1) >> 20 ))
+HALF=${HALF_MB:-$(( LIST_MB / 2 > 0 ? LIST_MB / 2 : 1 ))}
+echo "== list of ${LIST_MB} MB on disk; memory budget ${HALF} MB" >&2
+"$BIN" serve --db "$DB" --addr "127.0.0.1:$((PORT + 3))" --tile-cache "$WORK/tile-cache-2" --tile-memory "$HALF" >"$WORK/tudi-half.log" 2>&1 &
+TUDI=$!
+PIDS+=($TUDI)
+wait_http "http://127.0.0.1:$((PORT + 3))/healthz"
+pass "tudi memory 1/2 list, first pass" $((PORT + 3))
+pass "tudi memory 1/2 list, second pass" $((PORT + 3))
+pass "tudi memory 1/2 list, passes 3-5" $((PORT + 3)) -repeat 3
 kill "$TUDI"; wait "$TUDI" 2>/dev/null || true
 
 if [ -n "${PG_TILESERV:-}" ]; then

@@ -35,6 +35,7 @@ type Config struct {
 	MaxUploadBytes int64         // limit of an import upload (default 2 GiB)
 	TileCacheDir   string        // also keep rendered tiles as files here (optional)
 	TileCacheBytes int64         // memory for rendered tiles (0: tiles.DefaultCacheBytes, negative: none)
+	TileDiskBytes  int64         // limit of TileCacheDir (0: tiles.DefaultDiskBytes, negative: none)
 	Auth           AuthMode      // which requests need a token (default AuthWrite: writes only)
 	TokenCacheTTL  time.Duration // how long a looked-up token is trusted (0: DefaultTokenCacheTTL, negative: not at all)
 
@@ -128,7 +129,7 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	}
 	s.health.sem = make(chan struct{}, 1)
 	var err error
-	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes, Kinds: cfg.Kinds}, reg, log); err != nil {
+	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes, DiskBytes: cfg.TileDiskBytes, Kinds: cfg.Kinds}, reg, log); err != nil {
 		return nil, err
 	}
 	s.ogc = ogc.New(db, ogc.Config{PublicURL: cfg.PublicURL}, log)

@@ -3,218 +3,167 @@ package tiles
 import (
 	"bytes"
 	"compress/gzip"
-	"container/list"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/maypok86/otter/v2"
 )
 
-// entry is one cached tile response: the MVT bytes of all requested layers,
-// their gzip form (made once, on the first request that accepts gzip), the
-// ETag, and the layer versions the tile was rendered at.
+// entry is one cached tile response, kept in one encoding only: gzip, which
+// every map client sends in Accept-Encoding (MapLibre, QGIS, GDAL, browsers);
+// the rare client without it gets the bytes decompressed per request. It
+// also holds the ETag and the layer versions the tile was rendered at.
 type entry struct {
 	key      string
 	tile     Tile
 	layers   []string
 	versions []int64
-	raw      []byte
-	etag     string
-
-	gzOnce sync.Once
-	gz     []byte
+	gz       []byte // gzip-compressed MVT; nil for an empty tile
+	rawLen   int    // length of the MVT bytes
+	etag     string // of the representation without Content-Encoding
 }
 
+// newEntry compresses the MVT bytes raw of a freshly rendered tile.
 func newEntry(key string, t Tile, layers []string, versions []int64, raw []byte) *entry {
-	sum := sha256.Sum256(raw)
-	return &entry{key: key, tile: t, layers: layers, versions: versions, raw: raw,
-		etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
-}
-
-// gzipped returns the gzip form of the tile, compressing it once.
-func (e *entry) gzipped() []byte {
-	e.gzOnce.Do(func() {
-		var b bytes.Buffer
-		// BestSpeed: the cold path matters more than a few percent of bytes.
-		zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
-		_, _ = zw.Write(e.raw)
-		_ = zw.Close()
-		e.gz = b.Bytes()
-	})
-	return e.gz
-}
-
-// size is what an entry counts against the byte budget: both encodings
-// (the gzip one is usually made at once) plus bookkeeping.
-func (e *entry) size() int64 { return int64(len(e.raw))*3/2 + int64(len(e.key)) + 200 }
-
-// lru is an in-memory least-recently-used tile cache bounded by bytes. It is
-// keyed by layers, tile and props only; the versions stored in each entry
-// decide whether it may still be served (see Service.lookup), so a change of
-// one layer invalidates exactly the tiles it touched.
-type lru struct {
-	mu     sync.Mutex
-	budget int64
-	used   int64
-	ll     *list.List
-	items  map[string]*list.Element
-}
-
-func newLRU(budget int64) *lru {
-	return &lru{budget: budget, ll: list.New(), items: map[string]*list.Element{}}
-}
-
-func (c *lru) get(key string) *entry {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.items[key]
-	if !ok {
-		return nil
+	var gz []byte
+	if len(raw) > 0 {
+		gz = compressTile(raw)
 	}
-	c.ll.MoveToFront(el)
-	return el.Value.(*entry)
+	return newGzipEntry(key, t, layers, versions, gz)
 }
 
-// put stores e, replacing an entry of the same key, and evicts the least
-// recently used entries beyond the budget. An entry larger than the whole
-// budget is not stored.
-func (c *lru) put(e *entry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e.size() > c.budget {
-		return
+// newGzipEntry makes an entry of gzip bytes (as kept on disk or made by
+// compressTile). The ETag is a hash of those bytes, which depend only on
+// the MVT bytes (compressTile is deterministic), so every server computes
+// the same ETag for the same tile.
+func newGzipEntry(key string, t Tile, layers []string, versions []int64, gz []byte) *entry {
+	e := &entry{key: key, tile: t, layers: layers, versions: versions}
+	if len(gz) >= 18 { // gzip header and trailer
+		e.gz = gz
+		// The gzip trailer ends with the uncompressed length (mod 2³²).
+		e.rawLen = int(binary.LittleEndian.Uint32(gz[len(gz)-4:]))
+		sum := sha256.Sum256(gz)
+		e.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
 	}
-	if el, ok := c.items[e.key]; ok {
-		c.used -= el.Value.(*entry).size()
-		c.ll.Remove(el)
-	}
-	c.items[e.key] = c.ll.PushFront(e)
-	c.used += e.size()
-	for c.used > c.budget {
-		last := c.ll.Back()
-		old := last.Value.(*entry)
-		c.ll.Remove(last)
-		delete(c.items, old.key)
-		c.used -= old.size()
-	}
+	return e
 }
+
+// empty reports whether the tile has no feature.
+func (e *entry) empty() bool { return len(e.gz) == 0 }
+
+// raw returns the MVT bytes, decompressing them.
+func (e *entry) raw() ([]byte, error) {
+	if e.empty() {
+		return nil, nil
+	}
+	return gunzipTile(e.gz, e.rawLen)
+}
+
+// size is what an entry counts against the memory budget: its bytes plus
+// bookkeeping.
+func (e *entry) size() int64 {
+	return int64(len(e.gz)) + int64(len(e.key)) + 8*int64(len(e.versions)) + 240
+}
+
+// compressTile gzips MVT bytes. The output depends only on the input (no
+// name or time in the header), so tiles, seeds and exports of the same tile
+// are the same bytes. BestSpeed: the cold path matters more than a few
+// percent of bytes.
+func compressTile(raw []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(raw)/3 + 64)
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	_, _ = zw.Write(raw)
+	_ = zw.Close()
+	return b.Bytes()
+}
+
+// gunzipTile decompresses gzip bytes of a tile of n bytes.
+func gunzipTile(gz []byte, n int) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, fmt.Errorf("decompress tile: %w", err)
+	}
+	out := bytes.NewBuffer(make([]byte, 0, n))
+	if _, err := io.Copy(out, zr); err != nil {
+		return nil, fmt.Errorf("decompress tile: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// memCache is the in-memory tile cache, bounded by bytes. It is keyed by
+// layers, tile and props only; the versions stored in each entry decide
+// whether it may still be served (see Service.lookup), so a change of one
+// layer invalidates exactly the tiles it touched.
+//
+// Admission and eviction are W-TinyLFU (github.com/maypok86/otter/v2): a
+// small LRU window in front of a segmented LRU main space, and a count-min
+// sketch of recent access frequencies that lets a newcomer into the main
+// space only when it has been asked for more often than the entry it would
+// evict. A scan of tiles asked for once (a crawler, a pass over more tiles
+// than fit) then passes through the window without flushing the tiles asked
+// for again and again, where plain LRU kept nothing of a repeated list
+// larger than its budget.
+//
+// Why otter rather than github.com/dgraph-io/ristretto/v2, the other
+// well-kept TinyLFU cache of the Go ecosystem: ristretto buffers Set
+// asynchronously and drops writes under contention (a rendered tile may
+// silently not be cached, and a test must Wait for it) and evicts by
+// sampling five entries; otter applies writes at once, follows Caffeine's
+// adaptive W-TinyLFU (the window resizes itself between recency- and
+// frequency-heavy loads), weighs entries (tile bytes) and has the
+// compare-and-remove (ComputeIfPresent) that the revalidation needs.
+// Measured side by side (otter v2.4.0, ristretto v2.4.2, entries of equal
+// weight): a list twice the budget asked for six times, passes 2–6 served
+// from memory: otter 49 %, ristretto 22 % (0 % without waiting for its
+// buffers); a Zipf(1) load over 20 times the budget: 68.1 % against 62.9 %;
+// a hot set asked for after every scan of 1.5 budgets of new tiles: 94 %
+// against 99 %. The first two are what a tile server sees.
+type memCache struct {
+	c *otter.Cache[string, *entry]
+}
+
+// newMemCache returns a cache of at most budget bytes. sync runs the
+// cache's maintenance (eviction) in the calling goroutine: for tests.
+func newMemCache(budget int64, sync bool) *memCache {
+	o := &otter.Options[string, *entry]{
+		MaximumWeight: uint64(budget),
+		Weigher: func(_ string, e *entry) uint32 {
+			return uint32(min(e.size(), math.MaxUint32))
+		},
+		InitialCapacity: int(min(budget/65536, 1<<16)),
+	}
+	if sync {
+		o.Executor = func(fn func()) { fn() }
+	}
+	return &memCache{c: otter.Must(o)}
+}
+
+func (c *memCache) get(key string) *entry {
+	e, _ := c.c.GetIfPresent(key)
+	return e
+}
+
+// put stores e, replacing an entry of the same key. The cache evicts (or
+// refuses) entries beyond the budget; an entry larger than the whole budget
+// is not kept.
+func (c *memCache) put(e *entry) { c.c.Set(e.key, e) }
 
 // remove drops the entry of key if it is still e.
-func (c *lru) remove(key string, e *entry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok && el.Value.(*entry) == e {
-		c.ll.Remove(el)
-		delete(c.items, key)
-		c.used -= e.size()
-	}
+func (c *memCache) remove(key string, e *entry) {
+	c.c.ComputeIfPresent(key, func(old *entry) (*entry, otter.ComputeOp) {
+		if old == e {
+			return nil, otter.InvalidateOp
+		}
+		return old, otter.CancelOp
+	})
 }
 
 // stats returns the bytes used and the number of entries.
-func (c *lru) stats() (int64, int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.used, len(c.items)
-}
-
-// diskCache keeps rendered tiles as files under a directory, named with the
-// layer versions, so a file of an older version is never read again; sweep
-// removes such files after each change.
-// Files are written to a temporary name and renamed, so readers (other
-// processes too) never see half a tile.
-type diskCache struct{ dir string }
-
-func (d diskCache) path(key string, versions []int64) string {
-	name := key
-	for _, v := range versions {
-		name += "-v" + strconv.FormatInt(v, 10)
-	}
-	// The key is "layers/z/x/y[.all]": layer names are validated ASCII.
-	return filepath.Join(d.dir, filepath.FromSlash(name)+".mvt")
-}
-
-func (d diskCache) get(key string, versions []int64) ([]byte, bool) {
-	b, err := os.ReadFile(d.path(key, versions))
-	return b, err == nil
-}
-
-func (d diskCache) put(key string, versions []int64, b []byte) error {
-	p := d.path(key, versions)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), p)
-}
-
-// sweep removes the files of tiles rendered at a version older than the
-// layer's current one (they are never read again) or of a layer that is
-// gone, and temporary files left for over an hour by a writer that died.
-// Files of a newer version than current (written by a process that has
-// heard of a later import) are kept, as are files it does not recognise.
-func (d diskCache) sweep(current map[string]int64) (removed int, err error) {
-	err = filepath.WalkDir(d.dir, func(p string, de fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if de.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(d.dir, p)
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(de.Name(), ".tmp-") {
-			if fi, err := de.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour && os.Remove(p) == nil {
-				removed++
-			}
-			return nil
-		}
-		// layers/z/x/y[.all]-vA[-vB…].mvt, one version per layer.
-		parts := strings.Split(filepath.ToSlash(rel), "/")
-		name, ok := strings.CutSuffix(de.Name(), ".mvt")
-		if len(parts) != 4 || !ok {
-			return nil
-		}
-		layers := strings.Split(parts[0], ",")
-		vs := strings.Split(name, "-v")[1:]
-		if len(vs) != len(layers) {
-			return nil
-		}
-		for i, l := range layers {
-			v, err := strconv.ParseInt(vs[i], 10, 64)
-			if err != nil {
-				return nil
-			}
-			if cur, ok := current[l]; !ok || v < cur {
-				if os.Remove(p) == nil {
-					removed++
-				}
-				return nil
-			}
-		}
-		return nil
-	})
-	return removed, err
+func (c *memCache) stats() (int64, int) {
+	return int64(c.c.WeightedSize()), c.c.EstimatedSize()
 }

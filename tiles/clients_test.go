@@ -54,8 +54,9 @@ func TestTileJSONAndStyle(t *testing.T) {
 			tj.VectorLayers[0].Fields["code"] != "String" || tj.VectorLayers[0].Fields["id"] != "Number" || tj.VectorLayers[1].Fields["grade"] != "Number" {
 			t.Fatalf("vector_layers %+v", tj.VectorLayers)
 		}
-		if !strings.Contains(tj.Description, "zooms 0–11 generalised") || !strings.Contains(tj.VectorLayers[0].Description, "from zoom 12") ||
-			strings.Contains(tj.VectorLayers[1].Description, "generalised") {
+		if !strings.Contains(tj.Description, "zooms 0–12 generalised") || !strings.Contains(tj.VectorLayers[0].Description, "from zoom 13") ||
+			strings.Contains(tj.VectorLayers[1].Description, "generalised") ||
+			tj.VectorLayers[0].FeaturesMinZoom != 13 || tj.VectorLayers[1].FeaturesMinZoom != 0 {
 			t.Errorf("descriptions do not say which zooms are generalised: %q / %q", tj.Description, tj.VectorLayers[1].Description)
 		}
 	})

@@ -21,7 +21,7 @@ func TestTheDiskCacheIsSharedAndNeverStale(t *testing.T) {
 	e.mustCreateParcels("parcels", 10, 10)
 	tile := tileAt(originLon+0.002, originLat+0.002, 15)
 	first := e.get(tilePath("parcels", tile))
-	files, _ := filepath.Glob(filepath.Join(dir, "parcels", "15", "*", "*.mvt"))
+	files, _ := filepath.Glob(filepath.Join(dir, "parcels", "15", "*", "*.mvt.gz"))
 	if len(files) != 1 {
 		t.Fatalf("disk cache files: %v", files)
 	}
@@ -34,7 +34,10 @@ func TestTheDiskCacheIsSharedAndNeverStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, err := other.Tile(ctx, []string{"parcels"}, tile, false)
-	if err != nil || string(d.Bytes()) != string(first.body) {
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, err := d.Bytes(); err != nil || string(raw) != string(first.body) {
 		t.Fatalf("tile from the disk cache: %v", err)
 	}
 	if hits := gather(t, reg, "tudi_tile_cache_hits_total"); hits != 1 {
@@ -157,14 +160,14 @@ func TestOutdatedDiskCacheFilesAreRemoved(t *testing.T) {
 	e.mustCreateParcels("parcels", 10, 10)
 	tile := tileAt(originLon+0.002, originLat+0.002, 15)
 	_ = e.get(tilePath("parcels", tile))
-	old, _ := filepath.Glob(filepath.Join(dir, "parcels", "15", "*", "*.mvt"))
+	old, _ := filepath.Glob(filepath.Join(dir, "parcels", "15", "*", "*.mvt.gz"))
 	if len(old) != 1 {
 		t.Fatalf("disk cache files: %v", old)
 	}
 	// A tile of a layer that is gone, one of a version newer than this
 	// process knows (another process wrote it), and a temporary file.
-	gone := filepath.Join(dir, "gone", "15", "1", "2-v1.mvt")
-	newer := filepath.Join(dir, "parcels", "15", "1", "2-v99.mvt")
+	gone := filepath.Join(dir, "gone", "15", "1", "2-v1.mvt.gz")
+	newer := filepath.Join(dir, "parcels", "15", "1", "2-v99.mvt.gz")
 	for _, p := range []string{gone, newer} {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)

@@ -89,18 +89,23 @@ func (s *Service) Export(ctx context.Context, r Range, format, path string, prog
 		done   atomic.Int64
 		stored atomic.Int64
 	)
+	type job struct {
+		i int
+		t Tile
+	}
 	type result struct {
+		i  int
 		t  Tile
 		gz []byte
 	}
-	in := make(chan Tile)
+	in := make(chan job)
 	out := make(chan result)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(in)
-		for _, t := range list {
+		for i, t := range list {
 			select {
-			case in <- t:
+			case in <- job{i, t}:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
@@ -110,17 +115,13 @@ func (s *Service) Export(ctx context.Context, r Range, format, path string, prog
 	var workers errgroup.Group
 	for range 3 {
 		workers.Go(func() error {
-			for t := range in {
-				d, err := s.Tile(gctx, r.Layers, t, false)
+			for j := range in {
+				d, err := s.Tile(gctx, r.Layers, j.t, false)
 				if err != nil {
 					return err
 				}
-				var gz []byte
-				if len(d.Bytes()) > 0 {
-					gz = d.e.gzipped()
-				}
 				select {
-				case out <- result{t, gz}:
+				case out <- result{j.i, j.t, d.Gzip()}:
 				case <-gctx.Done():
 					return gctx.Err()
 				}
@@ -133,17 +134,30 @@ func (s *Service) Export(ctx context.Context, r Range, format, path string, prog
 		close(out)
 		return err
 	})
+	// Tiles are written in the order of the list, whatever order the
+	// workers finish in, so two exports of the same data are the same file.
 	g.Go(func() error {
+		next := 0
+		ahead := map[int]result{}
 		for res := range out {
-			if len(res.gz) > 0 {
-				if err := w.put(res.t, res.gz); err != nil {
-					return fmt.Errorf("write %q: %w", path, err)
+			ahead[res.i] = res
+			for {
+				res, ok := ahead[next]
+				if !ok {
+					break
 				}
-				stored.Add(1)
-			}
-			n := done.Add(1)
-			if progress != nil {
-				progress(int(n), len(list))
+				delete(ahead, next)
+				next++
+				if len(res.gz) > 0 {
+					if err := w.put(res.t, res.gz); err != nil {
+						return fmt.Errorf("write %q: %w", path, err)
+					}
+					stored.Add(1)
+				}
+				n := done.Add(1)
+				if progress != nil {
+					progress(int(n), len(list))
+				}
 			}
 		}
 		return nil

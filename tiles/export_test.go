@@ -49,8 +49,8 @@ func TestSeedAndExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		d, err := fresh.Tile(ctx, []string{"parcels"}, tile, false)
-		if err != nil || len(d.Bytes()) == 0 {
-			t.Fatalf("seeded tile: %d bytes, %v", len(d.Bytes()), err)
+		if err != nil || len(d.Gzip()) == 0 {
+			t.Fatalf("seeded tile: %d bytes, %v", len(d.Gzip()), err)
 		}
 	})
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"tudi/geo"
 	"tudi/postgis"
@@ -21,6 +22,9 @@ const (
 	tileSchema = "tiles"
 	genSuffix  = "__gen"
 	minBand    = 6
+	// dissolveMinBand is the first band generalised by dissolving
+	// same-class features rather than by the majority grid.
+	dissolveMinBand = 12
 )
 
 // bandCell returns the majority-grid cell size (EPSG:3857 metres) of a
@@ -104,7 +108,15 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 			cell := bandCell(band)
 			block := 2 * geo.WebMercatorHalf / float64(int(1)<<band)
 			px := block / 4096 // one unit of the tile's 4096 grid at this zoom
-			tag, err := tx.Exec(ctx, repl.Replace(st["band"]), band, cell, block, px, 4*px*px)
+			var (
+				tag pgconn.CommandTag
+				err error
+			)
+			if band >= dissolveMinBand {
+				tag, err = tx.Exec(ctx, repl.Replace(st["dissolve"]), band, block/8, px/4, px*px)
+			} else {
+				tag, err = tx.Exec(ctx, repl.Replace(st["band"]), band, cell, block, px, 4*px*px)
+			}
 			if err != nil {
 				return fmt.Errorf("band %d: %w", band, err)
 			}
@@ -141,7 +153,7 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 					if band, ok := s.band(l, z); ok {
 						mvt, err = renderGeneralised(ctx, conn, newTable, l, t, band)
 					} else {
-						mvt, err = renderLive(ctx, conn, s.db.Spec(l.Kind).Fields, l, t, false)
+						mvt, err = s.renderFeatures(ctx, conn, l, t, false)
 					}
 					if err != nil {
 						return err
@@ -226,7 +238,7 @@ func (s *Service) Run(ctx context.Context) error {
 				s.log.Warn("cannot read the layer registry after connecting", "error", err)
 			}
 			go s.queueOutdated(ctx)
-			s.sweepDisk()
+			s.cleanDisk()
 		},
 		Lost: func(error) { s.reg.lost() },
 		Fenced: func(token string, layers []string) {
@@ -236,7 +248,7 @@ func (s *Service) Run(ctx context.Context) error {
 			if err := s.reg.refresh(ctx, q, false, token); err != nil && ctx.Err() == nil {
 				s.log.Warn("cannot read the layer registry after a change; retrying", "error", err)
 			}
-			s.sweepDisk()
+			s.cleanDisk()
 		},
 		Changed: func(c postgis.Change) {
 			s.changes.record(c)
@@ -249,22 +261,26 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-// sweepDisk removes outdated files from the disk cache in the background,
-// one sweep at a time (a sweep asked for while one runs is skipped: the
-// next change sweeps again).
-func (s *Service) sweepDisk() {
-	current := s.reg.versions()
-	if s.disk == nil || current == nil || !s.sweeping.CompareAndSwap(false, true) {
+// cleanDisk removes outdated files from the disk cache in the background,
+// and the least recently used ones when it is over its limit, one clean at
+// a time (a clean asked for while one runs is skipped: the next change or
+// write past the limit cleans again). Without the registry in memory (not
+// listening) only the limit is kept.
+func (s *Service) cleanDisk() {
+	if s.disk == nil || !s.sweeping.CompareAndSwap(false, true) {
 		return
 	}
+	current := s.reg.versions()
 	go func() {
 		defer s.sweeping.Store(false)
-		n, err := s.disk.sweep(current)
+		c, err := s.disk.clean(current)
 		if err != nil {
-			s.log.Warn("tile disk cache sweep failed", "dir", s.cfg.CacheDir, "error", err)
+			s.log.Warn("tile disk cache clean failed", "dir", s.cfg.CacheDir, "error", err)
 		}
-		if n > 0 {
-			s.log.Info("removed outdated tiles from the disk cache", "files", n, "dir", s.cfg.CacheDir)
+		s.metrics.diskRemoved.Add(float64(c.stale + c.trimmed))
+		if c.stale > 0 || c.trimmed > 0 {
+			s.log.Info("removed tiles from the disk cache", "outdated", c.stale, "over_limit", c.trimmed,
+				"bytes_left", c.bytes, "limit", s.disk.max, "dir", s.cfg.CacheDir)
 		}
 	}()
 }

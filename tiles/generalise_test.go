@@ -58,15 +58,63 @@ func TestGeneralisedLowZooms(t *testing.T) {
 		})
 	}
 
-	t.Run("z12 and up are per parcel; z12 comes pre-rendered", func(t *testing.T) {
-		before := metric(t, e, "tudi_tile_prerendered_total")
-		tile := tileAt(center[0], center[1], 12)
-		l := decode(t, tile, e.get(tilePath("parcels", tile)))[0]
-		if len(l.Features) != 3600 || l.Features[0].Properties["code"] == nil {
-			t.Fatalf("z12: %d features, first %v", len(l.Features), l.Features[0].Properties)
+	t.Run("z12 shows the parcels dissolved by class, each class with its area", func(t *testing.T) {
+		tile := tileAt(originLon, originLat, 12)
+		if far := tileAt(originLon+60*cellDeg, originLat+60*cellDeg, 12); far != tile {
+			t.Fatalf("the test district is not inside one z12 tile: %v %v", tile, far)
 		}
-		if metric(t, e, "tudi_tile_prerendered_total") != before+1 {
-			t.Fatal("z12 was not read from the pre-rendered tiles")
+		l := layerNamed(decode(t, tile, e.get(tilePath("parcels", tile))), "parcels")
+		got := map[string]float64{}
+		for _, f := range l.Features {
+			if len(f.Properties) != 1 || f.ID != nil {
+				t.Fatalf("a generalised feature carries %v (id %v), want landuse_code only", f.Properties, f.ID)
+			}
+			got[fmt.Sprint(f.Properties["landuse_code"])] += geo.Area(f.Geometry)
+		}
+		rows, err := e.db.Pool.Query(ctx, `SELECT landuse_code, sum(ST_Area(geom::geography)) FROM layers.parcels GROUP BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var c string
+			var a float64
+			if err := rows.Scan(&c, &a); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if d := (got[c] - a) / a; d > 0.05 || d < -0.05 {
+				t.Errorf("class %s: %.0f m² at z12, %.0f m² in the source", c, got[c], a)
+			}
+		}
+		if n != len(landUses) || len(got) != n {
+			t.Fatalf("classes: %d in the source, %v at z12", n, got)
+		}
+	})
+
+	t.Run("z13 and up are per parcel; z13 comes pre-rendered", func(t *testing.T) {
+		before := metric(t, e, "tudi_tile_prerendered_total")
+		// The district spans two z13 tiles: together they hold every parcel.
+		a, b := tileAt(originLon, originLat, 13), tileAt(originLon+60*cellDeg, originLat+60*cellDeg, 13)
+		if a.X != b.X || b.Y != a.Y-1 {
+			t.Fatalf("the test district is not over two z13 tiles: %v %v", a, b)
+		}
+		ids := map[any]bool{}
+		for _, tile := range []tiles.Tile{a, b} {
+			l := decode(t, tile, e.get(tilePath("parcels", tile)))[0]
+			for _, f := range l.Features {
+				if f.Properties["code"] == nil {
+					t.Fatalf("z13 feature without attributes: %v", f.Properties)
+				}
+				ids[f.ID] = true
+			}
+		}
+		if len(ids) != 3600 {
+			t.Fatalf("z13: %d parcels, want 3600", len(ids))
+		}
+		if metric(t, e, "tudi_tile_prerendered_total") != before+2 {
+			t.Fatal("z13 was not read from the pre-rendered tiles")
 		}
 	})
 

@@ -103,11 +103,12 @@ func genTable(layer string) string { return pgx.Identifier{tileSchema, layer + g
 
 // genSQL returns the tile query of a generalised table.
 func genSQL(table string, kind land.Kind) string {
-	class := ""
+	class, order := "", "q.geom"
 	if f := classField(kind); f != "" {
 		class = ", g.cls AS " + postgis.Ident(f)
+		order += ", q." + postgis.Ident(f)
 	}
-	return strings.NewReplacer("{{table}}", table, "{{class}}", class).Replace(genTileSQL)
+	return strings.NewReplacer("{{table}}", table, "{{class}}", class, "{{order}}", order).Replace(genTileSQL)
 }
 
 // renderLive renders one MVT layer of a tile from the layer table.
@@ -169,9 +170,9 @@ func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool)
 			return nil, false, fmt.Errorf("read generalisation state of layer %q: %w", l.Name, postgis.Err(err))
 		}
 		s.metrics.stale.Inc()
-		b, err := renderLive(ctx, s.db.Pool, s.db.Spec(l.Kind).Fields, l, t, all)
+		b, err := s.renderFeatures(ctx, s.db.Pool, l, t, all)
 		return b, false, err
 	}
-	b, err := renderLive(ctx, s.db.Pool, s.db.Spec(l.Kind).Fields, l, t, all)
+	b, err := s.renderFeatures(ctx, s.db.Pool, l, t, all)
 	return b, true, err
 }

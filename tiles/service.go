@@ -23,16 +23,17 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultCacheBytes    = 256 << 20
 	DefaultGeneraliseMin = 50000
 	// DefaultMaxZoom is the maxzoom announced in TileJSON: beyond it clients
 	// overzoom, which for parcels looks the same and saves requests. Tiles
 	// are served up to geo.MaxZoom.
 	DefaultMaxZoom = 18
 	// GeneralisedMaxZoom is the deepest zoom served from generalised
-	// geometry for large polygon layers; per-feature attributes exist from
-	// the next zoom up.
-	GeneralisedMaxZoom = 11
+	// geometry for large polygon layers; every feature, with its
+	// attributes, is there from the next zoom up. Through z12: there a
+	// dense district's parcel is about one screen pixel wide, and a tile of
+	// them all weighs 0.7–1.5 MB, three times the tile budget.
+	GeneralisedMaxZoom = 12
 	// PrerenderMaxZoom is the deepest zoom pre-rendered after each import of
 	// a large layer.
 	PrerenderMaxZoom = 13
@@ -44,11 +45,17 @@ const MVTContentType = "application/vnd.mapbox-vector-tile"
 // Config configures the tile service.
 type Config struct {
 	PublicURL string // absolute base URL for TileJSON, when behind a proxy
-	// CacheBytes bounds the in-memory tile cache (0: DefaultCacheBytes,
-	// negative: no memory cache).
+	// CacheBytes bounds the in-memory tile cache (0: DefaultCacheBytes(),
+	// derived from the machine's memory; negative: no memory cache).
 	CacheBytes int64
 	// CacheDir, when set, also keeps rendered tiles as files there.
 	CacheDir string
+	// TileBytes is the byte budget of one MVT layer of a tile, uncompressed
+	// (0: DefaultTileBytes, negative: none); see renderFeatures.
+	TileBytes int64
+	// DiskBytes bounds the files in CacheDir (0: DefaultDiskBytes(CacheDir),
+	// derived from the file system's size; negative: no limit).
+	DiskBytes int64
 	// GeneraliseMin is the feature count from which a polygon layer's low
 	// zooms come from generalised geometry (0: DefaultGeneraliseMin);
 	// smaller layers are always rendered live.
@@ -66,7 +73,7 @@ type Service struct {
 	db      *postgis.DB
 	cfg     Config
 	log     *slog.Logger
-	cache   *lru
+	cache   *memCache
 	disk    *diskCache
 	changes *changeLog
 	flight  singleflight.Group
@@ -74,7 +81,7 @@ type Service struct {
 	reg     *registry
 	metrics metrics
 
-	sweeping atomic.Bool // a disk cache sweep is running
+	sweeping atomic.Bool // a disk cache clean is running
 
 	rebuildMu sync.Mutex
 	rebuilds  map[string][]postgis.Change // layers waiting for a rebuild, with the changes heard (nil: none known)
@@ -82,16 +89,23 @@ type Service struct {
 }
 
 type metrics struct {
-	hits, misses, revalidated, prerendered, stale, heard, checks prometheus.Counter
-	render                                                       *prometheus.HistogramVec
-	rebuild                                                      *prometheus.HistogramVec
+	hits, diskHits, misses, revalidated, prerendered, stale, heard, checks, diskRemoved, budgeted prometheus.Counter
+	overBudget                                                                                    *prometheus.CounterVec
+	render                                                                                        *prometheus.HistogramVec
+	rebuild                                                                                       *prometheus.HistogramVec
 }
 
 // New returns the tile service; its metrics are registered on reg (when not
 // nil).
 func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Service, error) {
 	if cfg.CacheBytes == 0 {
-		cfg.CacheBytes = DefaultCacheBytes
+		cfg.CacheBytes = DefaultCacheBytes()
+	}
+	if cfg.TileBytes == 0 {
+		cfg.TileBytes = DefaultTileBytes
+	}
+	if cfg.CacheDir != "" && cfg.DiskBytes == 0 {
+		cfg.DiskBytes = DefaultDiskBytes(cfg.CacheDir)
 	}
 	if cfg.GeneraliseMin == 0 {
 		cfg.GeneraliseMin = DefaultGeneraliseMin
@@ -102,14 +116,18 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 	s := &Service{db: db, cfg: cfg, log: log, changes: newChangeLog(), reader: &versionReader{db: db}, reg: newRegistry(),
 		rebuilds: map[string][]postgis.Change{}, wake: make(chan struct{}, 1)}
 	if cfg.CacheBytes > 0 {
-		s.cache = newLRU(cfg.CacheBytes)
+		s.cache = newMemCache(cfg.CacheBytes, false)
 	}
 	if cfg.CacheDir != "" {
-		s.disk = &diskCache{dir: cfg.CacheDir}
+		s.disk = &diskCache{dir: cfg.CacheDir, max: max(cfg.DiskBytes, 0)}
 	}
 	s.metrics = metrics{
 		hits: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_cache_hits_total",
 			Help: "Tile requests answered from the memory or disk cache."}),
+		diskHits: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_cache_disk_hits_total",
+			Help: "Tile requests answered from the disk cache (also counted in tudi_tile_cache_hits_total)."}),
+		diskRemoved: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_cache_disk_removed_total",
+			Help: "Files removed from the disk cache: of outdated layer versions, or least recently used beyond its size limit."}),
 		misses: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_cache_misses_total",
 			Help: "Tile requests that had to be rendered."}),
 		revalidated: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_cache_revalidated_total",
@@ -122,6 +140,10 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 			Help: "Layer change notifications heard."}),
 		checks: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_registry_checks_total",
 			Help: "Tile requests that read the layer registry in the database (listener not in sync, layer under a change fence, or unknown)."}),
+		budgeted: prometheus.NewCounter(prometheus.CounterOpts{Name: "tudi_tile_budget_generalised_total",
+			Help: "Tile layers whose features exceeded the tile byte budget, rendered as a majority grid of their classes."}),
+		overBudget: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tudi_tile_over_budget_total",
+			Help: "Tile layers served over the tile byte budget (not polygons, or still over after generalising), by zoom."}, []string{"z"}),
 		render: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tudi_tile_render_seconds",
 			Help:    "Time to render a tile that was not cached, by zoom.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"z"}),
@@ -130,7 +152,7 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 			Buckets: []float64{.1, .5, 1, 5, 10, 30, 60, 120, 300, 600}}, []string{"layer"}),
 	}
 	if reg != nil {
-		cs := []prometheus.Collector{s.metrics.hits, s.metrics.misses, s.metrics.revalidated,
+		cs := []prometheus.Collector{s.metrics.hits, s.metrics.diskHits, s.metrics.diskRemoved, s.metrics.budgeted, s.metrics.overBudget, s.metrics.misses, s.metrics.revalidated,
 			s.metrics.prerendered, s.metrics.stale, s.metrics.heard, s.metrics.checks, s.metrics.render, s.metrics.rebuild,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tudi_tile_cache_bytes",
 				Help: "Bytes held by the in-memory tile cache."}, func() float64 {
@@ -147,6 +169,13 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 				}
 				_, n := s.cache.stats()
 				return float64(n)
+			}),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tudi_tile_cache_disk_bytes",
+				Help: "Bytes held by the disk tile cache (as of its last clean, plus what was written since)."}, func() float64 {
+				if s.disk == nil {
+					return 0
+				}
+				return float64(s.disk.used.Load())
 			}),
 		}
 		for _, c := range cs {
@@ -191,16 +220,22 @@ func (s *Service) tile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeTile(w, r, e)
-	return nil
+	return writeTile(w, r, e)
 }
 
 // TileData is a rendered tile: the MVT bytes of all requested layers
 // (empty when no feature falls in the tile) and its ETag.
 type TileData struct{ e *entry }
 
-// Bytes returns the MVT bytes.
-func (d TileData) Bytes() []byte { return d.e.raw }
+// Bytes returns the MVT bytes (decompressed from Gzip).
+func (d TileData) Bytes() ([]byte, error) { return d.e.raw() }
+
+// Gzip returns the gzip-compressed MVT bytes, exactly as served to clients
+// that accept gzip; nil for an empty tile.
+func (d TileData) Gzip() []byte { return d.e.gz }
+
+// ETag returns the ETag sent with the gzip encoding ("" for an empty tile).
+func (d TileData) ETag() string { return gzipETag(d.e.etag) }
 
 // Tile returns tile t of the named layers (composite: one MVT layer per
 // name, in order), from the cache when the cached tile is still current;
@@ -237,9 +272,11 @@ func (s *Service) tileEntry(ctx context.Context, names []string, t Tile, all boo
 		return e, nil
 	}
 	if s.disk != nil {
-		if b, ok := s.disk.get(key, versions); ok {
+		// A file that is not gzip (damaged) counts as missing and is rewritten.
+		if b, ok := s.disk.get(key, versions); ok && (len(b) == 0 || isGzip(b)) {
 			s.metrics.hits.Inc()
-			e := newEntry(key, t, names, versions, b)
+			s.metrics.diskHits.Inc()
+			e := newGzipEntry(key, t, names, versions, b)
 			s.store(e)
 			return e, nil
 		}
@@ -263,8 +300,12 @@ func (s *Service) tileEntry(ctx context.Context, names []string, t Tile, all boo
 		}
 		s.store(e)
 		if s.disk != nil {
-			if err := s.disk.put(key, versions, b); err != nil {
+			full, err := s.disk.put(key, versions, e.gz)
+			if err != nil {
 				s.log.Warn("tile disk cache write failed", "error", err, "dir", s.cfg.CacheDir)
+			}
+			if full {
+				s.cleanDisk()
 			}
 		}
 		return e, nil
@@ -315,7 +356,7 @@ func (s *Service) lookup(key string, t Tile, names []string, versions []int64) *
 	}
 	// Still valid at the new versions: store it under them (a new entry, as
 	// entries are shared read-only between requests).
-	ne := &entry{key: key, tile: t, layers: e.layers, versions: versions, raw: e.raw, etag: e.etag}
+	ne := &entry{key: key, tile: t, layers: e.layers, versions: versions, gz: e.gz, rawLen: e.rawLen, etag: e.etag}
 	s.cache.put(ne)
 	s.metrics.revalidated.Inc()
 	return ne
@@ -355,35 +396,56 @@ func (s *Service) render(ctx context.Context, refs []layerRef, t Tile, all bool)
 // Content-Encoding (QGIS draws nothing from gzip bytes without it), an ETag
 // per encoding, 304 on a matching If-None-Match, and Content-Length also on
 // HEAD (GDAL's /vsicurl/ needs it).
-func writeTile(w http.ResponseWriter, r *http.Request, e *entry) {
+func writeTile(w http.ResponseWriter, r *http.Request, e *entry) error {
 	h := w.Header()
 	h.Set("Cache-Control", "public, no-cache")
 	h.Set("Vary", "Accept-Encoding")
-	if len(e.raw) == 0 {
+	if e.empty() {
 		w.WriteHeader(http.StatusNoContent)
-		return
+		return nil
 	}
-	etag, body := e.etag, e.raw
+	etag, n := e.etag, e.rawLen
 	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
 	if gz {
-		etag = strings.TrimSuffix(e.etag, `"`) + `-gz"`
+		etag, n = gzipETag(e.etag), len(e.gz)
 	}
 	h.Set("ETag", etag)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return nil
+	}
+	body := e.gz
+	if !gz && r.Method != http.MethodHead {
+		// The cache keeps gzip only: decompress for this rare client.
+		var err error
+		if body, err = e.raw(); err != nil {
+			return err
+		}
 	}
 	if gz {
-		body = e.gzipped()
 		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("Content-Type", MVTContentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.Itoa(n))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+	return nil
 }
+
+// gzipETag returns the ETag of the gzip encoding of a tile whose identity
+// ETag is etag.
+func gzipETag(etag string) string {
+	if etag == "" {
+		return ""
+	}
+	return strings.TrimSuffix(etag, `"`) + `-gz"`
+}
+
+// isGzip reports whether b starts like a gzip stream and is long enough
+// for its header and trailer.
+func isGzip(b []byte) bool { return len(b) >= 18 && b[0] == 0x1f && b[1] == 0x8b }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip (a
 // q=0 refuses it).

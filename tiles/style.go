@@ -140,7 +140,7 @@ func styleLayers(l *land.Layer, lg KindLegend) []map[string]any {
 		out = append(out,
 			layer("fill", "fill", classed(polygon), map[string]any{"fill-color": fill, "fill-opacity": 0.85}),
 			withMinZoom(layer("outline", "line", polygon, map[string]any{"line-color": lg.Outline,
-				"line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 13, 0.3, 18, 1.2}}), GeneralisedMaxZoom+2))
+				"line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 13, 0.3, 18, 1.2}}), GeneralisedMaxZoom+1))
 	case land.Farmland:
 		out = append(out,
 			layer("fill", "fill", polygon, map[string]any{"fill-color": lg.Fill, "fill-opacity": 0.12}),

@@ -11,7 +11,10 @@
 -- it into the scan and compute ST_AsMVTGeom twice per row.)
 -- fid becomes the MVT feature id; id is also kept as an attribute, because
 -- QGIS and MapLibre filters can only see attributes.
-SELECT ST_AsMVT(q, $4, 4096, 'geom', 'fid')
+-- Features are encoded in id order (and so are the attribute keys and values,
+-- which ST_AsMVT collects as it meets them), so a tile's bytes depend only on
+-- the data, not on the plan or on which parallel worker read what first.
+SELECT ST_AsMVT(q, $4, 4096, 'geom', 'fid' ORDER BY q.fid)
 FROM (
     SELECT ST_AsMVTGeom(t.geom_3857, ST_TileEnvelope($1::int, $2::int, $3::int), 4096, 64, true) AS geom,
            t.id AS fid,

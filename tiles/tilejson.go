@@ -36,6 +36,10 @@ type VectorLayer struct {
 	MinZoom     int               `json:"minzoom"`
 	MaxZoom     int               `json:"maxzoom"`
 	Fields      map[string]string `json:"fields"`
+	// FeaturesMinZoom is the zoom from which every feature is in the tiles,
+	// with its id and attributes (below it the layer is generalised to its
+	// classes). Not a TileJSON 3.0.0 key; clients ignore it.
+	FeaturesMinZoom int `json:"features_minzoom"`
 }
 
 // mvtFieldType names a field type the way TileJSON does.
@@ -98,6 +102,7 @@ func (s *Service) TileJSON(ctx context.Context, names []string, base string) (*T
 					GeneralisedMaxZoom, GeneralisedMaxZoom+1)
 			}
 			vl.Description += "; " + note
+			vl.FeaturesMinZoom = GeneralisedMaxZoom + 1
 			desc = append(desc, fmt.Sprintf("layer %s: %s", l.Name, note))
 		}
 		tj.VectorLayers = append(tj.VectorLayers, vl)
@@ -112,6 +117,9 @@ func (s *Service) TileJSON(ctx context.Context, names []string, base string) (*T
 	}
 	tj.Description = "tudi vector tiles of " + strings.Join(names, ", ") +
 		"; attributes: canonical fields and id (?props=all adds every source attribute)"
+	if s.cfg.TileBytes > 0 {
+		desc = append(desc, fmt.Sprintf("a polygon layer's tile whose features would exceed %d bytes shows its classes instead", s.cfg.TileBytes))
+	}
 	if len(desc) > 0 {
 		tj.Description += "; " + strings.Join(desc, "; ")
 	}

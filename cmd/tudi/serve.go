@@ -32,6 +32,7 @@ type ServeConfig struct {
 	StatementTimeout time.Duration
 	Sample           bool
 	TileCache        string
+	TileCacheMaxMB   int
 	TileMemoryMB     int
 	MaxConns         int32
 	TrustedProxies   string
@@ -42,7 +43,7 @@ type ServeConfig struct {
 
 func (c ServeConfig) logAttrs() []any {
 	return []any{"addr", c.Addr, "db", postgis.Redact(c.DB.URL), "data_dir", c.DB.DataDir,
-		"public_url", c.PublicURL, "tile_cache", c.TileCache, "tile_memory_mb", c.TileMemoryMB, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample, "max_conns", c.MaxConns,
+		"public_url", c.PublicURL, "tile_cache", c.TileCache, "tile_cache_max_mb", c.TileCacheMaxMB, "tile_memory_mb", c.TileMemoryMB, "statement_timeout", c.StatementTimeout.String(), "sample", c.Sample, "max_conns", c.MaxConns,
 		"trusted_proxies", c.TrustedProxies, "catalog", c.Catalog}
 }
 
@@ -62,11 +63,13 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	fs.StringVar(&authMode, "auth", authMode, "which requests need a token: write (reads open) or read (every data request; env TUDI_AUTH)")
 	fs.IntVar(&maxConns, "max-conns", 24, "database connections of the server's pool (tiles of a composite request and concurrent clients each take one)")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample district into an empty embedded database")
-	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE)")
+	fs.StringVar(&cfg.TileCache, "tile-cache", env.Getenv("TUDI_TILE_CACHE"), "directory to keep rendered tiles in, besides memory (env TUDI_TILE_CACHE); default DATA_DIR/tile-cache, \"off\" for none")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env.Getenv("TUDI_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-* headers are believed (env TUDI_TRUSTED_PROXIES); default none")
 	addCatalogFlag(fs, &cfg.Catalog, env)
-	memMB := envOr(env, "TUDI_TILE_MEMORY", strconv.Itoa(tiles.DefaultCacheBytes>>20))
-	fs.StringVar(&memMB, "tile-memory", memMB, "megabytes of rendered tiles kept in memory, 0 for none (env TUDI_TILE_MEMORY)")
+	memMB := envOr(env, "TUDI_TILE_MEMORY", "auto")
+	fs.StringVar(&memMB, "tile-memory", memMB, "megabytes of rendered tiles kept in memory, 0 for none (env TUDI_TILE_MEMORY); auto: an eighth of the machine's memory, 64–8192")
+	diskMB := envOr(env, "TUDI_TILE_CACHE_MAX", "auto")
+	fs.StringVar(&diskMB, "tile-cache-max", diskMB, "megabytes the tile cache directory may hold, 0 for no limit (env TUDI_TILE_CACHE_MAX); auto: a tenth of its file system, 256–32768")
 	addLimitFlags(fs, &cfg.Limits)
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
@@ -77,14 +80,27 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	}
 	cfg.Auth = auth
 	cfg.Limits.StatementTimeout = cfg.StatementTimeout
-	mb, err := strconv.Atoi(memMB)
-	cfg.TileMemoryMB = mb
-	if err != nil || mb < 0 || mb > 1<<20 {
-		return land.Errorf(land.Invalid, "--tile-memory must be a number of megabytes between 0 and %d, got %q", 1<<20, memMB)
+	if cfg.TileMemoryMB, err = parseMB("--tile-memory", memMB, tiles.DefaultCacheBytes); err != nil {
+		return err
 	}
 	tileBytes := int64(cfg.TileMemoryMB) << 20
 	if tileBytes == 0 {
 		tileBytes = -1 // none
+	}
+	switch cfg.TileCache {
+	case "off":
+		cfg.TileCache = ""
+	case "":
+		cfg.TileCache = filepath.Join(cfg.DB.DataDir, "tile-cache")
+	}
+	var diskBytes int64
+	if cfg.TileCache != "" {
+		if cfg.TileCacheMaxMB, err = parseMB("--tile-cache-max", diskMB, func() int64 { return tiles.DefaultDiskBytes(cfg.TileCache) }); err != nil {
+			return err
+		}
+		if diskBytes = int64(cfg.TileCacheMaxMB) << 20; diskBytes == 0 {
+			diskBytes = -1 // no limit
+		}
 	}
 	if maxConns < 2 || maxConns > 1000 {
 		return land.Errorf(land.Invalid, "--max-conns must be between 2 and 1000, got %d", maxConns)
@@ -129,7 +145,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		// Never the token itself in the log: logs are shipped and kept.
 		log.Info("write token stored (send it as Authorization: Bearer TOKEN)", "file", filepath.Join(cfg.DB.DataDir, "token"))
 	}
-	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, Auth: cfg.Auth, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes,
+	srv, err := server.New(server.Config{PublicURL: cfg.PublicURL, Token: cfg.Token, Auth: cfg.Auth, TileCacheDir: cfg.TileCache, TileCacheBytes: tileBytes, TileDiskBytes: diskBytes,
 		TrustedProxies: proxies, Limits: cfg.Limits, Kinds: cat.Kinds, Reports: cat.Reports}, st.DB, log)
 	if err != nil {
 		return err
@@ -204,4 +220,17 @@ func ensureToken(dataDir string, persist bool) (string, error) {
 		}
 	}
 	return tok, nil
+}
+
+// parseMB parses a number of megabytes of a flag, or "auto" for the
+// megabytes of def().
+func parseMB(flag, v string, def func() int64) (int, error) {
+	if v == "auto" {
+		return int(def() >> 20), nil
+	}
+	mb, err := strconv.Atoi(v)
+	if err != nil || mb < 0 || mb > 1<<30 {
+		return 0, land.Errorf(land.Invalid, "%s must be a number of megabytes between 0 and %d, or auto, got %q", flag, 1<<30, v)
+	}
+	return mb, nil
 }
