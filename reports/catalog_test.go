@@ -67,7 +67,7 @@ func TestCatalogAddsAReport(t *testing.T) {
 	}
 	rs := cat.Reports()
 	last := rs[len(rs)-1]
-	if len(rs) != 6 || last.Name != "permits-issued" || last.Targets[0] != "permits" || last.Groups[0].Key != "street" {
+	if len(rs) != 9 || last.Name != "permits-issued" || last.Targets[0] != "permits" || last.Groups[0].Key != "street" {
 		t.Fatalf("reports = %+v", rs)
 	}
 	if err := cat.Check(context.Background(), postgis.New(pgtest.NewDB(t).Pool, nil)); err != nil {
@@ -88,7 +88,7 @@ func TestCatalogReportErrors(t *testing.T) {
 		{"a duplicate parameter", strings.Replace(permitsReport, "-- @param $3 to", "-- @param $2 to", 1),
 			`cat/permits-issued.sql:8: @param $2: duplicate parameter`},
 		{"an unknown parameter", strings.Replace(permitsReport, "-- @param $3 to", "-- @param $3 until", 1),
-			`cat/permits-issued.sql:8: @param $3: unknown parameter "until" (allowed: group, from, to, as_of, current, street)`},
+			`cat/permits-issued.sql:8: @param $3: unknown parameter "until" (allowed: group, from, to, as_of, current, street, holidays, workdays)`},
 		{"a duplicate group", strings.Replace(permitsReport, "-- @default_group", "-- @group key=street title=街道 title_en=Street\n-- @default_group", 1),
 			`cat/permits-issued.sql:11: @group "street": duplicate group`},
 		{"an unknown column type", strings.Replace(permitsReport, "type=integer", "type=count", 1),
@@ -129,7 +129,7 @@ func TestCatalogReportErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rs := cat.Reports(); len(rs) != 5 || rs[2].Name != "idle-land" || rs[2].Title != "施工许可发放" {
+		if rs := cat.Reports(); len(rs) != 8 || rs[2].Name != "idle-land" || rs[2].Title != "施工许可发放" {
 			t.Fatalf("reports = %+v", rs)
 		}
 	})

@@ -489,9 +489,15 @@ func TestViewsDoNotOutliveTheReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	svc, _ := fixtureOn(t, postgis.New(pool, nil))
+	svc, db := fixtureOn(t, postgis.New(pool, nil))
+	inspectionLayers(t, db)
+	permitsLayer(t, db)
 	for _, r := range svc.Reports() {
-		mustRun(t, svc, r.Name, reports.Options{Group: []string{r.Groups[0].Key}})
+		var opt reports.Options
+		if len(r.Groups) > 0 {
+			opt.Group = []string{r.Groups[0].Key}
+		}
+		mustRun(t, svc, r.Name, withSummary(r.Name, opt))
 	}
 	var n int
 	if err := pool.QueryRow(context.Background(),
