@@ -128,7 +128,7 @@ func TestReadKindsErrors(t *testing.T) {
 			`cat/permits.yaml:`},
 		{"too many indexed fields",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, "  - {name: issued_date", manyIndexed(9)+"  - {name: issued_date", 1)},
-			`cat/permits.yaml:22: kind "permits": field "f8": more than 8 fields with index: true (each index slows every import)`},
+			`cat/permits.yaml:22: kind "works_permits": field "f8": more than 8 fields with index: true (each index slows every import)`},
 		{"a style field without values",
 			map[string]string{"permits.yaml": strings.Replace(goodKind, "field: status\n  outline", "field: code\n  outline", 1)},
 			`cat/permits.yaml:18: kind "works_permits": style: field "code" has no values to colour by`},

@@ -88,7 +88,7 @@ func TestCatalogReportErrors(t *testing.T) {
 		{"a duplicate parameter", strings.Replace(permitsReport, "-- @param $3 to", "-- @param $2 to", 1),
 			`cat/permits-issued.sql:8: @param $2: duplicate parameter`},
 		{"an unknown parameter", strings.Replace(permitsReport, "-- @param $3 to", "-- @param $3 until", 1),
-			`cat/permits-issued.sql:8: @param $3: unknown parameter "until" (allowed: group, from, to, as_of, current, street)`},
+			`cat/permits-issued.sql:8: @param $3: unknown parameter "until" (allowed: group, from, to, as_of, current, street, holidays, workdays)`},
 		{"a duplicate group", strings.Replace(permitsReport, "-- @default_group", "-- @group key=street title=街道 title_en=Street\n-- @default_group", 1),
 			`cat/permits-issued.sql:11: @group "street": duplicate group`},
 		{"an unknown column type", strings.Replace(permitsReport, "type=integer", "type=count", 1),

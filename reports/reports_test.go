@@ -491,8 +491,14 @@ func TestViewsDoNotOutliveTheReport(t *testing.T) {
 	defer pool.Close()
 	svc, db := fixtureOn(t, postgis.New(pool, nil))
 	expropriationLayers(t, db)
+	inspectionLayers(t, db)
+	permitsLayer(t, db)
 	for _, r := range svc.Reports() {
-		mustRun(t, svc, r.Name, reports.Options{Group: []string{r.Groups[0].Key}})
+		var opt reports.Options
+		if len(r.Groups) > 0 {
+			opt.Group = []string{r.Groups[0].Key}
+		}
+		mustRun(t, svc, r.Name, withSummary(r.Name, opt))
 	}
 	mustRun(t, svc, "expropriation", reports.Options{Params: map[string]string{"overlay": "sugar"}})
 	var n int
