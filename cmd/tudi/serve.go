@@ -38,6 +38,7 @@ type ServeConfig struct {
 	Auth             server.AuthMode
 	Limits           server.Limits
 	Catalog          string
+	Replicas         replicaConfig
 }
 
 func (c ServeConfig) logAttrs() []any {
@@ -68,6 +69,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	memMB := envOr(env, "TUDI_TILE_MEMORY", strconv.Itoa(tiles.DefaultCacheBytes>>20))
 	fs.StringVar(&memMB, "tile-memory", memMB, "megabytes of rendered tiles kept in memory, 0 for none (env TUDI_TILE_MEMORY)")
 	addLimitFlags(fs, &cfg.Limits)
+	addReplicaFlags(fs, &cfg.Replicas, env)
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
@@ -114,6 +116,10 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		return err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
+	readers, err := openReplicas(ctx, cfg.Replicas, st.DB, postgis.Options{StatementTimeout: cfg.StatementTimeout, AppName: "tudi serve", MaxConns: cfg.MaxConns}, log)
+	if err != nil {
+		return err
+	}
 	if err := cat.check(ctx, st.DB); err != nil {
 		return err
 	}
@@ -149,6 +155,10 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
+	if readers != nil {
+		defer readers.Close()
+		g.Go(func() error { return readers.Run(gctx) })
+	}
 	err = g.Wait()
 	log.Info("stopped")
 	if errors.Is(err, context.Canceled) {
