@@ -436,7 +436,7 @@ type fault int
 const (
 	faultNone     fault = iota
 	faultConn           // the replica is unreachable or going away
-	faultConflict       // the read was cancelled by WAL replay (recovery conflict)
+	faultConflict       // the read was cancelled by WAL replay, or wrote (read-only standby)
 )
 
 // replicaFault classifies an error of a read on a replica.
@@ -447,7 +447,9 @@ func replicaFault(err error) fault {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
-		case pe.Code == "40001" || pe.Code == "40P01":
+		case pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "25006":
+			// A recovery conflict, or a read that needs to write (a
+			// temporary object), which a hot standby refuses.
 			return faultConflict
 		case pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "53300" || len(pe.Code) == 5 && pe.Code[:2] == "08":
 			return faultConn

@@ -29,6 +29,7 @@ func TestReplicaFault(t *testing.T) {
 		{"cannot connect now", &pgconn.PgError{Code: "57P03"}, faultConn},
 		{"connection failure", &pgconn.PgError{Code: "08006"}, faultConn},
 		{"recovery conflict", &pgconn.PgError{Code: "40001"}, faultConflict},
+		{"a write on the standby", &pgconn.PgError{Code: "25006"}, faultConflict},
 		{"lost connection", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), faultConn},
 		{"closed connection", fmt.Errorf("read: %w", pgconn.ErrConnClosed), faultConn},
 		{"other", errors.New("scan: cannot assign"), faultNone},
@@ -111,6 +112,22 @@ func TestChoose(t *testing.T) {
 		r.listenSynced(nil, 500)
 		if r.choose([]string{"parcels"}) != nil {
 			t.Fatal("replica behind the listener's sync position chosen")
+		}
+	})
+}
+
+// BenchmarkChoose measures the router's choice for one read (two fit
+// replicas, one layer), against the cost of the reads it routes.
+func BenchmarkChoose(b *testing.B) {
+	a, c := &replica{name: "a", up: true, replay: 100}, &replica{name: "b", up: true, replay: 100}
+	r := &Readers{replicas: []*replica{a, c}, maxLag: time.Second, kick: make(chan struct{}, 1),
+		need: map[string]int64{"parcels": 90}, fences: map[string][]string{}, fenced: map[string]int{}}
+	r.listenSynced(nil, 50)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r.choose([]string{"parcels"}) == nil {
+				b.Fatal("no replica")
+			}
 		}
 	})
 }
