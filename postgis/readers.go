@@ -57,6 +57,7 @@ type Readers struct {
 	needAll int64               // the largest of need
 	fences  map[string][]string // standing fences (token → layers)
 	fenced  map[string]int      // layer → fences standing on it
+	done    map[string][]string // fences lifted lately (token → layers), for a lift heard twice
 	samples []lsnSample         // the primary's WAL position over the last MaxLag or so
 }
 
@@ -184,12 +185,15 @@ func (r *Readers) check(ctx context.Context) {
 		}
 		r.mu.Unlock()
 		if len(tokens) > 0 {
-			// A writer that died, or whose lift was missed, leaves a fence
-			// row behind or none: its commit, if any, is before lsn.
+			// A fence whose row is gone (its writer died, or its lift is on
+			// the way): the writer's transaction ended before the row went,
+			// so before a WAL position read after the rows.
 			if live, err := liveFences(cctx, r.primary); err == nil {
-				for _, t := range tokens {
-					if _, ok := live[t]; !ok {
-						r.lifted(t, lsn)
+				if after, err := insertLSN(cctx, r.primary); err == nil {
+					for _, t := range tokens {
+						if _, ok := live[t]; !ok {
+							r.lifted(t, after)
+						}
 					}
 				}
 			}
@@ -290,18 +294,28 @@ func (r *Readers) fence(token string, layers []string) {
 // listening) raises the position for every layer.
 func (r *Readers) lifted(token string, lsn int64) {
 	r.mu.Lock()
-	layers, ok := r.fences[token]
-	if !ok {
+	if layers, ok := r.done[token]; ok {
+		// Lifted already (by check, then its notification, or the
+		// reverse): the later position only raises its layers'.
+		for _, l := range layers {
+			r.need[l] = max(r.need[l], lsn)
+		}
+	} else if layers, ok := r.fences[token]; ok {
+		for _, l := range layers {
+			r.need[l] = max(r.need[l], lsn)
+			if r.fenced[l]--; r.fenced[l] <= 0 {
+				delete(r.fenced, l)
+			}
+		}
+		delete(r.fences, token)
+		if r.done == nil || len(r.done) >= 1024 {
+			r.done = map[string][]string{}
+		}
+		r.done[token] = layers
+	} else {
 		r.floor = max(r.floor, lsn)
 	}
-	for _, l := range layers {
-		r.need[l] = max(r.need[l], lsn)
-		if r.fenced[l]--; r.fenced[l] <= 0 {
-			delete(r.fenced, l)
-		}
-	}
 	r.needAll = max(r.needAll, lsn)
-	delete(r.fences, token)
 	r.mu.Unlock()
 	// Check the replicas now rather than at the next tick: reads of the
 	// layers go back to them as soon as they have replayed the change.

@@ -94,6 +94,21 @@ func TestChoose(t *testing.T) {
 			t.Fatal("read from replicas behind an unknown change")
 		}
 	})
+	t.Run("a fence lifted twice (stale check, then its notification) counts once, at the later position", func(t *testing.T) {
+		r, _, _ := mk()
+		r.fence("t2", []string{"parcels"})
+		r.lifted("t2", 90)
+		if r.choose([]string{"farmland"}) == nil || r.choose([]string{"parcels"}) == nil {
+			t.Fatal("replicas at 100 have the change at 90")
+		}
+		r.lifted("t2", 110)
+		if r.choose([]string{"parcels"}) != nil {
+			t.Fatal("the later lift's position was not applied")
+		}
+		if r.choose([]string{"farmland"}) == nil {
+			t.Fatal("a second lift of a known fence held back other layers")
+		}
+	})
 	t.Run("lag, down and not synced mean the primary", func(t *testing.T) {
 		r, a, b := mk()
 		a.lag = 2 * time.Second
