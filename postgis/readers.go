@@ -108,14 +108,18 @@ func OpenReaders(ctx context.Context, db *DB, urls []string, opt ReadersOptions)
 	if opt.Interval <= 0 {
 		opt.Interval = 500 * time.Millisecond
 	}
-	r := &Readers{primary: db.Pool, maxLag: opt.MaxLag, interval: opt.Interval, log: db.Log,
-		kick: make(chan struct{}, 1), need: map[string]int64{}, fences: map[string][]string{}, fenced: map[string]int{}}
-	for _, u := range urls {
+	cfgs := make([]*pgxpool.Config, len(urls))
+	for i, u := range urls {
 		cfg, err := pgxpool.ParseConfig(u)
 		if err != nil {
-			r.Close()
 			return nil, land.Errorf(land.Invalid, "--read-db %q: %w", Redact(u), err)
 		}
+		cfgs[i] = cfg
+	}
+	r := &Readers{primary: db.Pool, maxLag: opt.MaxLag, interval: opt.Interval, log: db.Log,
+		kick: make(chan struct{}, 1), need: map[string]int64{}, fences: map[string][]string{}, fenced: map[string]int{}}
+	for i, u := range urls {
+		cfg := cfgs[i]
 		if opt.Pool.StatementTimeout > 0 {
 			cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(opt.Pool.StatementTimeout.Milliseconds())
 		}
