@@ -180,6 +180,10 @@ func TestReadReplicas(t *testing.T) {
 
 	t.Run("reads go to the replicas in turn once they are checked and the listener has synced", func(t *testing.T) {
 		waitFor(t, "a read on the replica", func() bool { return onReplica(t, db.Reader("parcels")) })
+		waitFor(t, "both replicas up", func() bool {
+			st := r.State()
+			return st.Replicas[0].Up && st.Replicas[1].Up
+		})
 		before := r.State()
 		for range 10 {
 			if !onReplica(t, db.Reader("parcels", "farmland")) {
