@@ -251,6 +251,7 @@ up=$(curl -s "http://127.0.0.1:$PA/readyz" | python3 -c 'import json,sys; print(
 [ "$up" = False ] && pass "server a reports the replica down and stays ready" || fail "replica state after the stop: $up"
 psql_on p "SELECT 'parcels on disk: ' || count(*) || ' rows, ' || pg_total_relation_size('layers.parcels') || ' bytes with indexes (' || (pg_total_relation_size('layers.parcels') / greatest(count(*), 1)) || ' per parcel)' FROM layers.parcels"
 echo "tudi logged $(cat "$WORK"/a.log "$WORK"/b.log | grep -c '"level":"ERROR"' || true) errors"
+cat "$WORK"/a.log "$WORK"/b.log | grep '"level":"ERROR"' | sed -E 's/.*"msg":"([^"]*)".*"error":"(([^"\\]|\\.){0,200}).*/  \1: \2/' | sort | uniq -c | head -10 || true
 
 if [ "$failures" -gt 0 ]; then
 	echo "test-scale: $failures checks FAILED"
