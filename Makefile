@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/tudi
 
-.PHONY: all run test build deps test-deps webmap lint bench-import bench-tiles bench-features clean fuzz soak
+.PHONY: all run test build deps test-deps webmap lint bench-import bench-tiles bench-features clean fuzz soak test-scale
 
 all: build
 
@@ -53,3 +53,7 @@ fuzz:
 # Soak and attack test: tudi serve on loopback with a temp data dir, 200 clients and the known attacks for DURATION (default 10m).
 soak:
 	@bash scripts/soak.sh
+
+# Scale test (minutes, not part of make test): a primary and a streaming replica, two tudi serve behind nginx, an import, the replica stopped mid-run.
+test-scale:
+	@bash scripts/test-scale.sh

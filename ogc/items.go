@@ -629,7 +629,7 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 		}
 		// One read-only snapshot for the count and the page, so
 		// numberMatched agrees with the features of the page.
-		tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		tx, err := s.db.Reader(l.Name).BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 		if err != nil {
 			return postgis.Err(err)
 		}
@@ -847,7 +847,7 @@ func (s *Service) item(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			rows, err := s.db.Pool.Query(ctx, "SELECT "+iq.selectList()+" FROM "+postgis.Table(name)+
+			rows, err := s.db.Reader(name).Query(ctx, "SELECT "+iq.selectList()+" FROM "+postgis.Table(name)+
 				" t WHERE t.id = $1 AND EXISTS (SELECT FROM tudi.layers WHERE name = $2 AND kind = $3)", id, name, string(l.Kind))
 			if err == nil {
 				found := rows.Next()
@@ -885,7 +885,7 @@ func (s *Service) item(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.Pool.Query(ctx, "SELECT "+iq.selectList()+" FROM "+postgis.Table(l.Name)+" t WHERE t.id = $1", id)
+	rows, err := s.db.Reader(l.Name).Query(ctx, "SELECT "+iq.selectList()+" FROM "+postgis.Table(l.Name)+" t WHERE t.id = $1", id)
 	if err != nil {
 		return fmt.Errorf("feature %d of %q: %w", id, l.Name, postgis.Err(err))
 	}

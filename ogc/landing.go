@@ -141,7 +141,7 @@ func (s *Service) temporalExtent(ctx context.Context, l *land.Layer) (temporalEx
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	if err := s.db.Pool.QueryRow(ctx, q).Scan(ptrs...); err != nil {
+	if err := s.db.Reader(l.Name).QueryRow(ctx, q).Scan(ptrs...); err != nil {
 		return temporalExtent{}, fmt.Errorf("temporal extent of layer %q: %w", l.Name, postgis.Err(err))
 	}
 	te = temporalExtent{version: l.Version, ok: true}

@@ -247,7 +247,7 @@ func (s *Service) countLater(k matchKey, table string, iq *itemsQuery) *matchEnt
 // countIn counts in a read-only snapshot, and returns the layer's version
 // in the same snapshot.
 func (s *Service) countIn(ctx context.Context, layer, table, where string, args []any) (int64, int64, error) {
-	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := s.db.Reader(layer).BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return 0, 0, postgis.Err(err)
 	}

@@ -192,7 +192,7 @@ func (s *Service) fastPage(ctx context.Context, layer string, kind string, iq *i
 		q = "SELECT " + iq.selectList() + " FROM " + table + " t WHERE " + iq.whereSQL(extra...) +
 			" ORDER BY " + orderBy(iq.sort, false) + " LIMIT " + strconv.Itoa(iq.limit+1)
 	}
-	rows, err := s.db.Pool.Query(ctx, q, a.v...)
+	rows, err := s.db.Reader(layer).Query(ctx, q, a.v...)
 	if err != nil {
 		return pi, nil, false
 	}
@@ -226,7 +226,7 @@ func (s *Service) firstPage(ctx context.Context, layer, kind string, iq *itemsQu
 		"SELECT " + iq.selectList() + ", CASE WHEN m.o = 1 THEN (SELECT array_agg(id ORDER BY o) FROM m) END," +
 		" CASE WHEN m.o = 1 THEN (SELECT version FROM tudi.layers WHERE name = " + a.bind(layer) + " AND kind = " + a.bind(kind) + ") END" +
 		" FROM " + postgis.Table(layer) + " t JOIN m ON t.id = m.id WHERE m.o <= " + strconv.Itoa(iq.limit) + " ORDER BY m.o"
-	rows, err := s.db.Pool.Query(ctx, q, a.v...)
+	rows, err := s.db.Reader(layer).Query(ctx, q, a.v...)
 	if err != nil {
 		return pi, nil, false
 	}

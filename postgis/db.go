@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,6 +38,12 @@ type DB struct {
 	Kinds *land.Catalog
 
 	connTimeout time.Duration // the pool's connections' statement_timeout (see connTimeoutOf)
+
+	// Readers routes reads to replicas (see OpenReaders); nil: every read
+	// goes to Pool.
+	Readers *Readers
+	// listening is set while Listen is connected and synced (see Listening).
+	listening atomic.Bool
 }
 
 // Spec returns the catalogue's spec of kind k (Generic's for a kind the

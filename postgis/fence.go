@@ -46,6 +46,9 @@ type fenceMsg struct {
 	Token  string   `json:"token"`
 	Layers []string `json:"layers,omitempty"`
 	Lifted bool     `json:"lifted,omitempty"`
+	// LSN (of a lift) is the writer's WAL insert position after its
+	// transaction ended: a replica that has replayed it has the change.
+	LSN int64 `json:"lsn,omitempty"`
 }
 
 // Fence announces on conn, the connection that will commit the change,
@@ -93,9 +96,11 @@ func (db *DB) Fence(ctx context.Context, conn *pgx.Conn, layers ...string) (lift
 func (db *DB) liftFence(ctx context.Context, conn *pgx.Conn, token string) {
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	msg, _ := json.Marshal(fenceMsg{Token: token, Lifted: true})
+	// The message carries the WAL position after the writer's commit (its
+	// transaction has ended when the fence is lifted), for read replicas.
 	if _, err := conn.Exec(lctx, `WITH d AS (DELETE FROM tudi.fences WHERE token = $1 RETURNING token)
-		SELECT pg_notify($2, $3)`, token, FencesChannel, string(msg)); err != nil {
+		SELECT pg_notify($2, json_build_object('token', $1::text, 'lifted', true,
+			'lsn', (pg_current_wal_insert_lsn() - '0/0')::int8)::text)`, token, FencesChannel); err != nil {
 		// Listeners find the fence stale once this connection is gone.
 		db.Log.Warn("cannot lift a change fence; listeners will drop it when its connection closes", "error", err)
 		_ = conn.Close(lctx)

@@ -98,6 +98,18 @@ func (db *DB) listenOnce(ctx context.Context, l Listener) error {
 	if err != nil {
 		return err
 	}
+	if db.Readers != nil {
+		// After the fences: a change committed without a fence seen here
+		// ended before this position.
+		floor, err := insertLSN(ctx, conn)
+		if err != nil {
+			return err
+		}
+		db.Readers.listenSynced(fences, floor)
+		defer db.Readers.listenLost()
+	}
+	db.listening.Store(true)
+	defer db.listening.Store(false)
 	if l.Synced != nil {
 		l.Synced(conn, fences)
 	}
@@ -128,10 +140,22 @@ func (db *DB) listenOnce(ctx context.Context, l Listener) error {
 				continue
 			}
 			if f.Lifted {
+				if db.Readers != nil {
+					lsn := f.LSN
+					if lsn == 0 { // a writer of an older version: now is after its commit
+						if lsn, err = insertLSN(ctx, conn); err != nil {
+							return err
+						}
+					}
+					db.Readers.lifted(f.Token, lsn)
+				}
 				if l.Lifted != nil {
 					l.Lifted(conn, f.Token)
 				}
 				continue
+			}
+			if db.Readers != nil {
+				db.Readers.fence(f.Token, f.Layers)
 			}
 			if l.Fenced != nil {
 				l.Fenced(f.Token, f.Layers)
@@ -149,3 +173,7 @@ func ack(ctx context.Context, conn *pgx.Conn, token string) error {
 	}
 	return nil
 }
+
+// Listening reports whether Listen is connected and has synced: the
+// process hears every change and fence.
+func (db *DB) Listening() bool { return db.listening.Load() }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"tudi/geo"
 	"tudi/land"
@@ -188,7 +189,7 @@ func (db *DB) Identify(ctx context.Context, layers []*land.Layer, o IdentifyOpti
 	var out []SpatialHit
 	// One statement: no transaction is needed unless the statement timeout
 	// must be cut below the connection's (see read).
-	err := db.read(ctx, o.Timeout, false, func(q2 Querier) error {
+	err := db.read(ctx, layerNames(layers), o.Timeout, false, func(q2 Querier) error {
 		var err error
 		out, err = hits(ctx, q2, q, args, layers, false, o.Output)
 		return err
@@ -201,15 +202,36 @@ func (db *DB) Identify(ctx context.Context, layers []*land.Layer, o IdentifyOpti
 // end of ctx reach PostgreSQL: pgx's default reaction to a cancelled
 // context is to drop the connection, which leaves the backend computing
 // until it next writes to the socket, so a cancel request is sent as well.
-func (db *DB) readTx(ctx context.Context, timeout time.Duration, fn func(pgx.Tx) error) error {
-	return db.read(ctx, timeout, true, func(q Querier) error { return fn(q.(pgx.Tx)) })
+func (db *DB) readTx(ctx context.Context, layers []string, timeout time.Duration, fn func(pgx.Tx) error) error {
+	return db.read(ctx, layers, timeout, true, func(q Querier) error { return fn(q.(pgx.Tx)) })
+}
+
+func layerNames(layers []*land.Layer) []string {
+	out := make([]string, len(layers))
+	for i, l := range layers {
+		out[i] = l.Name
+	}
+	return out
 }
 
 // read is readTx, but with inTx false it runs fn outside a transaction
 // when the connection's own statement_timeout (Options.StatementTimeout)
 // is already within timeout: a single statement then costs one round
 // trip instead of four (BEGIN, set_config, the statement, COMMIT).
-func (db *DB) read(ctx context.Context, timeout time.Duration, inTx bool, fn func(Querier) error) error {
+// It reads from a replica when Readers has one fit for layers, and runs fn
+// again on the primary when the replica fails it (fn must not keep state
+// between runs).
+func (db *DB) read(ctx context.Context, layers []string, timeout time.Duration, inTx bool, fn func(Querier) error) error {
+	if pool, failed := db.Readers.pool(layers); pool != nil && pool != db.Pool {
+		err := db.readOn(ctx, pool, timeout, inTx, fn)
+		if !failed(ctx, err) {
+			return err
+		}
+	}
+	return db.readOn(ctx, db.Pool, timeout, inTx, fn)
+}
+
+func (db *DB) readOn(ctx context.Context, pool *pgxpool.Pool, timeout time.Duration, inTx bool, fn func(Querier) error) error {
 	if dl, ok := ctx.Deadline(); ok {
 		if rem := time.Until(dl); timeout == 0 || rem < timeout {
 			timeout = rem
@@ -218,7 +240,7 @@ func (db *DB) read(ctx context.Context, timeout time.Duration, inTx bool, fn fun
 	if err := ctx.Err(); err != nil {
 		return Err(err)
 	}
-	conn, err := db.Pool.Acquire(ctx)
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return Err(err)
 	}
@@ -415,7 +437,8 @@ func (db *DB) Query(ctx context.Context, layers []*land.Layer, s QueryShape, o Q
 	}
 	args = append(args, maxV)
 	res := &QueryResult{Layers: []QueryLayer{}}
-	err := db.readTx(ctx, o.Timeout, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, layerNames(layers), o.Timeout, func(tx pgx.Tx) error {
+		*res = QueryResult{Layers: []QueryLayer{}} // a fresh start when run again on the primary
 		// The shape, refused before any costly step when it is too large.
 		var (
 			n     int

@@ -199,6 +199,7 @@ func (s *Server) routes() chi.Router {
 		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json")))
 	r.Use(s.authenticate, s.limitExpensive)
 	r.Get("/healthz", s.handle(s.healthz))
+	r.Get("/readyz", s.handle(s.readyz))
 	if s.cfg.Kinds != nil && s.cfg.Kinds != land.DefaultCatalog() {
 		// The page's field titles, from the served catalogue (the page's
 		// own file holds the embedded kinds only).

@@ -141,12 +141,15 @@ func renderGeneralised(ctx context.Context, q postgis.Querier, table string, l l
 // reports whether the result may be cached: not a live stand-in for a
 // generalised tile, which the rebuild will replace at the same version.
 func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool) ([]byte, bool, error) {
+	// One reader for the layer's reads: a replica that has its current
+	// version, or the primary (see postgis.Readers).
+	q := s.db.Reader(l.Name)
 	if !all {
 		var (
 			v int64
 			b []byte
 		)
-		err := s.db.Pool.QueryRow(ctx, `SELECT version, mvt FROM tiles.prerendered
+		err := q.QueryRow(ctx, `SELECT version, mvt FROM tiles.prerendered
 			WHERE layer = $1 AND z = $2 AND x = $3 AND y = $4`, l.Name, t.Z, t.X, t.Y).Scan(&v, &b)
 		switch {
 		case err == nil && (v == l.Version || t.Z > GeneralisedMaxZoom && s.changes.untouched(l.Name, v, l.Version, t.boundsWithBuffer())):
@@ -161,18 +164,18 @@ func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool)
 	}
 	if band, ok := s.band(l, t.Z); ok {
 		var v int64
-		err := s.db.Pool.QueryRow(ctx, `SELECT version FROM tiles.generalised WHERE layer = $1`, l.Name).Scan(&v)
+		err := q.QueryRow(ctx, `SELECT version FROM tiles.generalised WHERE layer = $1`, l.Name).Scan(&v)
 		switch {
 		case err == nil && v == l.Version:
-			b, err := renderGeneralised(ctx, s.db.Pool, genTable(l.Name), l, t, band)
+			b, err := renderGeneralised(ctx, q, genTable(l.Name), l, t, band)
 			return b, true, err
 		case err != nil && !errors.Is(err, pgx.ErrNoRows):
 			return nil, false, fmt.Errorf("read generalisation state of layer %q: %w", l.Name, postgis.Err(err))
 		}
 		s.metrics.stale.Inc()
-		b, err := s.renderFeatures(ctx, s.db.Pool, l, t, all)
+		b, err := s.renderFeatures(ctx, q, l, t, all)
 		return b, false, err
 	}
-	b, err := s.renderFeatures(ctx, s.db.Pool, l, t, all)
+	b, err := s.renderFeatures(ctx, q, l, t, all)
 	return b, true, err
 }

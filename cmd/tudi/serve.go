@@ -39,6 +39,7 @@ type ServeConfig struct {
 	Auth             server.AuthMode
 	Limits           server.Limits
 	Catalog          string
+	Replicas         replicaConfig
 }
 
 func (c ServeConfig) logAttrs() []any {
@@ -71,6 +72,7 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	diskMB := envOr(env, "TUDI_TILE_CACHE_MAX", "auto")
 	fs.StringVar(&diskMB, "tile-cache-max", diskMB, "megabytes the tile cache directory may hold, 0 for no limit (env TUDI_TILE_CACHE_MAX); auto: a tenth of its file system, 256–32768")
 	addLimitFlags(fs, &cfg.Limits)
+	addReplicaFlags(fs, &cfg.Replicas, env)
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
@@ -130,6 +132,10 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 		return err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
+	readers, err := openReplicas(ctx, cfg.Replicas, st.DB, postgis.Options{StatementTimeout: cfg.StatementTimeout, AppName: "tudi serve", MaxConns: cfg.MaxConns}, log)
+	if err != nil {
+		return err
+	}
 	if err := cat.check(ctx, st.DB); err != nil {
 		return err
 	}
@@ -165,6 +171,10 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
+	if readers != nil {
+		defer readers.Close()
+		g.Go(func() error { return readers.Run(gctx) })
+	}
 	err = g.Wait()
 	log.Info("stopped")
 	if errors.Is(err, context.Canceled) {
