@@ -30,8 +30,8 @@ func TestDefaultCatalog(t *testing.T) {
 		for _, m := range RenewalUnits.Milestones() {
 			got = append(got, m.Field+"="+m.Title)
 		}
-		want := []string{"planned_date=计划立项", "plan_approved_date=规划批准", "entity_confirmed_date=实施主体确认",
-			"land_transferred_date=土地出让", "started_date=开工", "completed_date=竣工"}
+		want := []string{"listed_date=计划立项", "approved_date=规划批准", "entity_date=实施主体确认",
+			"contract_date=土地出让", "start_date=开工", "completed_date=竣工"}
 		if !slices.Equal(got, want) {
 			t.Fatalf("milestones = %v, want %v", got, want)
 		}

@@ -660,7 +660,6 @@ func (g *generator) writeRenewal(rng *rand.Rand, s *subDistrict, b *block, ps []
 		{"GXLB", cat},
 		{"GXFX", dir},
 		{"JD", land.RenewalStages[si]},
-		{"PZRQ", approved.Format("2006-01-02")},
 		{"GYMJ", math.Round(area*(0.1+0.2*rng.Float64())*100) / 100},
 	}
 	// The milestone dates, consistent with the stage: the stage's own
@@ -688,7 +687,7 @@ func (g *generator) writeRenewal(rng *rand.Rand, s *subDistrict, b *block, ps []
 // renewalMilestoneFields are the source names of the renewal units'
 // milestone dates, in the order of land.RenewalUnits.Milestones():
 // 计划立项, 规划批准, 实施主体确认, 土地出让, 开工, 竣工.
-var renewalMilestoneFields = []string{"JHLXRQ", "GHPZRQ", "ZTQRRQ", "TDCRRQ", "KGRQ", "JGRQ"}
+var renewalMilestoneFields = []string{"LXRQ", "PZRQ", "ZTQRRQ", "CRRQ", "KGRQ", "JGRQ"}
 
 // writeIdle records some approved-but-unsupplied and supplied parcels as
 // idle land, with their disposal.

@@ -194,7 +194,7 @@ func (g *generator) manifest() *Manifest {
 			{
 				Name: "renewal_units", Kind: land.RenewalUnits, Format: "geojson", Files: []string{"renewal_units.geojson"},
 				TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: geo.CGCS2000, SRIDFrom: "RFC 7946 lon/lat (CGCS2000 coordinates)",
-				Fields: append([]string{"DYBH", "DYMC", "GXLB", "GXFX", "JD", "PZRQ", "GYMJ"}, renewalMilestoneFields...), Features: g.counts["renewal_units"],
+				Fields: append([]string{"DYBH", "DYMC", "GXLB", "GXFX", "JD", "GYMJ"}, renewalMilestoneFields...), Features: g.counts["renewal_units"],
 			},
 			{
 				Name: "idle_land", Kind: land.IdleLand, Format: "gpkg", Files: []string{"idle_land.gpkg"},
