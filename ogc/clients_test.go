@@ -164,7 +164,9 @@ func TestGeoJSONInCRS84WithEveryPropertyPresentAndStableIDs(t *testing.T) {
 	if c := h.Get("Content-Crs"); c != "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>" {
 		t.Errorf("Content-Crs = %q", c)
 	}
-	want := []string{"code", "landuse_code", "landuse_name", "ownership", "street", "status", "supply_method", "supply_date", "price_wan", "area_m2", "props"}
+	want := []string{"code", "landuse_code", "landuse_name", "ownership", "street", "status", "supply_method", "supply_date", "price_wan",
+		"source", "reserve_date", "reserve_source", "plan_year", "contract_date", "paid_wan", "paid_date", "agreed_start_date", "start_date", "standard_land",
+		"area_m2", "props"}
 	nulls := 0
 	for _, f := range features(doc) {
 		p := f["properties"].(map[string]any)

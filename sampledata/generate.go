@@ -54,6 +54,7 @@ type generator struct {
 	boundaries, stations, renewal *geojsonWriter
 	parcels, farmland             *shpWriter
 	idle                          *gpkgWriter
+	rs                            *renewalSupply // renewal_supply.go
 
 	counts     map[string]int
 	parcelSeq  []int // per sub-district
@@ -102,7 +103,10 @@ func (g *generator) open(ctx context.Context) error {
 	if g.farmland, err = newShpWriter(g.path("farmland"), farmlandFields(), simplifiedchinese.GBK, 0x4D); err != nil {
 		return err
 	}
-	g.idle, err = newGPKGWriter(ctx, g.path("idle_land.gpkg"), "idle_land", "闲置土地与批而未供土地", idleColumns())
+	if g.idle, err = newGPKGWriter(ctx, g.path("idle_land.gpkg"), "idle_land", "闲置土地与批而未供土地", idleColumns()); err != nil {
+		return err
+	}
+	g.rs, err = openRenewalSupply(g)
 	return err
 }
 
@@ -121,13 +125,14 @@ func (g *generator) abort() {
 	if g.idle != nil {
 		g.idle.abort()
 	}
+	g.rs.abort()
 }
 
 // close finishes every file.
 func (g *generator) close(ctx context.Context) error {
 	err := errors.Join(
 		g.boundaries.Close(), g.stations.Close(), g.renewal.Close(),
-		g.parcels.Close(), g.farmland.Close(), g.idle.Close(ctx),
+		g.parcels.Close(), g.farmland.Close(), g.idle.Close(ctx), g.rs.close(g),
 	)
 	for _, name := range []string{"boundaries", "stations", "parcels", "farmland", "renewal_units", "idle_land"} {
 		g.progress(name, g.counts[name])
@@ -395,6 +400,9 @@ func (g *generator) writeBlock(ctx context.Context, i, j int) error {
 	if err := g.writeRenewal(rng, s, &b, ps, z); err != nil {
 		return err
 	}
+	if err := g.writeApprovals(s, quad, ps); err != nil {
+		return err
+	}
 	return g.writeIdle(ctx, rng, s, ps)
 }
 
@@ -485,8 +493,8 @@ func (g *generator) writeParcel(s *subDistrict, p *parcel) error {
 	if p.method == "招拍挂" || p.method == "协议" {
 		price = p.price
 	}
-	if err := g.parcels.Write(poly, code, p.use, landUseName(p.use), p.owner, s.Name, p.status,
-		p.method, p.date, price, math.Round(p.area*100)/100); err != nil {
+	if err := g.parcels.Write(poly, append([]any{code, p.use, landUseName(p.use), p.owner, s.Name, p.status,
+		p.method, p.date, price, math.Round(p.area*100) / 100}, g.parcelPlanValues(s, p)...)...); err != nil {
 		return err
 	}
 	g.count("parcels")
@@ -677,6 +685,11 @@ func (g *generator) writeRenewal(rng *rand.Rand, s *subDistrict, b *block, ps []
 	for j, f := range renewalMilestoneFields {
 		props = append(props, prop{f, dates[j]})
 	}
+	plan, err := g.renewalPlanProps(s, props[0].Value.(string), name, cat, dir, si, area, dates)
+	if err != nil {
+		return err
+	}
+	props = append(props, plan...)
 	if err := g.renewal.Write(g.lonLatRing(ring), props); err != nil {
 		return err
 	}

@@ -117,6 +117,7 @@ func TestEveryLayerIsWrittenAndDescribed(t *testing.T) {
 	wantKinds := map[string]land.Kind{
 		"boundaries": land.Boundaries, "parcels": land.Parcels, "farmland": land.Farmland,
 		"renewal_units": land.RenewalUnits, "idle_land": land.IdleLand, "stations": land.Generic,
+		"land_approvals": "land_approvals", "renewal_projects": "renewal_projects",
 	}
 	if len(onDisk.Layers) != len(wantKinds) {
 		t.Fatalf("manifest.json lists %d layers, want %d", len(onDisk.Layers), len(wantKinds))
