@@ -52,7 +52,7 @@ func TestDefaultReportsDescribeAgainstTheDatabase(t *testing.T) {
 	for _, r := range cat.Reports() {
 		names = append(names, r.Name)
 	}
-	if got := strings.Join(names, ","); got != "land-supply,farmland-occupation,idle-land,renewal-progress,land-use-summary" {
+	if got := strings.Join(names, ","); got != "land-supply,farmland-occupation,idle-land,renewal-progress,land-use-summary,approvals,renewal-pipeline,supply-plan" {
 		t.Fatalf("reports = %s", got)
 	}
 	if err := cat.Check(context.Background(), db); err != nil {
@@ -67,7 +67,7 @@ func TestCatalogAddsAReport(t *testing.T) {
 	}
 	rs := cat.Reports()
 	last := rs[len(rs)-1]
-	if len(rs) != 6 || last.Name != "permits-issued" || last.Targets[0] != "permits" || last.Groups[0].Key != "street" {
+	if len(rs) != 9 || last.Name != "permits-issued" || last.Targets[0] != "permits" || last.Groups[0].Key != "street" {
 		t.Fatalf("reports = %+v", rs)
 	}
 	if err := cat.Check(context.Background(), postgis.New(pgtest.NewDB(t).Pool, nil)); err != nil {
@@ -129,7 +129,7 @@ func TestCatalogReportErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rs := cat.Reports(); len(rs) != 5 || rs[2].Name != "idle-land" || rs[2].Title != "施工许可发放" {
+		if rs := cat.Reports(); len(rs) != 8 || rs[2].Name != "idle-land" || rs[2].Title != "施工许可发放" {
 			t.Fatalf("reports = %+v", rs)
 		}
 	})

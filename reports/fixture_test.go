@@ -204,5 +204,6 @@ func fixtureOn(tb testing.TB, db *postgis.DB) (*reports.Service, *postgis.DB) {
 	farmlandLayer(tb, db)
 	idleLayer(tb, db)
 	renewalLayers(tb, db)
+	approvalLayers(tb, db) // renewal_supply_test.go
 	return reports.New(db, nil), db
 }

@@ -322,7 +322,7 @@ func TestHTTP(t *testing.T) {
 				t.Errorf("report %+v", r)
 			}
 		}
-		if strings.Join(names, " ") != "land-supply farmland-occupation idle-land renewal-progress land-use-summary" {
+		if strings.Join(names, " ") != "land-supply farmland-occupation idle-land renewal-progress land-use-summary approvals renewal-pipeline supply-plan" {
 			t.Errorf("reports %v", names)
 		}
 	})
