@@ -9,10 +9,12 @@ import (
 
 func TestDefaultCatalog(t *testing.T) {
 	c := DefaultCatalog()
-	if got := c.Kinds(); !slices.Equal(got, Kinds) {
-		t.Fatalf("kinds = %v, want %v", got, Kinds)
+	// The canonical kinds first, then the other embedded ones by name.
+	all := append(slices.Clone(Kinds), "land_approvals", "renewal_projects")
+	if got := c.Kinds(); !slices.Equal(got, all) {
+		t.Fatalf("kinds = %v, want %v", got, all)
 	}
-	for _, k := range Kinds {
+	for _, k := range all {
 		t.Run(string(k)+" has titled, typed fields", func(t *testing.T) {
 			s := c.Kind(k)
 			if s.Title == "" || s.TitleEN == "" || len(s.Fields) == 0 {
@@ -153,7 +155,7 @@ func TestCatalogOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Kinds(); !slices.Equal(got, append(slices.Clone(Kinds), "permits")) {
+	if got := c.Kinds(); !slices.Equal(got, append(slices.Clone(Kinds), "land_approvals", "renewal_projects", "permits")) {
 		t.Fatalf("kinds = %v", got)
 	}
 	if c.Kind(Generic).TitleEN != "Other layer" || DefaultCatalog().Kind(Generic).TitleEN != "Layer" {

@@ -62,7 +62,7 @@ func TestCatalogAddsAReportToTheList(t *testing.T) {
 	check := func(t *testing.T, code int, stdout, stderr string) {
 		t.Helper()
 		var list struct{ Reports []struct{ Name string } }
-		if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != 6 || list.Reports[5].Name != "permits-issued" {
+		if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != 9 || list.Reports[8].Name != "permits-issued" {
 			t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 		}
 	}
@@ -175,7 +175,7 @@ func TestServeWithACatalogue(t *testing.T) {
 	}
 	var list struct{ Reports []struct{ Name string } }
 	get("/api/reports", &list)
-	if len(list.Reports) != 6 || list.Reports[5].Name != "permits-issued" {
+	if len(list.Reports) != 9 || list.Reports[8].Name != "permits-issued" {
 		t.Fatalf("reports = %+v", list.Reports)
 	}
 }
