@@ -685,7 +685,7 @@ func (g *generator) writeRenewal(rng *rand.Rand, s *subDistrict, b *block, ps []
 	for j, f := range renewalMilestoneFields {
 		props = append(props, prop{f, dates[j]})
 	}
-	plan, err := g.renewalPlanProps(s, props[0].Value.(string), name, cat, dir, si, area, dates)
+	plan, err := g.renewalPlanProps(s, props[0].Value.(string), name, cat, dir, si, ring, dates)
 	if err != nil {
 		return err
 	}

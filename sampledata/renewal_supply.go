@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -74,7 +75,7 @@ var renewalPlanFields = []string{"PFJG", "DYLX", "JHYDMJ", "CCMJ", "GHYDMJ", "KF
 // projectHeader is the header of the phase ledger: the Chinese column
 // titles of the bureau's 台账, with units.
 var projectHeader = []any{"项目编号", "单元编号", "期数", "项目名称", "实施主体", "实施主体确认日期", "出让合同编号", "土地出让日期",
-	"土地出让价款（万元）", "缴款日期", "移交入库面积（平方米）", "移交入库日期", "固定资产投资（万元）", "街道"}
+	"土地出让价款（万元）", "缴款日期", "移交入库面积（平方米）", "移交入库日期", "固定资产投资（万元）", "街道", "经度", "纬度"}
 
 func openRenewalSupply(g *generator) (*renewalSupply, error) {
 	w, err := newShpWriter(g.path(approvalsFile), approvalFields(), simplifiedchinese.GBK, 0)
@@ -167,7 +168,7 @@ func (rs *renewalSupply) layers(g *generator) []Layer {
 		},
 		{
 			Name: "renewal_projects", Kind: land.Kind("renewal_projects"), Format: "xlsx", Files: []string{projectsFile},
-			TextEncoding: "UTF-8", EncodingFrom: "xlsx", SRIDFrom: "none: a ledger without geometry, placed by its 街道 column",
+			TextEncoding: "UTF-8", EncodingFrom: "xlsx", SourceSRID: geo.CGCS2000, SRIDFrom: "the 经度/纬度 columns (CGCS2000 lon/lat of the unit)",
 			Fields: header, Features: g.counts["renewal_projects"],
 		},
 	}
@@ -353,8 +354,10 @@ func (g *generator) writeBatch(rng *rand.Rand, s *subDistrict, ring orb.Ring, fi
 // ledger: a unit whose plan is approved has one to three phases (the plan
 // divides it), confirmed from the unit's entity date on, the first
 // contracted on the unit's contract date, the others later or not yet.
-// dates are the unit's milestone dates (2006-01-02 or nil).
-func (g *generator) renewalPlanProps(s *subDistrict, code, name, cat, dir string, si int, area float64, dates []any) ([]prop, error) {
+// dates are the unit's milestone dates (2006-01-02 or nil); ring its
+// outline (GK), whose centre gives the ledger's 经度/纬度.
+func (g *generator) renewalPlanProps(s *subDistrict, code, name, cat, dir string, si int, ring orb.Ring, dates []any) ([]prop, error) {
+	area := ringArea(ring)
 	rng := rand.New(rand.NewPCG(hash(g.opt.Seed, 13, uint64(s.No), uint64(g.unitSeq[s.No-1])), 0))
 	r2 := func(v float64) float64 { return math.Round(v*100) / 100 }
 	vals := map[string]any{}
@@ -431,6 +434,9 @@ func (g *generator) renewalPlanProps(s *subDistrict, code, name, cat, dir string
 	company := g.t.placeName(hash(g.opt.Seed, 14, uint64(s.No), uint64(g.unitSeq[s.No-1]))) + pick([]weighted{{"置业", 40}, {"实业", 30}, {"投资发展", 30}}, rng.Float64()) + "有限公司"
 	dev, _ := vals["KFJSMJ"].(float64)
 	pub, _ := vals["GYYDMJ"].(float64)
+	c, _ := planar.CentroidArea(ring)
+	ll := g.l.lonLat(c)
+	lon, lat := math.Round(ll[0]*1e7)/1e7, math.Round(ll[1]*1e7)/1e7
 	for k := 1; k <= n; k++ {
 		ent := entity
 		if k > 1 && !entity.IsZero() {
@@ -470,7 +476,7 @@ func (g *generator) renewalPlanProps(s *subDistrict, code, name, cat, dir string
 			}
 		}
 		if err := g.rs.row([]any{fmt.Sprintf("%s-%d", code, k), code, k, fmt.Sprintf("%s第%d期", name, k), entityName, entV, no, isoDay(con),
-			price, paid, handArea, handDay, invest, s.Name}); err != nil {
+			price, paid, handArea, handDay, invest, s.Name, lon, lat}); err != nil {
 			return nil, err
 		}
 		g.count("renewal_projects")
