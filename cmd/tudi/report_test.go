@@ -74,7 +74,7 @@ func TestReportList(t *testing.T) {
 	}
 	code, stdout, _ := runTudi("report", "list", "--format", "json")
 	var list struct{ Reports []struct{ Name string } }
-	if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != 5 {
+	if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != 8 {
 		t.Errorf("report list --format json: %d %s", code, stdout)
 	}
 }

@@ -224,9 +224,11 @@ facts AS (
            p.handover_in, p.handover_area_in, p.entity_in
     FROM phases p
     LEFT JOIN units u ON u.code = p.unit_code
-    -- Phases of units not chosen (filtered out by street or not yet in the
-    -- layer's view) are left out; phases without a unit are kept.
-    WHERE u.code IS NOT NULL OR NOT EXISTS (SELECT 1 FROM renewal_units x WHERE x.code = p.unit_code)
+    LEFT JOIN (SELECT DISTINCT code FROM renewal_units) x ON x.code = p.unit_code
+    -- Phases of units not chosen (filtered out by street or not listed as
+    -- of the date) are left out; phases without a unit are kept. (Joins,
+    -- not a NOT EXISTS under the OR, which would scan the units per phase.)
+    WHERE u.code IS NOT NULL OR x.code IS NULL
 ),
 keyed AS (
     SELECT CASE WHEN 'category' = ANY($1::text[]) THEN coalesce(nullif(f.g_category, ''), '未填') END AS category,
