@@ -30,7 +30,7 @@ var chineseHeaders = map[land.Kind]map[string][]string{
 		"name":                {"项目名称", "名称"},
 		"category":            {"更新类型"},
 		"stage":               {"项目阶段", "进展阶段"},
-		"approved_date":       {"立项日期", "计划立项日期"},
+		"approved_date":       {"批准日期"},
 		"contributed_area_m2": {"贡献用地", "贡献面积"},
 	},
 	land.IdleLand: {

@@ -157,6 +157,16 @@ var defaultCatalog = func() *Catalog {
 		}
 		c.order = append(c.order, k)
 	}
+	// The other embedded kinds (renewal_projects, land_approvals) after
+	// the canonical ones, by name, as Overlay adds a catalogue's.
+	var added []Kind
+	for k := range c.kinds {
+		if !slices.Contains(Kinds, k) {
+			added = append(added, k)
+		}
+	}
+	slices.Sort(added)
+	c.order = append(c.order, added...)
 	return c
 }()
 

@@ -10,10 +10,12 @@ import (
 
 func TestDefaultCatalog(t *testing.T) {
 	c := DefaultCatalog()
-	if got := c.Kinds(); !slices.Equal(got, Kinds) {
-		t.Fatalf("kinds = %v, want %v", got, Kinds)
+	// The canonical kinds first, then the other embedded ones by name.
+	all := append(slices.Clone(Kinds), "land_approvals", "renewal_projects")
+	if got := c.Kinds(); !slices.Equal(got, all) {
+		t.Fatalf("kinds = %v, want %v", got, all)
 	}
-	for _, k := range Kinds {
+	for _, k := range all {
 		t.Run(string(k)+" has titled, typed fields", func(t *testing.T) {
 			s := c.Kind(k)
 			if s.Title == "" || s.TitleEN == "" || len(s.Fields) == 0 {
@@ -31,8 +33,8 @@ func TestDefaultCatalog(t *testing.T) {
 		for _, m := range RenewalUnits.Milestones() {
 			got = append(got, m.Field+"="+m.Title)
 		}
-		want := []string{"planned_date=计划立项", "plan_approved_date=规划批准", "entity_confirmed_date=实施主体确认",
-			"land_transferred_date=土地出让", "started_date=开工", "completed_date=竣工"}
+		want := []string{"listed_date=计划立项", "approved_date=规划批准", "entity_date=实施主体确认",
+			"contract_date=土地出让", "start_date=开工", "completed_date=竣工"}
 		if !slices.Equal(got, want) {
 			t.Fatalf("milestones = %v, want %v", got, want)
 		}
@@ -157,7 +159,7 @@ func TestCatalogOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Kinds(); !slices.Equal(got, append(slices.Clone(Kinds), "works_permits")) {
+	if got := c.Kinds(); !slices.Equal(got, append(slices.Clone(Kinds), "land_approvals", "renewal_projects", "works_permits")) {
 		t.Fatalf("kinds = %v", got)
 	}
 	if c.Kind(Generic).TitleEN != "Other layer" || DefaultCatalog().Kind(Generic).TitleEN != "Layer" {

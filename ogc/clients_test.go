@@ -167,7 +167,9 @@ func TestGeoJSONInCRS84WithEveryPropertyPresentAndStableIDs(t *testing.T) {
 	}
 	// The source attributes (props) only with props=all; every other
 	// property is present in every feature either way.
-	want := []string{"code", "landuse_code", "landuse_name", "ownership", "street", "status", "supply_method", "supply_date", "price_wan", "area_m2"}
+	want := []string{"code", "landuse_code", "landuse_name", "ownership", "street", "status", "supply_method", "supply_date", "price_wan",
+		"source", "reserve_date", "reserve_source", "plan_year", "contract_date", "paid_wan", "paid_date", "agreed_start_date", "start_date", "standard_land",
+		"area_m2"}
 	all, _ := get(t, ts.URL+"/ogc/collections/parcels/items?limit=250&props=all", 200)
 	if len(features(all)) != len(features(doc)) {
 		t.Fatalf("props=all: %d features, without: %d", len(features(all)), len(features(doc)))

@@ -64,13 +64,16 @@ func (s *schema) names() string {
 }
 
 // temporal returns the SQL start and end of a feature's time: the kind's
-// first date field, or the interval from the first to the second (an open
-// end while the second is null, as for idle land not yet disposed of).
+// first date field, or, for a kind with exactly two, the interval from the
+// first to the second (an open end while the second is null, as for idle
+// land not yet disposed of). A kind with more date fields (parcels: supply,
+// reserve, contract, payment, start) is dated by its first.
 func (s *schema) temporal() (start, end string, ok bool) {
 	switch len(s.dates) {
 	case 0:
 		return "", "", false
-	case 1:
+	case 2:
+	default:
 		e := s.dates[0].Col + "::timestamp"
 		return e, e, true
 	}

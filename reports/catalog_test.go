@@ -52,7 +52,7 @@ func TestDefaultReportsDescribeAgainstTheDatabase(t *testing.T) {
 	for _, r := range cat.Reports() {
 		names = append(names, r.Name)
 	}
-	if got := strings.Join(names, ","); got != "land-supply,farmland-occupation,idle-land,renewal-progress,land-use-summary,rectification,permits,layer-summary,expropriation,resettlement,renovation-progress" {
+	if got := strings.Join(names, ","); got != "land-supply,farmland-occupation,idle-land,renewal-progress,land-use-summary,rectification,permits,layer-summary,expropriation,resettlement,renovation-progress,approvals,renewal-pipeline,supply-plan" {
 		t.Fatalf("reports = %s", got)
 	}
 	if err := cat.Check(context.Background(), db); err != nil {

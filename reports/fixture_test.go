@@ -178,11 +178,11 @@ var (
 
 func renewalLayers(tb testing.TB, db *postgis.DB) {
 	mustLayer(tb, db, "renewal_units", land.RenewalUnits, []feature{
-		{r: r1, vals: map[string]any{"code": "R1", "stage": "竣工", "category": "拆除重建", "direction": "工改商住", "contributed_area_m2": 3000.0, "approved_date": date("2020-01-01")}},
-		{r: r2, vals: map[string]any{"code": "R2", "stage": "土地出让", "category": "拆除重建", "direction": "工改工", "contributed_area_m2": 1000.0, "approved_date": date("2021-01-01")}},
-		{r: r3, vals: map[string]any{"code": "R3", "stage": "规划批准", "category": "综合整治", "direction": "居改居", "contributed_area_m2": 0.0, "approved_date": date("2022-01-01")}},
-		{r: r4, vals: map[string]any{"code": "R4", "stage": "计划立项", "category": "功能改变", "direction": "工改商住", "approved_date": date("2022-06-01")}},
-		{r: r5, vals: map[string]any{"code": "R5", "stage": "实施主体确认", "category": "拆除重建", "direction": "工改工", "contributed_area_m2": 500.0, "approved_date": date("2023-01-01")}},
+		{r: r1, vals: map[string]any{"code": "R1", "stage": "竣工", "category": "拆除重建", "direction": "工改商住", "contributed_area_m2": 3000.0}},
+		{r: r2, vals: map[string]any{"code": "R2", "stage": "土地出让", "category": "拆除重建", "direction": "工改工", "contributed_area_m2": 1000.0}},
+		{r: r3, vals: map[string]any{"code": "R3", "stage": "规划批准", "category": "综合整治", "direction": "居改居", "contributed_area_m2": 0.0}},
+		{r: r4, vals: map[string]any{"code": "R4", "stage": "计划立项", "category": "功能改变", "direction": "工改商住"}},
+		{r: r5, vals: map[string]any{"code": "R5", "stage": "实施主体确认", "category": "拆除重建", "direction": "工改工", "contributed_area_m2": 500.0}},
 	})
 	mustLayer(tb, db, "stations", land.Generic, []feature{
 		{pt: s1, vals: map[string]any{"name": "东站"}},
@@ -204,5 +204,6 @@ func fixtureOn(tb testing.TB, db *postgis.DB) (*reports.Service, *postgis.DB) {
 	farmlandLayer(tb, db)
 	idleLayer(tb, db)
 	renewalLayers(tb, db)
+	approvalLayers(tb, db) // renewal_supply_test.go
 	return reports.New(db, nil), db
 }

@@ -31,10 +31,10 @@ var (
 
 func datedRenewal(tb testing.TB, db *postgis.DB, name string) {
 	mustLayer(tb, db, name, land.RenewalUnits, []feature{
-		{r: d1, vals: map[string]any{"code": "D1", "stage": "建设", "planned_date": date("2020-03-01"), "plan_approved_date": date("2021-05-01"),
-			"entity_confirmed_date": date("2022-02-01"), "land_transferred_date": date("2023-06-01"), "started_date": date("2023-09-01")}},
-		{r: d2, vals: map[string]any{"code": "D2", "stage": "规划批准", "planned_date": date("2022-01-10"), "plan_approved_date": date("2023-03-01")}},
-		{r: d3, vals: map[string]any{"code": "D3", "stage": "计划立项", "planned_date": date("2023-11-01")}},
+		{r: d1, vals: map[string]any{"code": "D1", "stage": "建设", "listed_date": date("2020-03-01"), "approved_date": date("2021-05-01"),
+			"entity_date": date("2022-02-01"), "contract_date": date("2023-06-01"), "start_date": date("2023-09-01")}},
+		{r: d2, vals: map[string]any{"code": "D2", "stage": "规划批准", "listed_date": date("2022-01-10"), "approved_date": date("2023-03-01")}},
+		{r: d3, vals: map[string]any{"code": "D3", "stage": "计划立项", "listed_date": date("2023-11-01")}},
 		{r: d4, vals: map[string]any{"code": "D4", "stage": "土地出让"}},
 	})
 }
@@ -106,11 +106,11 @@ func TestMilestones(t *testing.T) {
 		// Later events: D2 confirmed and D3 approved in 2024, D1 completed,
 		// a new unit planned in 2025, and D4 given dates of later years.
 		for _, q := range []string{
-			`UPDATE layers.renewal_dated SET entity_confirmed_date = '2024-01-01' WHERE code = 'D2'`,
-			`UPDATE layers.renewal_dated SET plan_approved_date = '2024-03-01' WHERE code = 'D3'`,
+			`UPDATE layers.renewal_dated SET entity_date = '2024-01-01' WHERE code = 'D2'`,
+			`UPDATE layers.renewal_dated SET approved_date = '2024-03-01' WHERE code = 'D3'`,
 			`UPDATE layers.renewal_dated SET completed_date = '2024-06-30', stage = '竣工' WHERE code = 'D1'`,
-			`UPDATE layers.renewal_dated SET planned_date = '2024-02-01', land_transferred_date = '2025-01-01' WHERE code = 'D4'`,
-			`INSERT INTO layers.renewal_dated (code, stage, planned_date, geom) SELECT 'D5', '计划立项', '2025-04-01', geom FROM layers.renewal_dated WHERE code = 'D3'`,
+			`UPDATE layers.renewal_dated SET listed_date = '2024-02-01', contract_date = '2025-01-01' WHERE code = 'D4'`,
+			`INSERT INTO layers.renewal_dated (code, stage, listed_date, geom) SELECT 'D5', '计划立项', '2025-04-01', geom FROM layers.renewal_dated WHERE code = 'D3'`,
 		} {
 			if _, err := db.Pool.Exec(ctx, q); err != nil {
 				t.Fatal(err)
@@ -130,7 +130,7 @@ func TestMilestones(t *testing.T) {
 	})
 	t.Run("a layer made before the milestone fields has them empty", func(t *testing.T) {
 		mustLayer(t, db, "renewal_old", land.RenewalUnits, []feature{{r: d1, vals: map[string]any{"code": "O1", "stage": "土地出让"}}})
-		for _, f := range []string{"planned_date", "plan_approved_date", "entity_confirmed_date", "land_transferred_date", "started_date", "completed_date", "street"} {
+		for _, f := range []string{"listed_date", "approved_date", "entity_date", "contract_date", "start_date", "completed_date", "street"} {
 			if _, err := db.Pool.Exec(context.Background(), "ALTER TABLE layers.renewal_old DROP COLUMN "+f); err != nil {
 				t.Fatal(err)
 			}

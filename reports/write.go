@@ -301,14 +301,16 @@ func describeParams(res *Result) string {
 		parts = append(parts, "街道/镇 street: "+strings.Join(res.Params.Street, ","))
 	}
 	var ls []string
-	for _, c := range []string{"parcels", "farmland", "renewal_units", "idle_land", "boundaries", "stations"} {
+	known := []string{"parcels", "farmland", "renewal_units", "idle_land", "boundaries", "stations"}
+	for _, c := range known {
 		if n, ok := res.Params.Layers[c]; ok {
 			ls = append(ls, c+"="+n)
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(res.Params.Layers)) {
-		if !slices.Contains([]string{"parcels", "farmland", "renewal_units", "idle_land", "boundaries", "stations"}, k) {
-			ls = append(ls, k+"="+res.Params.Layers[k])
+	// Other kinds (renewal_projects, land_approvals, a --catalog kind's) after them, sorted.
+	for _, c := range slices.Sorted(maps.Keys(res.Params.Layers)) {
+		if !slices.Contains(known, c) {
+			ls = append(ls, c+"="+res.Params.Layers[c])
 		}
 	}
 	parts = append(parts, "图层 layers: "+strings.Join(ls, " "))

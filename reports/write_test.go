@@ -333,7 +333,7 @@ func TestHTTP(t *testing.T) {
 				t.Errorf("report %+v", r)
 			}
 		}
-		if strings.Join(names, " ") != "land-supply farmland-occupation idle-land renewal-progress land-use-summary rectification permits layer-summary expropriation resettlement renovation-progress" {
+		if strings.Join(names, " ") != "land-supply farmland-occupation idle-land renewal-progress land-use-summary rectification permits layer-summary expropriation resettlement renovation-progress approvals renewal-pipeline supply-plan" {
 			t.Errorf("reports %v", names)
 		}
 	})

@@ -54,6 +54,7 @@ type generator struct {
 	boundaries, stations, renewal *geojsonWriter
 	parcels, farmland             *shpWriter
 	idle                          *gpkgWriter
+	rs                            *renewalSupply // renewal_supply.go
 
 	counts     map[string]int
 	parcelSeq  []int // per sub-district
@@ -106,6 +107,9 @@ func (g *generator) open(ctx context.Context) error {
 	if g.idle, err = newGPKGWriter(ctx, g.path("idle_land.gpkg"), "idle_land", "闲置土地与批而未供土地", idleColumns()); err != nil {
 		return err
 	}
+	if g.rs, err = openRenewalSupply(g); err != nil {
+		return err
+	}
 	return g.openInspection()
 }
 
@@ -125,13 +129,14 @@ func (g *generator) abort() {
 		g.idle.abort()
 	}
 	g.abortInspection()
+	g.rs.abort()
 }
 
 // close finishes every file.
 func (g *generator) close(ctx context.Context) error {
 	err := errors.Join(
 		g.boundaries.Close(), g.stations.Close(), g.renewal.Close(),
-		g.parcels.Close(), g.farmland.Close(), g.idle.Close(ctx), g.closeInspection(),
+		g.parcels.Close(), g.farmland.Close(), g.idle.Close(ctx), g.closeInspection(), g.rs.close(g),
 	)
 	for _, name := range []string{"boundaries", "stations", "parcels", "farmland", "renewal_units", "idle_land", "inspection_patches", "inspection_problems", "permits"} {
 		g.progress(name, g.counts[name])
@@ -399,6 +404,9 @@ func (g *generator) writeBlock(ctx context.Context, i, j int) error {
 	if err := g.writeRenewal(rng, s, &b, ps, z); err != nil {
 		return err
 	}
+	if err := g.writeApprovals(s, quad, ps); err != nil {
+		return err
+	}
 	if err := g.writeIdle(ctx, rng, s, ps); err != nil {
 		return err
 	}
@@ -492,8 +500,8 @@ func (g *generator) writeParcel(s *subDistrict, p *parcel) error {
 	if p.method == "招拍挂" || p.method == "协议" {
 		price = p.price
 	}
-	if err := g.parcels.Write(poly, code, p.use, landUseName(p.use), p.owner, s.Name, p.status,
-		p.method, p.date, price, math.Round(p.area*100)/100); err != nil {
+	if err := g.parcels.Write(poly, append([]any{code, p.use, landUseName(p.use), p.owner, s.Name, p.status,
+		p.method, p.date, price, math.Round(p.area*100) / 100}, g.parcelPlanValues(s, p)...)...); err != nil {
 		return err
 	}
 	g.count("parcels")
@@ -667,7 +675,6 @@ func (g *generator) writeRenewal(rng *rand.Rand, s *subDistrict, b *block, ps []
 		{"GXLB", cat},
 		{"GXFX", dir},
 		{"JD", land.RenewalStages[si]},
-		{"PZRQ", approved.Format("2006-01-02")},
 		{"GYMJ", math.Round(area*(0.1+0.2*rng.Float64())*100) / 100},
 	}
 	// The milestone dates, consistent with the stage: the stage's own
@@ -685,6 +692,11 @@ func (g *generator) writeRenewal(rng *rand.Rand, s *subDistrict, b *block, ps []
 	for j, f := range renewalMilestoneFields {
 		props = append(props, prop{f, dates[j]})
 	}
+	plan, err := g.renewalPlanProps(s, props[0].Value.(string), name, cat, dir, si, ring, dates)
+	if err != nil {
+		return err
+	}
+	props = append(props, plan...)
 	if err := g.renewal.Write(g.lonLatRing(ring), props); err != nil {
 		return err
 	}
@@ -695,7 +707,7 @@ func (g *generator) writeRenewal(rng *rand.Rand, s *subDistrict, b *block, ps []
 // renewalMilestoneFields are the source names of the renewal units'
 // milestone dates, in the order of land.RenewalUnits.Milestones():
 // 计划立项, 规划批准, 实施主体确认, 土地出让, 开工, 竣工.
-var renewalMilestoneFields = []string{"JHLXRQ", "GHPZRQ", "ZTQRRQ", "TDCRRQ", "KGRQ", "JGRQ"}
+var renewalMilestoneFields = []string{"LXRQ", "PZRQ", "ZTQRRQ", "CRRQ", "KGRQ", "JGRQ"}
 
 // writeIdle records some approved-but-unsupplied and supplied parcels as
 // idle land, with their disposal.

@@ -141,11 +141,11 @@ func writeSidecars(dir string) error {
 
 // The source fields of each layer, as the bureaus name them.
 func parcelFields() []dbfField {
-	return []dbfField{
+	return append([]dbfField{
 		{"DKBH", 'C', 20, 0}, {"DLBM", 'C', 5, 0}, {"DLMC", 'C', 30, 0}, {"QSXZ", 'C', 10, 0},
 		{"JDMC", 'C', 30, 0}, {"ZT", 'C', 12, 0}, {"GYFS", 'C', 10, 0}, {"GYRQ", 'C', 8, 0},
 		{"CJJK", 'N', 14, 2}, {"TBMJ", 'N', 14, 2},
-	}
+	}, parcelPlanFields()...)
 }
 
 func farmlandFields() []dbfField {
@@ -200,7 +200,7 @@ func (g *generator) manifest() *Manifest {
 			{
 				Name: "renewal_units", Kind: land.RenewalUnits, Format: "geojson", Files: []string{"renewal_units.geojson"},
 				TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: 4326, SRIDFrom: "RFC 7946 lon/lat (no crs member: EPSG:4326, stored as CGCS2000)",
-				Fields: append([]string{"DYBH", "DYMC", "GXLB", "GXFX", "JD", "PZRQ", "GYMJ"}, renewalMilestoneFields...), Features: g.counts["renewal_units"],
+				Fields: append(append([]string{"DYBH", "DYMC", "GXLB", "GXFX", "JD", "GYMJ"}, renewalMilestoneFields...), renewalPlanFields...), Features: g.counts["renewal_units"],
 			},
 			{
 				Name: "idle_land", Kind: land.IdleLand, Format: "gpkg", Files: []string{"idle_land.gpkg"},
@@ -221,6 +221,7 @@ func (g *generator) manifest() *Manifest {
 		},
 	}
 	m.Layers = append(m.Layers, g.inspectionLayers()...)
+	m.Layers = append(m.Layers, g.rs.layers(g)...)
 	for _, f := range parcelFlaws {
 		m.Notes = append(m.Notes, fmt.Sprintf("parcels record %d (%s) is broken on purpose: %s", f.Record, f.Code, f.Problem))
 	}

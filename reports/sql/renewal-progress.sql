@@ -49,9 +49,9 @@
 -- category, direction and sub-district.
 --
 -- Milestones, in order, each a date field of the unit:
---   1 计划立项 planned_date           2 规划批准 plan_approved_date
---   3 实施主体确认 entity_confirmed_date  4 土地出让 land_transferred_date
---   5 开工 started_date               6 竣工 completed_date
+--   1 计划立项 listed_date       2 规划批准 approved_date
+--   3 实施主体确认 entity_date    4 土地出让 contract_date
+--   5 开工 start_date            6 竣工 completed_date
 -- The stage of a unit as of D is the last milestone whose date is on or
 -- before D, so a report re-run later for the same D gives the same stages.
 -- A unit with no milestone date at all has its stage field instead (建设
@@ -77,8 +77,8 @@
 -- Layers: renewal_units, stations, boundaries.
 WITH dated AS (
     SELECT u.*,
-           ARRAY[u.planned_date, u.plan_approved_date, u.entity_confirmed_date,
-                 u.land_transferred_date, u.started_date, u.completed_date] AS ms
+           ARRAY[u.listed_date, u.approved_date, u.entity_date,
+                 u.contract_date, u.start_date, u.completed_date] AS ms
     FROM renewal_units u
     -- Filtered by street, a unit can only lie in the chosen sub-districts
     -- if it meets their extent (its point on surface lies in both): a
