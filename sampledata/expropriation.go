@@ -74,7 +74,7 @@ func (g *generator) writeExpropriation(ctx context.Context, m *Manifest) error {
 	geojson := func(name string, kind land.Kind, fields []string) Layer {
 		return Layer{
 			Name: name, Kind: kind, Format: "geojson", Files: []string{name + ".geojson"},
-			TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: geo.CGCS2000, SRIDFrom: "RFC 7946 lon/lat (CGCS2000 coordinates)",
+			TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: 4326, SRIDFrom: "RFC 7946 lon/lat (no crs member: EPSG:4326, stored as CGCS2000)",
 			Fields: fields, Features: g.counts[name],
 		}
 	}

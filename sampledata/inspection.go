@@ -294,14 +294,14 @@ func (g *generator) writePermit(rng *rand.Rand, s *subDistrict, p *parcel) error
 func (g *generator) inspectionLayers() []Layer {
 	geojson := func(name string, kind land.Kind, fields []string) Layer {
 		return Layer{Name: name, Kind: kind, Format: "geojson", Files: []string{name + ".geojson"},
-			TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: geo.CGCS2000, SRIDFrom: "RFC 7946 lon/lat (CGCS2000 coordinates)",
+			TextEncoding: "UTF-8", EncodingFrom: "RFC 7946", SourceSRID: 4326, SRIDFrom: "RFC 7946 lon/lat (no crs member: EPSG:4326, stored as CGCS2000)",
 			Fields: fields, Features: g.counts[name]}
 	}
 	return []Layer{
 		geojson("inspection_patches", land.InspectionPatches, []string{"TBBH", "JDMC", "LY", "JCPC", "ND", "WTLB", "JCMJ", "PDJG", "WFMJ", "ZYGD", "ZYYJJBNT", "SFXZG", "ZGZT", "ZGQX", "ZGRQ", "FK"}),
 		{Name: "inspection_problems", Kind: land.InspectionPatches, Format: "xlsx", Files: []string{"inspection_problems.xlsx"},
-			TextEncoding: "UTF-8", EncodingFrom: "XLSX (Unicode)", SRIDFrom: "no geometry: a ledger, placed by its street column",
-			Fields: problemHeaders, Features: g.counts["inspection_problems"]},
+			TextEncoding: "UTF-8", EncodingFrom: "XLSX (Unicode)", SourceSRID: geo.CGCS2000, SRIDFrom: "no geometry: a ledger, placed by its street column (recorded as CGCS2000)",
+			Fields: problemHeaders, Features: g.counts["inspection_problems"], Unlocated: g.counts["inspection_problems"]},
 		geojson("permits", land.Permits, []string{"ZH", "XMMC", "JDMC", "LX", "HY", "LY", "SLRQ", "FZRQ", "CNSX", "YDMJ", "JZMJ"}),
 	}
 }
