@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
 	"tudi/land"
@@ -93,7 +95,9 @@ func serveCommand(ctx context.Context, args []string, env Env, log *slog.Logger)
 	case "off":
 		cfg.TileCache = ""
 	case "":
-		cfg.TileCache = filepath.Join(cfg.DB.DataDir, "tile-cache")
+		if cfg.TileCache, err = defaultTileCacheDir(cfg.DB); err != nil {
+			return err
+		}
 	}
 	var diskBytes int64
 	if cfg.TileCache != "" {
@@ -243,4 +247,26 @@ func parseMB(flag, v string, def func() int64) (int, error) {
 		return 0, land.Errorf(land.Invalid, "%s must be a number of megabytes between 0 and %d, or auto, got %q", flag, 1<<30, v)
 	}
 	return mb, nil
+}
+
+// defaultTileCacheDir is where the disk tile cache goes when --tile-cache
+// is not given: beside the embedded cluster, in DATA_DIR/tile-cache; for a
+// database given with --db, in the user's cache directory, in a directory
+// of its own per database (host, port and name), so that servers of two
+// databases on one machine never share tiles, while servers of the same one
+// do. Never in the working directory, which --data-dir's default would be.
+func defaultTileCacheDir(db DBConfig) (string, error) {
+	if db.URL == "" {
+		return filepath.Join(db.DataDir, "tile-cache"), nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", land.Errorf(land.Invalid, "--tile-cache: no user cache directory for the default tile cache (%v): give --tile-cache DIR or off", err)
+	}
+	cfg, err := pgx.ParseConfig(db.URL)
+	if err != nil {
+		return "", land.Errorf(land.Invalid, "--db: %v", err)
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s", cfg.Host, cfg.Port, cfg.Database))
+	return filepath.Join(base, "tudi", "tile-cache", hex.EncodeToString(sum[:6])), nil
 }
