@@ -142,7 +142,8 @@ func TestSampleDistrictImportsAsTheManifestSays(t *testing.T) {
 			idx = append(idx, s)
 		}
 		rows.Close()
-		want := "parcels_code_idx parcels_geom_3857_idx parcels_geom_idx parcels_pkey"
+		want := "parcels_code_idx parcels_geom_3857_idx parcels_geom_idx parcels_landuse_code_idx parcels_pkey " +
+			"parcels_status_idx parcels_street_idx parcels_supply_date_idx parcels_supply_method_idx"
 		if strings.Join(idx, " ") != want {
 			t.Fatalf("indexes %v, want %s", idx, want)
 		}

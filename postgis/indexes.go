@@ -23,22 +23,9 @@ func IndexedFields(kind *land.KindSpec) []land.Field {
 }
 
 // FieldIndexName is the name of the index of a field's column in a layer
-// table.
-func FieldIndexName(table, field string) string {
-	name := table + "_" + field + "_idx"
-	if len(name) > 63 { // PostgreSQL would cut it, and two could collide
-		name = fmt.Sprintf("%s_%x_idx", table[:min(len(table), 40)], hashName(field+"/"+table))
-	}
-	return name
-}
-
-func hashName(s string) uint32 {
-	h := uint32(2166136261) // FNV-1a
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint32(s[i])) * 16777619
-	}
-	return h
-}
+// table (PostgreSQL cuts names at 63 bytes, at creation and lookup alike;
+// an import's swap renames its work table's indexes by this pattern).
+func FieldIndexName(table, field string) string { return table + "_" + field + "_idx" }
 
 // EnsureLayerIndexes creates the field indexes that the catalogue asks for
 // and a layer's table lacks — tables created before a field was marked

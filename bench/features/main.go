@@ -99,7 +99,7 @@ type runStats struct {
 	bytes              float64 // mean per request, on the wire
 	errs               int
 	returned, distinct int // paging shapes: features returned and distinct
-	matched            int // numberMatched present in pages
+	matched, pages     int // paging shapes: pages with numberMatched, of all pages
 }
 
 func main() {
@@ -177,7 +177,7 @@ func run(pointsFile, idsFile string, n, c, rounds int, seed uint64, code string,
 				fmt.Fprintf(os.Stderr, "round %d  %-44s %-26s %7.1f req/s  p50 %6.1f ms  p99 %7.1f ms  %7.0f B/req  errors %d",
 					round+1, sh.name, servers[vi].label, st.rps, ms(st.p50), ms(st.p99), st.bytes, st.errs)
 				if sh.pages > 1 {
-					fmt.Fprintf(os.Stderr, "  distinct %d of %d returned, numberMatched on %d pages", st.distinct, st.returned, st.matched)
+					fmt.Fprintf(os.Stderr, "  distinct %d of %d returned, numberMatched on %d of %d pages", st.distinct, st.returned, st.matched, st.pages)
 				}
 				fmt.Fprintln(os.Stderr)
 			}
@@ -324,6 +324,7 @@ func runShape(client *http.Client, s server, sh shape, c int) runStats {
 							st.returned++
 							seen[string(f.ID)] = true
 						}
+						st.pages++
 						if pg.NumberMatched != nil {
 							st.matched++
 						}
@@ -470,8 +471,8 @@ func printTable(shapes []shape, servers []server, stats [][][]runStats, rounds i
 		}
 		for vi, s := range servers {
 			st := stats[si][vi][0]
-			fmt.Printf("\n%s, %s: %d distinct of %d features returned over %d runs of %d pages; numberMatched on %d pages; errors %d",
-				sh.name, s.label, st.distinct, st.returned, len(sh.units), sh.pages, st.matched, st.errs)
+			fmt.Printf("\n%s, %s: %d distinct of %d features returned over %d runs of up to %d pages; numberMatched on %d of %d pages; errors %d",
+				sh.name, s.label, st.distinct, st.returned, len(sh.units), sh.pages, st.matched, st.pages, st.errs)
 		}
 		fmt.Println()
 	}

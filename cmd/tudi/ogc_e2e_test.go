@@ -30,7 +30,9 @@ func TestGDALReadsTheSampleOverOGCAPI(t *testing.T) {
 		t.Fatalf("the sample has %d parcels", page.NumberMatched)
 	}
 	src := "OAPIF:" + base + "/ogc"
-	out, err := exec.Command("ogrinfo", "-so", src, "parcels").CombinedOutput()
+	// props=all (which GDAL appends to every request) adds the source
+	// attributes as a JSON field.
+	out, err := exec.Command("ogrinfo", "-so", src+"?props=all", "parcels").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ogrinfo: %v\n%s", err, out)
 	}

@@ -400,7 +400,7 @@ async function searchLayer(l, q, signal) {
   const fields = SEARCH_FIELDS[l.kind] || SEARCH_FIELDS.generic;
   const like = q.replaceAll('%', '').replaceAll('_', '');
   const filter = fields.map((f) => (f === 'code' ? `${f} LIKE ${cqlString(like + '%')}` : `${f} LIKE ${cqlString('%' + like + '%')}`)).join(' OR ');
-  const p = new URLSearchParams({ limit: '6', filter, 'filter-lang': 'cql2-text' });
+  const p = new URLSearchParams({ limit: '6', filter, 'filter-lang': 'cql2-text', props: 'all' }); // props: the source attributes, shown with the fields
   const body = await getJSON(`ogc/collections/${encodeURIComponent(l.name)}/items?${p}`, { signal, headers: { Accept: 'application/geo+json' } });
   return (body.features || []).map((f) => ({ layer: l, feature: f }));
 }
