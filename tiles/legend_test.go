@@ -51,7 +51,7 @@ style:
   outline: "#040506"
   other: "#010203"
 `
-	permits := strings.Replace(generic, "kind: generic", "kind: permits", 1)
+	permits := strings.Replace(generic, "kind: generic", "kind: works_permits", 1)
 	fsys := fstest.MapFS{"c/generic.yaml": {Data: []byte(generic)}, "c/permits.yaml": {Data: []byte(permits)}}
 	cat, err := land.DefaultCatalog().Overlay(fsys, "c", "c")
 	if err != nil {
@@ -59,7 +59,7 @@ style:
 	}
 	s := &Service{cfg: Config{Kinds: cat}}
 	ls := s.legends()
-	if last := ls[len(ls)-1]; last.Kind != "permits" || last.Fill != "#010203" {
+	if last := ls[len(ls)-1]; last.Kind != "works_permits" || last.Fill != "#010203" {
 		t.Fatalf("last legend = %+v", last)
 	}
 	if g := s.legendOf(land.Generic); g.Outline != "#040506" {
