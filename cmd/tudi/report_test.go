@@ -77,7 +77,7 @@ func TestReportList(t *testing.T) {
 	}
 	code, stdout, _ := runTudi("report", "list", "--format", "json")
 	var list struct{ Reports []struct{ Name string } }
-	if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != 8 {
+	if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Reports) != embeddedReports {
 		t.Errorf("report list --format json: %d %s", code, stdout)
 	}
 }
