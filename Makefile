@@ -12,10 +12,12 @@ deps:
 test-deps:
 	@bash scripts/install-deps.sh --test
 
+# Regenerates webmap/dist/vendor from webmap/package-lock.json (needs npm);
+# build, run and test use the committed copy and need no Node.
 webmap:
-	@$(MAKE) -s -C webmap
+	@$(MAKE) -s -C webmap vendor
 
-build: webmap
+build:
 	$(GO) build -o $(BIN) ./cmd/tudi
 
 run: deps build

@@ -10,9 +10,11 @@ import (
 )
 
 // The WKB reader and writer are written by hand: orb/encoding/wkb reads only
-// 2D geometries (GeoPackages hold Z and M too) and cannot write EWKB with an
-// SRID, and the writer must close rings and drop degenerate ones on the way,
-// because PostGIS refuses a whole COPY for one unclosed ring.
+// 2D geometries (GeoPackages hold Z and M too); orb/encoding/ewkb can write
+// EWKB with an SRID, but writes a geometry as it is, and this writer must
+// close rings and drop degenerate ones on the way (recording each fix for
+// the feature's problems), because PostGIS refuses a whole COPY for one
+// unclosed ring.
 
 // ewkbWriter appends 2D EWKB (little endian, with SRID) of orb geometries,
 // fixing what PostGIS's parser would refuse: unclosed rings are closed,

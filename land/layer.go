@@ -40,11 +40,3 @@ type LayerFilter struct {
 	Names []string // when not empty, only these (in this order)
 	Kind  Kind     // when set, only this kind
 }
-
-// Feature is one feature as importers produce it and the store loads it.
-// Geometry is in the source CRS until the store transforms it.
-type Feature struct {
-	ID       int64          // 0 until stored
-	Geometry orb.Geometry   // nil for a null shape
-	Props    map[string]any // every source attribute, by its decoded source name
-}

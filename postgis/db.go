@@ -36,6 +36,9 @@ type DB struct {
 	// Kinds is the catalogue the layers' kinds are resolved in (their
 	// columns, titles, milestones); nil: the embedded one.
 	Kinds *land.Catalog
+	// FenceTimeout bounds a change fence's wait for listeners'
+	// acknowledgements; 0: DefaultFenceTimeout.
+	FenceTimeout time.Duration
 
 	connTimeout time.Duration // the pool's connections' statement_timeout (see connTimeoutOf)
 

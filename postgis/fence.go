@@ -36,11 +36,20 @@ const (
 	listenerLockObj   = 2
 )
 
-// FenceTimeout bounds how long Fence waits for acknowledgements. A listener
-// that has not acknowledged by then (a hung process) has its listener
-// connection terminated: it then checks every request in the database until
-// it has reconnected and read the registry again.
-var FenceTimeout = 5 * time.Second
+// DefaultFenceTimeout bounds how long a fence waits for acknowledgements
+// when DB.FenceTimeout is zero. A listener that has not acknowledged by then
+// (a hung process) has its listener connection terminated: it then checks
+// every request in the database until it has reconnected and read the
+// registry again.
+const DefaultFenceTimeout = 5 * time.Second
+
+// fenceTimeout returns db.FenceTimeout, or DefaultFenceTimeout when unset.
+func (db *DB) fenceTimeout() time.Duration {
+	if db.FenceTimeout > 0 {
+		return db.FenceTimeout
+	}
+	return DefaultFenceTimeout
+}
 
 type fenceMsg struct {
 	Token  string   `json:"token"`
@@ -109,9 +118,9 @@ func (db *DB) liftFence(ctx context.Context, conn *pgx.Conn, token string) {
 
 // awaitAcks waits until every listener (holder of the listeners' lock) has
 // acknowledged token, terminating the connections of those that have not
-// within FenceTimeout.
+// within the fence timeout (see DefaultFenceTimeout).
 func (db *DB) awaitAcks(ctx context.Context, conn *pgx.Conn, token string) error {
-	deadline := time.Now().Add(FenceTimeout)
+	deadline := time.Now().Add(db.fenceTimeout())
 	acked := map[uint32]bool{}
 	for {
 		var holders []uint32
@@ -130,12 +139,12 @@ func (db *DB) awaitAcks(ctx context.Context, conn *pgx.Conn, token string) error
 		}
 		if time.Now().After(deadline) {
 			for _, pid := range holders {
-				db.Log.Warn("a change listener did not acknowledge a fence in time; terminating its connection", "pid", pid, "timeout", FenceTimeout)
+				db.Log.Warn("a change listener did not acknowledge a fence in time; terminating its connection", "pid", pid, "timeout", db.fenceTimeout())
 				if _, err := conn.Exec(ctx, `SELECT pg_terminate_backend($1, 2000)`, pid); err != nil {
 					return fmt.Errorf("terminate unresponsive listener %d: %w", pid, Err(err))
 				}
 			}
-			deadline = time.Now().Add(FenceTimeout)
+			deadline = time.Now().Add(db.fenceTimeout())
 			continue
 		}
 		wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)

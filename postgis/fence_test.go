@@ -157,9 +157,8 @@ func TestFences(t *testing.T) {
 	})
 
 	t.Run("a listener that never answers is cut off instead of blocking the writer", func(t *testing.T) {
-		old := postgis.FenceTimeout
-		postgis.FenceTimeout = 300 * time.Millisecond
-		defer func() { postgis.FenceTimeout = old }()
+		db.FenceTimeout = 300 * time.Millisecond
+		defer func() { db.FenceTimeout = 0 }()
 		// A hung listener: it holds the listeners' lock but never acknowledges.
 		hung, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig)
 		if err != nil {

@@ -190,6 +190,7 @@ func New(db *postgis.DB, cfg Config, reg prometheus.Registerer, log *slog.Logger
 // Mount registers the tile routes on r; wrap adapts error-returning handlers.
 func (s *Service) Mount(r chi.Router, wrap func(func(http.ResponseWriter, *http.Request) error) http.HandlerFunc) {
 	r.Get("/tiles", wrap(s.catalog))
+	r.Get("/tiles/", wrap(s.catalog)) // as /ogc/ answers beside /ogc
 	r.Get("/tiles/{layers}.json", wrap(s.tileJSON))
 	tile := wrap(s.tile)
 	r.Get("/tiles/{layers}/{z}/{x}/{y}.mvt", tile)

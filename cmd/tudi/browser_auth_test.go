@@ -3,40 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // The web map against `tudi serve --auth read` in headless Chromium: it asks
 // for a token, says when one is refused, and with a viewer token draws the
-// map, sending the token with every tile request (webmap/e2e/auth.mjs). The
-// server is a second one on the shared embedded cluster.
+// map, sending the token with every tile request, which the tab keeps in
+// sessionStorage only. The server is a second one on the shared embedded
+// cluster.
 func TestWebMapAsksForAToken(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("the browser test needs Chromium at %s: install it with `sudo apt-get install -y chromium fonts-noto-cjk` (or `make test-deps`), or set CHROMIUM", chromium)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("the browser test needs Node.js 20 or later: install it with `sudo apt-get install -y nodejs npm`")
-	}
-	for _, need := range []string{"webmap/node_modules/playwright-core/package.json", "webmap/dist/vendor/maplibre-gl.mjs"} {
-		if _, err := os.Stat(filepath.Join(root, need)); err != nil {
-			t.Fatalf("%s is missing: build the web map first with `make webmap` (npm ci and the vendor copy), then rebuild", need)
-		}
-	}
+	chromiumPath(t)
 	sharedServer(t) // the embedded cluster with the sample district
 	noEnv := func(string) string { return "" }
 	var out, errb bytes.Buffer
@@ -46,7 +27,7 @@ func TestWebMapAsksForAToken(t *testing.T) {
 	}
 	token := strings.TrimSpace(out.String())
 
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
@@ -64,25 +45,69 @@ func TestWebMapAsksForAToken(t *testing.T) {
 	}
 	defer func() { cancel(); <-done }()
 
-	cmd := exec.CommandContext(ctx, node, filepath.Join(root, "webmap", "e2e", "auth.mjs"), base, token)
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	t.Logf("auth.mjs:\n%s", stderr.String())
-	var sum struct {
-		Layers, Tiles, TilesWithToken int
-		Failures                      []string
+	b := newBrowser(t, 1280, 800)
+	b.refusing.Store(true) // the 401s before a token is given are the point of this test
+
+	// 1. No token: the page asks for one.
+	b.do("opening the page", chromedp.Navigate(base+"/"))
+	b.mustWaitFor(visible("#token-dialog[open]"), 3*time.Minute)
+	if b.truthy(visible("#token-refused")) {
+		t.Error("the first ask says a token was refused")
 	}
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
-		t.Fatalf("auth.mjs: %v; no summary line in its output:\n%s\n%s", runErr, stdout.String(), stderr.String())
+	t.Log("asked for a token")
+
+	// 2. A wrong token: asked again, saying it was refused.
+	b.setValue("#token-input", "tudi_not-a-token")
+	b.press(`#token-dialog button[value="ok"]`)
+	b.mustWaitFor(visible("#token-dialog[open] #token-refused:not([hidden])"), 3*time.Minute)
+	refused := b.text("#token-refused")
+	if !regexp.MustCompile(`(?i)令牌|token`).MatchString(refused) {
+		t.Errorf("the refusal says %q", refused)
 	}
-	for _, f := range sum.Failures {
-		t.Errorf("browser: %s", f)
+	t.Logf("a wrong token: %s", refused)
+
+	// 3. The viewer's token: the map with its layers and tiles.
+	before := len(b.proxy.exchanges())
+	b.setValue("#token-input", token)
+	b.press(`#token-dialog button[value="ok"]`)
+	b.mustWaitFor(visible("#layer-list .layer"), 3*time.Minute)
+	b.mustWaitFor(`window.map && window.map.loaded() && window.map.areTilesLoaded()`, 3*time.Minute)
+	var layers int
+	b.eval(`document.querySelectorAll('#layer-list .layer').length`, &layers)
+	var tiles, withToken int
+	for _, ex := range b.proxy.exchanges()[before:] {
+		if !isTile(ex.URL) {
+			continue
+		}
+		tiles++
+		if ex.Auth == "Bearer "+token {
+			withToken++
+		} else {
+			t.Errorf("a tile request without the token (%q): %s", ex.Auth, ex.URL)
+		}
+		if ex.Status != 200 && ex.Status != 204 {
+			t.Errorf("a tile answered %d: %s", ex.Status, ex.URL)
+		}
 	}
-	if runErr != nil && len(sum.Failures) == 0 {
-		t.Errorf("auth.mjs failed: %v", runErr)
+	if tiles == 0 {
+		t.Error("no tile was requested with the token")
 	}
-	t.Logf("with a viewer token: %d layers, %d tiles, %d of them with the token", sum.Layers, sum.Tiles, sum.TilesWithToken)
+	if b.truthy(visible("#token-dialog")) {
+		t.Error("the token dialog is still open")
+	}
+	var stored struct {
+		Session *string `json:"session"`
+		Local   *string `json:"local"`
+	}
+	b.eval(`({ session: sessionStorage.getItem('tudi.token'), local: localStorage.getItem('tudi.token') })`, &stored)
+	if stored.Session == nil || *stored.Session != token {
+		t.Errorf("sessionStorage holds %v, not the token", stored.Session)
+	}
+	if stored.Local != nil {
+		t.Error("the token is in localStorage")
+	}
+	for _, e := range b.consoleErrors() {
+		t.Errorf("console: %s", e)
+	}
+	t.Logf("with a viewer token: %d layers, %d tiles, %d of them with the token", layers, tiles, withToken)
 }
