@@ -6,10 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"tudi/migrations"
-	"tudi/postgis"
 )
 
 // readyzAnswer is the body of /readyz.
@@ -84,24 +81,9 @@ func (s *Server) checkMigrations(ctx context.Context) error {
 		return err
 	}
 	want := ms[len(ms)-1].Version
-	select {
-	case s.health.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-s.health.sem }()
-	if s.health.conn == nil || s.health.conn.IsClosed() {
-		conn, err := pgx.ConnectConfig(ctx, s.db.Pool.Config().ConnConfig.Copy())
-		if err != nil {
-			return fmt.Errorf("database: %w", postgis.Err(err))
-		}
-		s.health.conn = conn
-	}
 	var have int
-	if err := s.health.conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM public.tudi_schema_migrations`).Scan(&have); err != nil {
-		_ = s.health.conn.Close(context.WithoutCancel(ctx))
-		s.health.conn = nil
-		return fmt.Errorf("database: %w", postgis.Err(err))
+	if err := s.healthQuery(ctx, `SELECT coalesce(max(version), 0) FROM public.tudi_schema_migrations`, &have); err != nil {
+		return fmt.Errorf("database: %w", err)
 	}
 	if have < want {
 		return fmt.Errorf("database schema at migration %d, this server needs %d (run tudi migrate)", have, want)

@@ -312,6 +312,14 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 // pingHealthConn checks the database on /healthz's own connection,
 // (re)opening it when needed; a connection that failed is closed.
 func (s *Server) pingHealthConn(ctx context.Context) error {
+	var v string
+	return s.healthQuery(ctx, `SELECT postgis_lib_version()`, &v)
+}
+
+// healthQuery runs q, a one-row query, on /healthz's own connection into
+// dst, (re)opening the connection when needed; a connection that failed is
+// closed, to be opened again by the next check.
+func (s *Server) healthQuery(ctx context.Context, q string, dst ...any) error {
 	select {
 	case s.health.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -325,8 +333,7 @@ func (s *Server) pingHealthConn(ctx context.Context) error {
 		}
 		s.health.conn = conn
 	}
-	var v string
-	if err := s.health.conn.QueryRow(ctx, `SELECT postgis_lib_version()`).Scan(&v); err != nil {
+	if err := s.health.conn.QueryRow(ctx, q).Scan(dst...); err != nil {
 		_ = s.health.conn.Close(context.WithoutCancel(ctx))
 		s.health.conn = nil
 		return postgis.Err(err)
