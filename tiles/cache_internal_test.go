@@ -112,14 +112,16 @@ func TestARepeatedListTwiceTheBudgetIsPartlyServedFromMemory(t *testing.T) {
 		}
 		return hits
 	}
+	// W-TinyLFU adapts its window to the pattern: how many passes that
+	// takes varies (its sketch is seeded), so the last passes are judged.
 	var hits []int
-	for range 6 {
+	for range 12 {
 		hits = append(hits, pass())
 	}
 	t.Logf("hits per pass: %v", hits)
-	for p, h := range hits[2:] {
+	for p, h := range hits[len(hits)-4:] {
 		if h < 30 {
-			t.Fatalf("pass %d: %d of 200 tiles from memory, want at least 30 (the budget holds 100); passes: %v", p+3, h, hits)
+			t.Fatalf("pass %d: %d of 200 tiles from memory, want at least 30 (the budget holds 100); passes: %v", len(hits)-3+p, h, hits)
 		}
 	}
 }
