@@ -45,11 +45,12 @@ type fieldTitle struct {
 // from a JSON file beside it, which must say what land says.
 func TestFieldTitlesMirrorTheKinds(t *testing.T) {
 	want := fieldTitles{}
-	for _, k := range land.Kinds {
-		zh, en := k.Title()
+	cat := land.DefaultCatalog()
+	for _, k := range cat.Kinds() { // every embedded kind, land_approvals and renewal_projects too
+		spec := cat.Spec(k)
 		e := want[k]
-		e.Title, e.TitleEN = zh, en
-		for _, f := range k.Fields() {
+		e.Title, e.TitleEN = spec.Title, spec.TitleEN
+		for _, f := range spec.Fields {
 			e.Fields = append(e.Fields, fieldTitle{Name: f.Name, ZH: f.Title, EN: f.TitleEN, Unit: f.Unit, Type: string(f.Type)})
 		}
 		want[k] = e

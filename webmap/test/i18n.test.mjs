@@ -123,7 +123,7 @@ test('areas are shown in m², hectares and mu (1 ha = 15 mu)', () => {
 
 test('values, land-use classes and field titles follow the language', () => {
   setFieldTitles(JSON.parse(read('fields.json')));
-  assert.deepEqual(kinds().sort(), ['acquisition', 'boundaries', 'farmland', 'generic', 'households', 'idle_land', 'inspection_patches', 'parcels', 'permits', 'renewal_units', 'renovation']);
+  assert.deepEqual(kinds().sort(), ['acquisition', 'boundaries', 'farmland', 'generic', 'households', 'idle_land', 'inspection_patches', 'land_approvals', 'parcels', 'permits', 'renewal_projects', 'renewal_units', 'renovation']);
   assert.ok(fieldsOf('parcels').some((f) => f.name === 'landuse_code'));
   assert.equal(fieldsOf('no_such_kind'), fieldsOf('generic'));
   inLang('zh-CN', () => {
