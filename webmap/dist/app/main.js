@@ -389,15 +389,44 @@ async function identify(lngLat) {
 
 // ---- search -----------------------------------------------------------------
 
-const SEARCH_FIELDS = {
-  parcels: ['code'], farmland: ['code'], idle_land: ['code'],
-  renewal_units: ['code', 'name'], boundaries: ['name', 'code'], generic: ['name'],
-};
+// The fields a search matches, those of them a kind has: a code by its
+// start, a name or project anywhere in it. A generic layer is searched by
+// the name in its source attributes; a kind with none of them is not asked.
+const SEARCH_FIELDS = ['code', 'name', 'project'];
+
+function searchFields(kind) {
+  const have = new Set(fieldsOf(kind).map((f) => f.name));
+  const fields = SEARCH_FIELDS.filter((f) => have.has(f));
+  return fields.length || kind !== 'generic' ? fields : ['name'];
+}
+
+// SEARCH_AT_ONCE is how many layers are searched at a time: the server
+// answers at most four expensive requests of a client at once (429 past it).
+const SEARCH_AT_ONCE = 3;
+
+// settleEach runs fn over items, at most n at a time, and settles like
+// Promise.allSettled.
+async function settleEach(items, n, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = { status: 'fulfilled', value: await fn(items[i]) };
+      } catch (e) {
+        out[i] = { status: 'rejected', reason: e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
+}
 
 function cqlString(s) { return `'${s.replaceAll("'", "''")}'`; }
 
 async function searchLayer(l, q, signal) {
-  const fields = SEARCH_FIELDS[l.kind] || SEARCH_FIELDS.generic;
+  const fields = searchFields(l.kind);
   const like = q.replaceAll('%', '').replaceAll('_', '');
   const filter = fields.map((f) => (f === 'code' ? `${f} LIKE ${cqlString(like + '%')}` : `${f} LIKE ${cqlString('%' + like + '%')}`)).join(' OR ');
   const p = new URLSearchParams({ limit: '6', filter, 'filter-lang': 'cql2-text', props: 'all' }); // props: the source attributes, shown with the fields
@@ -432,8 +461,8 @@ function initSearch() {
     ctl = new AbortController();
     list.hidden = false;
     list.innerHTML = `<li class="muted">${t('search.searching')}</li>`;
-    const layers = state.catalog.filter((l) => /polygon|point|line/i.test(l.geom_type || 'polygon'));
-    const settled = await Promise.allSettled(layers.map((l) => searchLayer(l, q, ctl.signal)));
+    const layers = state.catalog.filter((l) => /polygon|point|line/i.test(l.geom_type || 'polygon') && searchFields(l.kind).length);
+    const settled = await settleEach(layers, SEARCH_AT_ONCE, (l) => searchLayer(l, q, ctl.signal));
     hits = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : [])).slice(0, 12);
     if (!hits.length) { list.innerHTML = `<li class="muted">${t('search.none')}</li>`; return; }
     list.innerHTML = hits.map((h, i) => {

@@ -158,8 +158,13 @@ export function initReports(app) {
     streetSel.value = streets.includes(prev) ? prev : '';
   }
 
+  // isKeyCol: a column the rows are grouped by (a year too is a label).
+  function isKeyCol(rep, c) {
+    return ((rep.params && rep.params.group) || []).includes(c.key);
+  }
+
   function isNumCol(rep, c) {
-    return rowsOf(rep).some((r) => typeof r[c.key] === 'number');
+    return !isKeyCol(rep, c) && rowsOf(rep).some((r) => typeof r[c.key] === 'number');
   }
 
   function colTitle(c) {
@@ -168,6 +173,7 @@ export function initReports(app) {
   }
 
   function cell(c, v) {
+    if (typeof v === 'number' && current && isKeyCol(current, c)) return String(v);
     if (typeof v === 'number') return fmtNum(v, c.decimals ?? (Number.isInteger(v) ? 0 : 2));
     if (c.key === 'landuse_class' || c.key === 'class') return `${v ?? ''} ${v ? landuseClassName(v) : ''}`;
     return value(v);
