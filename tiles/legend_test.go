@@ -69,3 +69,39 @@ style:
 		t.Fatal("no style layers for an added kind")
 	}
 }
+
+// Lines of a kind coloured by class are drawn in their class's colour (the
+// back lanes among 三改 projects), as the legend shows them; lines of a kind
+// without classes keep the outline colour.
+func TestLinesTakeTheirClassColour(t *testing.T) {
+	s := &Service{cfg: Config{Kinds: land.DefaultCatalog()}}
+	lineOf := func(k land.Kind) map[string]any {
+		for _, l := range styleLayers(&land.Layer{Name: "x", Kind: k, GeomType: "Geometry"}, s.legendOf(k)) {
+			if l["id"] == "x-line" {
+				return l["paint"].(map[string]any)
+			}
+		}
+		t.Fatalf("%s: no line layer", k)
+		return nil
+	}
+	lg := s.legendOf(land.Renovation)
+	if lg.Field == "" || len(lg.Classes) == 0 {
+		t.Fatalf("renovation has no classes: %+v", lg)
+	}
+	expr, ok := lineOf(land.Renovation)["line-color"].([]any)
+	if !ok || expr[0] != "match" {
+		t.Fatalf("renovation lines: %v", lineOf(land.Renovation)["line-color"])
+	}
+	found := false
+	for _, c := range lg.Classes {
+		for _, v := range expr {
+			found = found || v == c.Color
+		}
+	}
+	if !found {
+		t.Fatalf("no class colour in %v", expr)
+	}
+	if got := lineOf(land.Boundaries)["line-color"]; got != s.legendOf(land.Boundaries).Outline {
+		t.Fatalf("boundary lines: %v", got)
+	}
+}

@@ -160,8 +160,14 @@ func styleLayers(l *land.Layer, lg KindLegend) []map[string]any {
 			layer("outline", "line", polygon, map[string]any{"line-color": lg.Outline, "line-width": 1}))
 	}
 	lineColor := lg.Outline
+	// Lines of a kind coloured by class (背街小巷 among 三改 projects) take
+	// their class's colour, as the legend shows them; others the outline's.
+	lines := layer("line", "line", line, map[string]any{"line-color": lineColor, "line-width": 1.5})
+	if lg.Field != "" && len(lg.Classes) > 0 {
+		lines = layer("line", "line", classed(line), map[string]any{"line-color": fill, "line-width": 2})
+	}
 	out = append(out,
-		layer("line", "line", line, map[string]any{"line-color": lineColor, "line-width": 1.5}),
+		lines,
 		layer("circle", "circle", classed(point), map[string]any{"circle-color": fill, "circle-radius": 4,
 			"circle-stroke-color": lineColor, "circle-stroke-width": 1}))
 	return out
