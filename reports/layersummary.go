@@ -112,19 +112,7 @@ func (s *Service) runSummary(ctx context.Context, sp *spec, opt Options) (*Resul
 		return nil, err
 	}
 	of := opt.Summary.Of
-	res := &Result{
-		Report: sp.Name, Title: sp.Title, TitleEN: sp.TitleEN,
-		Params: land.ReportParams{Group: opt.Group, Layers: map[string]string{"of": of}, AsOf: isoDate(per.asOf)},
-		Rows:   []map[string]any{},
-	}
-	if opt.Year != 0 {
-		y := opt.Year
-		res.Params.Year = &y
-	}
-	if !per.from.IsZero() {
-		f, t := isoDate(per.from), isoDate(per.to)
-		res.Params.From, res.Params.To = &f, &t
-	}
+	res := newResult(sp, opt, per, opt.Group, map[string]string{"of": of})
 	tx, err := s.db.Pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
@@ -169,7 +157,6 @@ func (s *Service) runSummary(ctx context.Context, sp *spec, opt Options) (*Resul
 			if err := checkStreets(ctx, tx, sp, "boundaries", opt.Street); err != nil {
 				return nil, err
 			}
-			res.Params.Street = slices.Clone(opt.Street)
 		}
 		if err := s.boundaryCells(ctx, tx, &cp, true, opt.Street); err != nil {
 			return nil, err

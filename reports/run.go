@@ -85,6 +85,28 @@ func isoDateOrEmpty(t time.Time) string {
 	return isoDate(t)
 }
 
+// newResult is the result of report sp before its columns and rows: the
+// parameters it runs with (group, layers, period, as-of date, streets).
+func newResult(sp *spec, opt Options, per period, group []string, layers map[string]string) *Result {
+	res := &Result{
+		Report: sp.Name, Title: sp.Title, TitleEN: sp.TitleEN,
+		Params: land.ReportParams{Group: group, Layers: layers, AsOf: isoDate(per.asOf)},
+		Rows:   []map[string]any{},
+	}
+	if opt.Year != 0 {
+		y := opt.Year
+		res.Params.Year = &y
+	}
+	if !per.from.IsZero() {
+		f, t := isoDate(per.from), isoDate(per.to)
+		res.Params.From, res.Params.To = &f, &t
+	}
+	if len(opt.Street) > 0 {
+		res.Params.Street = slices.Clone(opt.Street)
+	}
+	return res
+}
+
 // day returns the date of t (midnight UTC of its calendar day).
 func day(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
 
@@ -270,23 +292,8 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{
-		Report: sp.Name, Title: sp.Title, TitleEN: sp.TitleEN,
-		Params:  land.ReportParams{Group: group, Layers: layers, AsOf: isoDate(per.asOf)},
-		Columns: sp.columns(group, !per.from.IsZero()),
-		Rows:    []map[string]any{},
-	}
-	if opt.Year != 0 {
-		y := opt.Year
-		res.Params.Year = &y
-	}
-	if !per.from.IsZero() {
-		f, t := isoDate(per.from), isoDate(per.to)
-		res.Params.From, res.Params.To = &f, &t
-	}
-	if len(opt.Street) > 0 {
-		res.Params.Street = slices.Clone(opt.Street)
-	}
+	res := newResult(sp, opt, per, group, layers)
+	res.Columns = sp.columns(group, !per.from.IsZero())
 	own, _ := sp.optionValues(opt.Params) // checked by validate
 	if len(own) > 0 {
 		res.Params.Options = own
