@@ -55,8 +55,7 @@ type Readers struct {
 	floor   int64               // every replica must have replayed this (listener sync)
 	need    map[string]int64    // layer → WAL position after its last known change
 	needAll int64               // the largest of need
-	fences  map[string][]string // standing fences (token → layers)
-	fenced  map[string]int      // layer → fences standing on it
+	fences  Fences              // the standing fences
 	done    map[string][]string // fences lifted lately (token → layers), for a lift heard twice
 	samples []lsnSample         // the primary's WAL position over the last MaxLag or so
 }
@@ -117,7 +116,7 @@ func OpenReaders(ctx context.Context, db *DB, urls []string, opt ReadersOptions)
 		cfgs[i] = cfg
 	}
 	r := &Readers{primary: db.Pool, maxLag: opt.MaxLag, interval: opt.Interval, log: db.Log,
-		kick: make(chan struct{}, 1), need: map[string]int64{}, fences: map[string][]string{}, fenced: map[string]int{}}
+		kick: make(chan struct{}, 1), need: map[string]int64{}}
 	for i, u := range urls {
 		cfg := cfgs[i]
 		if opt.Pool.StatementTimeout > 0 {
@@ -183,10 +182,7 @@ func (r *Readers) check(ctx context.Context) {
 			i++
 		}
 		r.samples = r.samples[i:]
-		tokens := make([]string, 0, len(r.fences))
-		for t := range r.fences {
-			tokens = append(tokens, t)
-		}
+		tokens := r.fences.Tokens()
 		r.mu.Unlock()
 		if len(tokens) > 0 {
 			// A fence whose row is gone (its writer died, or its lift is on
@@ -267,11 +263,8 @@ func insertLSN(ctx context.Context, q Querier) (int64, error) {
 func (r *Readers) listenSynced(fences map[string][]string, floor int64) {
 	r.mu.Lock()
 	r.synced, r.floor = true, floor
-	r.fences, r.fenced = map[string][]string{}, map[string]int{}
+	r.fences.Reset(fences)
 	r.mu.Unlock()
-	for t, ls := range fences {
-		r.fence(t, ls)
-	}
 }
 
 func (r *Readers) listenLost() {
@@ -283,13 +276,7 @@ func (r *Readers) listenLost() {
 func (r *Readers) fence(token string, layers []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.fences[token]; ok {
-		return
-	}
-	r.fences[token] = layers
-	for _, l := range layers {
-		r.fenced[l]++
-	}
+	r.fences.Add(token, layers)
 }
 
 // lifted ends a fence whose writer's transaction ended before WAL position
@@ -304,14 +291,10 @@ func (r *Readers) lifted(token string, lsn int64) {
 		for _, l := range layers {
 			r.need[l] = max(r.need[l], lsn)
 		}
-	} else if layers, ok := r.fences[token]; ok {
+	} else if layers, ok := r.fences.Lift(token); ok {
 		for _, l := range layers {
 			r.need[l] = max(r.need[l], lsn)
-			if r.fenced[l]--; r.fenced[l] <= 0 {
-				delete(r.fenced, l)
-			}
 		}
-		delete(r.fences, token)
 		if r.done == nil || len(r.done) >= 1024 {
 			r.done = map[string][]string{}
 		}
@@ -342,14 +325,14 @@ func (r *Readers) choose(layers []string) *replica {
 	}
 	need := r.floor
 	if len(layers) == 0 {
-		if len(r.fences) > 0 {
+		if r.fences.Len() > 0 {
 			r.mu.Unlock()
 			return nil
 		}
 		need = max(need, r.needAll)
 	}
 	for _, l := range layers {
-		if r.fenced[l] > 0 {
+		if r.fences.Fenced(l) {
 			r.mu.Unlock()
 			return nil
 		}

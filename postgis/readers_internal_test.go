@@ -46,7 +46,7 @@ func TestChoose(t *testing.T) {
 	mk := func() (*Readers, *replica, *replica) {
 		a, b := &replica{name: "a"}, &replica{name: "b"}
 		r := &Readers{replicas: []*replica{a, b}, maxLag: time.Second, kick: make(chan struct{}, 1),
-			need: map[string]int64{}, fences: map[string][]string{}, fenced: map[string]int{}}
+			need: map[string]int64{}}
 		for _, rep := range r.replicas {
 			rep.up, rep.replay = true, 100
 		}
@@ -136,7 +136,7 @@ func TestChoose(t *testing.T) {
 func BenchmarkChoose(b *testing.B) {
 	a, c := &replica{name: "a", up: true, replay: 100}, &replica{name: "b", up: true, replay: 100}
 	r := &Readers{replicas: []*replica{a, c}, maxLag: time.Second, kick: make(chan struct{}, 1),
-		need: map[string]int64{"parcels": 90}, fences: map[string][]string{}, fenced: map[string]int{}}
+		need: map[string]int64{"parcels": 90}}
 	r.listenSynced(nil, 50)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

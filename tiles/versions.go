@@ -25,15 +25,14 @@ type registry struct {
 	gen       uint64 // counts connections and losses
 	synced    bool   // connected, and the registry read since
 	layers    map[string]layerRef
-	fences    map[string][]string // token → layers
-	fenced    map[string]int      // layer → fences standing on it
+	fences    postgis.Fences // the standing fences
 	// Registry reads are numbered as they start; a read's result is kept
 	// only if no later-started read has been kept (it may be older).
 	started, applied uint64
 }
 
 func newRegistry() *registry {
-	return &registry{fences: map[string][]string{}, fenced: map[string]int{}}
+	return &registry{}
 }
 
 // lookup returns the entries of names from memory, or false when they must
@@ -47,7 +46,7 @@ func (r *registry) lookup(names []string) ([]layerRef, bool) {
 	out := make([]layerRef, 0, len(names))
 	for _, n := range names {
 		l, ok := r.layers[n]
-		if !ok || r.fenced[n] > 0 {
+		if !ok || r.fences.Fenced(n) {
 			return nil, false
 		}
 		out = append(out, l)
@@ -90,36 +89,23 @@ func (r *registry) needsSync() bool {
 func (r *registry) fence(token string, layers []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.fences[token]; ok {
-		return
-	}
-	r.fences[token] = layers
-	for _, l := range layers {
-		r.fenced[l]++
-	}
+	r.fences.Add(token, layers)
 }
 
 // connect replaces every fence with those standing at a (re)connection.
 func (r *registry) connect(fences map[string][]string) {
 	r.mu.Lock()
-	r.fences, r.fenced = map[string][]string{}, map[string]int{}
+	defer r.mu.Unlock()
+	r.fences.Reset(fences)
 	r.connected = true
 	r.gen++
-	r.mu.Unlock()
-	for t, ls := range fences {
-		r.fence(t, ls)
-	}
 }
 
 // tokens returns the standing fences' tokens.
 func (r *registry) tokens() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.fences))
-	for t := range r.fences {
-		out = append(out, t)
-	}
-	return out
+	return r.fences.Tokens()
 }
 
 // refresh reads the registry from the database and then lifts the fences
@@ -145,12 +131,7 @@ func (r *registry) refresh(ctx context.Context, q postgis.Querier, markSynced bo
 		r.synced = true
 	}
 	for _, t := range tokens {
-		for _, l := range r.fences[t] {
-			if r.fenced[l]--; r.fenced[l] <= 0 {
-				delete(r.fenced, l)
-			}
-		}
-		delete(r.fences, t)
+		r.fences.Lift(t)
 	}
 	return nil
 }
