@@ -78,15 +78,7 @@ func Open(ctx context.Context, opt Options) (*Cluster, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	abs, err := filepath.Abs(opt.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("data dir %q: %w", opt.DataDir, err)
-	}
-	bin, err := findBinDir(opt.BinDir)
-	if err != nil {
-		return nil, err
-	}
-	cred, err := credentials()
+	abs, bin, cred, err := locate(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -382,6 +374,21 @@ func lastLines(path string, n int) string {
 
 // findBinDir locates initdb and postgres: the given dir, `pg_config
 // --bindir`, then the Debian layout /usr/lib/postgresql/<newest>/bin.
+// locate resolves what starting a cluster needs: the absolute data
+// directory, PostgreSQL's bin directory and the credentials to run it with.
+func locate(opt Options) (abs, bin string, cred *syscall.Credential, err error) {
+	if abs, err = filepath.Abs(opt.DataDir); err != nil {
+		return "", "", nil, fmt.Errorf("data dir %q: %w", opt.DataDir, err)
+	}
+	if bin, err = findBinDir(opt.BinDir); err != nil {
+		return "", "", nil, err
+	}
+	if cred, err = credentials(); err != nil {
+		return "", "", nil, err
+	}
+	return abs, bin, cred, nil
+}
+
 func findBinDir(dir string) (string, error) {
 	ok := func(d string) bool {
 		_, e1 := os.Stat(filepath.Join(d, "initdb"))

@@ -20,15 +20,7 @@ func (c *Cluster) Standby(ctx context.Context, opt Options) (*Cluster, error) {
 	if opt.DataDir == "" {
 		return nil, errors.New("pgcluster: no data directory given for the standby")
 	}
-	abs, err := filepath.Abs(opt.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("data dir %q: %w", opt.DataDir, err)
-	}
-	bin, err := findBinDir(opt.BinDir)
-	if err != nil {
-		return nil, err
-	}
-	cred, err := credentials()
+	abs, bin, cred, err := locate(opt)
 	if err != nil {
 		return nil, err
 	}
