@@ -285,17 +285,17 @@ func (im *Importer) joinGeometry(ctx context.Context, l *ledger, g *ledgerGeom, 
 		return nil, err
 	}
 	g.code = j
-	other, err := existingLayer(ctx, im.db.Pool, layer, false)
+	kind, exists, err := postgis.LayerKind(ctx, im.db.Pool, layer)
 	if err != nil {
 		return nil, err
 	}
-	if other == nil {
+	if !exists {
 		return nil, land.Errorf(land.NotFound, "--geometry-from %s: no layer %q", spec, layer)
 	}
 	// A canonical column (or id) by its sanitized name; anything else is a
 	// source attribute, its key bound as $2.
 	key, args := "props->>$2", []any{nil, field}
-	if _, ok := im.db.Spec(other.Kind).Field(field); ok || field == "id" {
+	if _, ok := im.db.Spec(kind).Field(field); ok || field == "id" {
 		key, args = postgis.Ident(field)+"::text", []any{nil}
 	}
 	codes := make([]string, len(l.data))

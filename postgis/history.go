@@ -348,18 +348,6 @@ func (db *DB) DiffLayer(ctx context.Context, name string, from, to time.Time, fn
 	return counts, nil
 }
 
-// FindLayerIn is FindLayer through q (a transaction).
-func FindLayerIn(ctx context.Context, q Querier, name string) (*land.Layer, error) {
-	l, err := scanLayer(q.QueryRow(ctx, `SELECT `+layerColumns+` FROM tudi.layers WHERE name = $1`, name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, land.Errorf(land.NotFound, "layer %q not found", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("FindLayer(%q): %w", name, Err(err))
-	}
-	return l, nil
-}
-
 // HistoryLayers returns the layers of ls that keep history, for a question
 // about a past date. With strict (the layers were named by the user), a
 // layer without history is an Invalid error naming it instead.

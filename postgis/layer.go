@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/paulmach/orb"
 
 	"tudi/land"
 )
@@ -35,88 +34,6 @@ type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-const layerColumns = `name, kind, title, source_srid, geom_type, feature_count, minx, miny, maxx, maxy,
-	source_fields, version, created_at, updated_at`
-
-func scanLayer(row pgx.Row) (*land.Layer, error) {
-	var (
-		l                      land.Layer
-		srid                   *int32
-		minx, miny, maxx, maxy *float64
-		fields                 []byte
-		kind                   string
-	)
-	if err := row.Scan(&l.Name, &kind, &l.Title, &srid, &l.GeomType, &l.FeatureCount,
-		&minx, &miny, &maxx, &maxy, &fields, &l.Version, &l.CreatedAt, &l.UpdatedAt); err != nil {
-		return nil, err
-	}
-	l.Kind = land.Kind(kind)
-	if srid != nil {
-		l.SourceSRID = int(*srid)
-	}
-	if minx != nil && miny != nil && maxx != nil && maxy != nil {
-		l.Extent = &orb.Bound{Min: orb.Point{*minx, *miny}, Max: orb.Point{*maxx, *maxy}}
-	}
-	if len(fields) > 0 {
-		if err := json.Unmarshal(fields, &l.SourceFields); err != nil {
-			return nil, fmt.Errorf("layer %q: source_fields: %w", l.Name, err)
-		}
-	}
-	return &l, nil
-}
-
-// FindLayer returns the registry entry of a layer. Returns NotFound when
-// there is no such layer.
-func (db *DB) FindLayer(ctx context.Context, name string) (*land.Layer, error) {
-	l, err := scanLayer(db.Pool.QueryRow(ctx, `SELECT `+layerColumns+` FROM tudi.layers WHERE name = $1`, name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, land.Errorf(land.NotFound, "layer %q not found", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("FindLayer(%q): %w", name, Err(err))
-	}
-	return l, nil
-}
-
-// FindLayers returns the layers matching f, by name (or in f.Names' order).
-// Returns NotFound naming the first of f.Names that does not exist.
-func (db *DB) FindLayers(ctx context.Context, f land.LayerFilter) ([]*land.Layer, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+layerColumns+` FROM tudi.layers
-		WHERE ($1::text = '' OR kind = $1) AND ($2::text[] IS NULL OR cardinality($2::text[]) = 0 OR name = ANY($2))
-		ORDER BY name`, string(f.Kind), f.Names)
-	if err != nil {
-		return nil, fmt.Errorf("FindLayers: %w", Err(err))
-	}
-	defer rows.Close()
-	var out []*land.Layer
-	for rows.Next() {
-		l, err := scanLayer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("FindLayers: %w", err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("FindLayers: %w", Err(err))
-	}
-	if len(f.Names) == 0 {
-		return out, nil
-	}
-	byName := map[string]*land.Layer{}
-	for _, l := range out {
-		byName[l.Name] = l
-	}
-	ordered := make([]*land.Layer, 0, len(f.Names))
-	for _, n := range f.Names {
-		l, ok := byName[n]
-		if !ok {
-			return nil, land.Errorf(land.NotFound, "layer %q not found", n)
-		}
-		ordered = append(ordered, l)
-	}
-	return ordered, nil
 }
 
 // LayerDDL returns the statements that create the table of a layer of the
