@@ -847,8 +847,10 @@ func (s *Service) item(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
+			// The kind is checked in the same statement: a registry read
+			// apart would cost the fast path a round trip.
 			rows, err := s.db.Reader(name).Query(ctx, "SELECT "+iq.selectList()+" FROM "+postgis.Table(name)+
-				" t WHERE t.id = $1 AND EXISTS (SELECT FROM tudi.layers WHERE name = $2 AND kind = $3)", id, name, string(l.Kind))
+				" t WHERE t.id = $1 AND "+postgis.LayerVersionSQL("$2", "$3")+" IS NOT NULL", id, name, string(l.Kind))
 			if err == nil {
 				found := rows.Next()
 				var fr featureRow

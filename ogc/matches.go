@@ -252,10 +252,11 @@ func (s *Service) countIn(ctx context.Context, layer, table, where string, args 
 		return 0, 0, postgis.Err(err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	var version, n int64
-	if err := tx.QueryRow(ctx, "SELECT version FROM tudi.layers WHERE name = $1", layer).Scan(&version); err != nil {
-		return 0, 0, fmt.Errorf("count: version of %q: %w", layer, postgis.Err(err))
+	st, err := postgis.FindLayerState(ctx, tx, layer)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count: version of %q: %w", layer, err)
 	}
+	version, n := st.Version, int64(0)
 	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
 		return 0, 0, fmt.Errorf("count: %w", postgis.Err(err))
 	}

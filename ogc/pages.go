@@ -36,10 +36,11 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 //   - as_of: the history's state on a date; counted in the snapshot.
 func (s *Service) readPage(ctx context.Context, tx pgx.Tx, layer, table string, iq *itemsQuery) (pageInfo, pgx.Rows, error) {
 	pi := pageInfo{first: iq.cur == nil, matched: -1}
-	var version, registered int64
-	if err := tx.QueryRow(ctx, "SELECT version, feature_count FROM tudi.layers WHERE name = $1", layer).Scan(&version, &registered); err != nil {
-		return pi, nil, fmt.Errorf("items of %q: registry: %w", layer, postgis.Err(err))
+	st, err := postgis.FindLayerState(ctx, tx, layer)
+	if err != nil {
+		return pi, nil, fmt.Errorf("items of %q: registry: %w", layer, err)
 	}
+	version, registered := st.Version, st.Features
 	var ids []int64
 	switch {
 	case iq.unfiltered:
@@ -160,8 +161,10 @@ func (s *Service) fastPage(ctx context.Context, layer string, kind string, iq *i
 	table := postgis.Table(layer)
 	var q string
 	a := iq.args
+	// The version is checked in the page's own statement: reading it
+	// apart would cost this path its one round trip more.
 	guard := func(a *args) string {
-		return "(SELECT version FROM tudi.layers WHERE name = " + a.bind(layer) + " AND kind = " + a.bind(kind) + ") = " + a.bind(version)
+		return postgis.LayerVersionSQL(a.bind(layer), a.bind(kind)) + " = " + a.bind(version)
 	}
 	if e.ids != nil {
 		start, ok := 0, true
@@ -220,11 +223,12 @@ func (s *Service) firstPage(ctx context.Context, layer, kind string, iq *itemsQu
 		return pi, nil, false
 	}
 	a := iq.args
+	// The version comes in the page's own statement (one round trip).
 	q := "WITH m AS MATERIALIZED (SELECT t.id, row_number() OVER (ORDER BY " + orderBy(iq.sort, false) + ") AS o FROM " +
 		postgis.Table(layer) + " t WHERE " + iq.whereSQL() + " ORDER BY " + orderBy(iq.sort, false) +
 		" LIMIT " + strconv.Itoa(s.matches.listed+1) + ")\n" +
 		"SELECT " + iq.selectList() + ", CASE WHEN m.o = 1 THEN (SELECT array_agg(id ORDER BY o) FROM m) END," +
-		" CASE WHEN m.o = 1 THEN (SELECT version FROM tudi.layers WHERE name = " + a.bind(layer) + " AND kind = " + a.bind(kind) + ") END" +
+		" CASE WHEN m.o = 1 THEN " + postgis.LayerVersionSQL(a.bind(layer), a.bind(kind)) + " END" +
 		" FROM " + postgis.Table(layer) + " t JOIN m ON t.id = m.id WHERE m.o <= " + strconv.Itoa(iq.limit) + " ORDER BY m.o"
 	rows, err := s.db.Reader(layer).Query(ctx, q, a.v...)
 	if err != nil {

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -118,14 +117,14 @@ func (s *Service) runSummary(ctx context.Context, sp *spec, opt Options) (*Resul
 		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	var kind string
-	err = tx.QueryRow(ctx, `SELECT kind FROM tudi.layers WHERE name = $1`, of).Scan(&kind)
-	if errors.Is(err, pgx.ErrNoRows) {
+	k, exists, err := postgis.LayerKind(ctx, tx, of)
+	if err != nil {
+		return nil, fmt.Errorf("report %q: %w", sp.Name, err)
+	}
+	if !exists {
 		return nil, land.Errorf(land.NotFound, "report %s: layer %q does not exist (--of, API: of=)", LayerSummary, of)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("report %q: layer %q: %w", sp.Name, of, postgis.Err(err))
-	}
+	kind := string(k)
 	// The layer as of a past as-of date (when it keeps history), read
 	// through a view named after its kind like any report's layer.
 	var asOf *time.Time

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -219,13 +218,12 @@ func (s *Service) mapOptionLayers(ctx context.Context, tx pgx.Tx, sp *spec, vals
 			}
 			continue
 		}
-		var kind string
-		err := tx.QueryRow(ctx, `SELECT kind FROM tudi.layers WHERE name = $1`, name).Scan(&kind)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, land.Errorf(land.NotFound, "report %q: parameter %s: layer %q does not exist", sp.Name, p.Name, name)
-		}
+		kind, exists, err := postgis.LayerKind(ctx, tx, name)
 		if err != nil {
-			return nil, fmt.Errorf("report %q: layer %q: %w", sp.Name, name, postgis.Err(err))
+			return nil, fmt.Errorf("report %q: %w", sp.Name, err)
+		}
+		if !exists {
+			return nil, land.Errorf(land.NotFound, "report %q: parameter %s: layer %q does not exist", sp.Name, p.Name, name)
 		}
 		src := postgis.Table(name)
 		if asOf != nil {

@@ -426,9 +426,11 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 	// The registry is read in the report's transaction: taking a second
 	// connection from the pool while holding one could wait forever on a
 	// busy (or one-connection) pool.
-	var kind string
-	err = tx.QueryRow(ctx, `SELECT kind FROM tudi.layers WHERE name = $1`, name).Scan(&kind)
-	if errors.Is(err, pgx.ErrNoRows) {
+	kind, exists, err := postgis.LayerKind(ctx, tx, name)
+	if err != nil {
+		return "", fmt.Errorf("report %q: %w", sp.Name, err)
+	}
+	if !exists {
 		if needed {
 			return "", land.Errorf(land.NotFound, "report %q needs a %s layer, and layer %q does not exist: import it, or choose another with --layer %s=NAME (API: layer.%s=NAME)",
 				sp.Name, rl.Kind, name, rl.Kind, rl.Kind)
@@ -441,10 +443,7 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 		}
 		return "", nil
 	}
-	if err != nil {
-		return "", fmt.Errorf("report %q: layer %q: %w", sp.Name, name, postgis.Err(err))
-	}
-	if rl.Kind != stationsKind && kind != rl.Kind {
+	if rl.Kind != stationsKind && string(kind) != rl.Kind {
 		return "", land.Errorf(land.Invalid, "layer %q is a %s layer, but report %q needs a %s layer there", name, kind, sp.Name, rl.Kind)
 	}
 	// The layer's state on the as-of date, for a layer that keeps history;

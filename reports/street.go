@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,13 +52,12 @@ func checkStreets(ctx context.Context, tx pgx.Tx, sp *spec, layer string, street
 // filter takes. A layer that does not exist or is not a boundaries layer has
 // none.
 func (s *Service) Streets(ctx context.Context, layer string) ([]string, error) {
-	var kind string
-	err := s.db.Pool.QueryRow(ctx, `SELECT kind FROM tudi.layers WHERE name = $1`, layer).Scan(&kind)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && kind != string(land.Boundaries)) {
-		return []string{}, nil
-	}
+	kind, exists, err := postgis.LayerKind(ctx, s.db.Pool, layer)
 	if err != nil {
-		return nil, fmt.Errorf("sub-districts of layer %q: %w", layer, postgis.Err(err))
+		return nil, fmt.Errorf("sub-districts: %w", err)
+	}
+	if !exists || kind != land.Boundaries {
+		return []string{}, nil
 	}
 	var names []string
 	if err := s.db.Pool.QueryRow(ctx, subDistrictsSQL+postgis.Table(layer)+` WHERE name <> ''`).Scan(&names); err != nil {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"tudi/land"
+	"tudi/postgis"
 )
 
 // Export formats.
@@ -58,7 +59,7 @@ func (s *Service) Export(ctx context.Context, r Range, format, path string, prog
 	if err := r.Validate(); err != nil {
 		return sum, err
 	}
-	refs, err := readLayers(ctx, s.db.Pool, r.Layers)
+	refs, err := postgis.FindLayerStates(ctx, s.db.Pool, r.Layers)
 	if err != nil {
 		return sum, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"tudi/geo"
+	"tudi/land"
 	"tudi/postgis"
 )
 
@@ -55,7 +56,7 @@ func genStatements() map[string]string {
 // triggers the next rebuild).
 func (s *Service) Rebuild(ctx context.Context, layer string) error {
 	start := time.Now()
-	refs, err := readLayers(ctx, s.db.Pool, []string{layer})
+	refs, err := postgis.FindLayerStates(ctx, s.db.Pool, []string{layer})
 	if err != nil {
 		return err
 	}
@@ -208,8 +209,13 @@ func (s *Service) dropGeneralised(ctx context.Context, layer string) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM tiles.generalised WHERE layer = $1`, layer); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM tiles.prerendered WHERE layer = $1
-			AND version <> coalesce((SELECT version FROM tudi.layers WHERE name = $1), -1)`, layer)
+		version := int64(-1) // a deleted layer keeps none
+		if l, err := postgis.FindLayerState(ctx, tx, layer); err == nil {
+			version = l.Version
+		} else if land.KindOf(err) != land.NotFound {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM tiles.prerendered WHERE layer = $1 AND version <> $2`, layer, version)
 		return err
 	})
 }
@@ -338,26 +344,44 @@ func (s *Service) queue(layer string, c *postgis.Change) {
 // queueOutdated queues every layer whose generalised state does not match
 // its version (or that has one but should not).
 func (s *Service) queueOutdated(ctx context.Context) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT l.name FROM tudi.layers l
-		FULL JOIN tiles.generalised g ON g.layer = l.name
-		WHERE l.name IS NULL OR l.feature_count >= $1 OR g.layer IS NOT NULL
-		  AND (g.version IS DISTINCT FROM l.version)`, s.cfg.GeneraliseMin)
+	layers, gen, err := s.generalisedVersions(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("cannot list layers to generalise", "error", err)
 		}
 		return
 	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[*string])
-	if err != nil {
-		s.log.Warn("cannot list layers to generalise", "error", err)
-		return
-	}
-	for _, n := range names {
-		if n != nil {
-			s.queue(*n, nil)
+	for name, l := range layers {
+		if v, ok := gen[name]; l.Features >= s.cfg.GeneraliseMin || (ok && v != l.Version) {
+			s.queue(name, nil)
 		}
 	}
+}
+
+// generalisedVersions returns the registry's layers and the version each
+// layer's generalised data was built from (tiles.generalised).
+func (s *Service) generalisedVersions(ctx context.Context) (map[string]layerRef, map[string]int64, error) {
+	layers, err := postgis.LayerStates(ctx, s.db.Pool)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT layer, version FROM tiles.generalised`)
+	if err != nil {
+		return nil, nil, postgis.Err(err)
+	}
+	gen := map[string]int64{}
+	var (
+		name    string
+		version int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&name, &version}, func() error {
+		gen[name] = version
+		return nil
+	})
+	if err != nil {
+		return nil, nil, postgis.Err(err)
+	}
+	return layers, gen, nil
 }
 
 // rebuilder runs queued rebuilds one at a time (they are heavy), coalescing
@@ -416,21 +440,20 @@ func (s *Service) retagPrerendered(ctx context.Context, c postgis.Change) error 
 
 // rebuildIfNeeded rebuilds a layer unless its generalisation is current.
 func (s *Service) rebuildIfNeeded(ctx context.Context, layer string) error {
-	var current bool
-	err := s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tiles.generalised g JOIN tudi.layers l
-		ON l.name = g.layer AND l.version = g.version WHERE g.layer = $1)`, layer).Scan(&current)
+	l, err := postgis.FindLayerState(ctx, s.db.Pool, layer)
+	if land.KindOf(err) == land.NotFound {
+		return s.dropGeneralised(ctx, layer)
+	}
 	if err != nil {
+		return err
+	}
+	var current bool
+	if err := s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tiles.generalised WHERE layer = $1 AND version = $2)`,
+		layer, l.Version).Scan(&current); err != nil {
 		return postgis.Err(err)
 	}
 	if current {
 		return nil
-	}
-	var exists bool
-	if err := s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tudi.layers WHERE name = $1)`, layer).Scan(&exists); err != nil {
-		return postgis.Err(err)
-	}
-	if !exists {
-		return s.dropGeneralised(ctx, layer)
 	}
 	return s.Rebuild(ctx, layer)
 }

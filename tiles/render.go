@@ -20,57 +20,9 @@ var (
 	genTileSQL string
 )
 
-// layerRef is what rendering needs of a registry entry, read per request.
-type layerRef struct {
-	Name     string
-	Kind     land.Kind
-	Version  int64
-	Features int64
-	GeomType string
-	Extent   [4]float64 // lon/lat; zero when empty
-	HasBBox  bool
-}
-
-// readLayers reads the registry entries of names, in that order, in one
-// cheap indexed query (tile requests go through versionReader instead).
-// Returns NotFound naming the first unknown layer.
-func readLayers(ctx context.Context, q postgis.Querier, names []string) ([]layerRef, error) {
-	rows, err := q.Query(ctx, `SELECT name, kind, version, feature_count, geom_type, minx, miny, maxx, maxy
-		FROM tudi.layers WHERE name = ANY($1)`, names)
-	if err != nil {
-		return nil, fmt.Errorf("read layers %q: %w", names, postgis.Err(err))
-	}
-	defer rows.Close()
-	byName := make(map[string]layerRef, len(names))
-	for rows.Next() {
-		var (
-			l                      layerRef
-			kind                   string
-			minx, miny, maxx, maxy *float64
-		)
-		if err := rows.Scan(&l.Name, &kind, &l.Version, &l.Features, &l.GeomType, &minx, &miny, &maxx, &maxy); err != nil {
-			return nil, fmt.Errorf("read layers %q: %w", names, err)
-		}
-		l.Kind = land.Kind(kind)
-		if minx != nil && miny != nil && maxx != nil && maxy != nil {
-			l.Extent, l.HasBBox = [4]float64{*minx, *miny, *maxx, *maxy}, true
-		}
-		byName[l.Name] = l
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read layers %q: %w", names, postgis.Err(err))
-	}
-	out := make([]layerRef, 0, len(names))
-	for _, n := range names {
-		l, ok := byName[n]
-		if !ok {
-			return nil, land.Errorf(land.NotFound, "layer %q not found", n)
-		}
-		out = append(out, l)
-	}
-	return out, nil
-}
+// layerRef is what rendering needs of a registry entry, read per request
+// (postgis.FindLayerStates; tile requests go through versionReader).
+type layerRef = postgis.LayerState
 
 // attributeColumns returns the select list of a layer's attributes after
 // id: the canonical fields (dates as ISO text, since MVT has no date type)

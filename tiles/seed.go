@@ -87,7 +87,7 @@ func (s *Service) CountTiles(ctx context.Context, r Range) (int, error) {
 	if err := r.Validate(); err != nil {
 		return 0, err
 	}
-	refs, err := readLayers(ctx, s.db.Pool, r.Layers)
+	refs, err := postgis.FindLayerStates(ctx, s.db.Pool, r.Layers)
 	if err != nil {
 		return 0, err
 	}
@@ -119,7 +119,7 @@ func (s *Service) Seed(ctx context.Context, r Range, progress func(done, total i
 	if err := r.Validate(); err != nil {
 		return sum, err
 	}
-	refs, err := readLayers(ctx, s.db.Pool, r.Layers)
+	refs, err := postgis.FindLayerStates(ctx, s.db.Pool, r.Layers)
 	if err != nil {
 		return sum, err
 	}
@@ -129,7 +129,7 @@ func (s *Service) Seed(ctx context.Context, r Range, progress func(done, total i
 		}
 	}
 	// Read again: a rebuild does not change versions, but an import may have.
-	if refs, err = readLayers(ctx, s.db.Pool, r.Layers); err != nil {
+	if refs, err = postgis.FindLayerStates(ctx, s.db.Pool, r.Layers); err != nil {
 		return sum, err
 	}
 	type job struct {

@@ -2,7 +2,6 @@ package tiles
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -118,7 +117,7 @@ func (r *registry) refresh(ctx context.Context, q postgis.Querier, markSynced bo
 	r.started++
 	seq, gen := r.started, r.gen
 	r.mu.Unlock()
-	layers, err := readAllLayers(ctx, q)
+	layers, err := postgis.LayerStates(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -204,38 +203,8 @@ func (v *versionReader) loop() {
 		}
 		v.mu.Unlock()
 		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-		b.layers, b.err = readAllLayers(ctx, v.db.Pool)
+		b.layers, b.err = postgis.LayerStates(ctx, v.db.Pool)
 		cancel()
 		close(b.done)
 	}
-}
-
-// readAllLayers reads every registry entry (the registry is small: one row
-// per layer).
-func readAllLayers(ctx context.Context, q postgis.Querier) (map[string]layerRef, error) {
-	rows, err := q.Query(ctx, `SELECT name, kind, version, feature_count, geom_type, minx, miny, maxx, maxy FROM tudi.layers`)
-	if err != nil {
-		return nil, fmt.Errorf("read layer registry: %w", postgis.Err(err))
-	}
-	defer rows.Close()
-	out := map[string]layerRef{}
-	for rows.Next() {
-		var (
-			l                      layerRef
-			kind                   string
-			minx, miny, maxx, maxy *float64
-		)
-		if err := rows.Scan(&l.Name, &kind, &l.Version, &l.Features, &l.GeomType, &minx, &miny, &maxx, &maxy); err != nil {
-			return nil, fmt.Errorf("read layer registry: %w", err)
-		}
-		l.Kind = land.Kind(kind)
-		if minx != nil && miny != nil && maxx != nil && maxy != nil {
-			l.Extent, l.HasBBox = [4]float64{*minx, *miny, *maxx, *maxy}, true
-		}
-		out[l.Name] = l
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read layer registry: %w", postgis.Err(err))
-	}
-	return out, nil
 }
