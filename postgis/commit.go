@@ -135,6 +135,7 @@ func (db *DB) CommitImport(ctx context.Context, conn *pgx.Conn, st *Staged, reco
 	if err := SetLayerSource(ctx, tx, st.Layer, st.SourceSRID, c.SourceFields); err != nil {
 		return nil, err
 	}
+	c.Layer.SourceSRID, c.Layer.SourceFields = st.SourceSRID, c.SourceFields
 	if err := CreateImport(ctx, tx, record(c)); err != nil {
 		return nil, err
 	}
