@@ -109,8 +109,8 @@ func (c *Catalog) Overlay(fsys fs.FS, dir, label string) (*Catalog, error) {
 
 // Check describes the SQL of every report against db and returns an Invalid
 // error naming the file and line of a declared column the SQL does not
-// return. The report's layers are stood in for by empty temporary views of
-// their kind, so no layer needs to exist; nothing is left behind.
+// return. The report's layers are stood in for by empty ones of their kind
+// (layerViews), so no layer needs to exist.
 func (c *Catalog) Check(ctx context.Context, db *postgis.DB) error {
 	for _, sp := range c.specs {
 		if sp.dynamic {
@@ -129,22 +129,17 @@ func (sp *spec) check(ctx context.Context, db *postgis.DB, kinds *land.Catalog) 
 		return fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var v layerViews
 	for _, l := range sp.Layers {
-		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+postgis.Ident(l.Kind)+" AS "+emptySelect(kinds, l.Kind)); err != nil {
-			return fmt.Errorf("report %q: view %s: %w", sp.Name, l.Kind, postgis.Err(err))
-		}
+		v.add(l.Kind, emptySelect(kinds, l.Kind), false)
 	}
 	for _, p := range sp.Params {
 		if p.Kind == land.ReportParamLayer {
-			if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+postgis.Ident(p.Name)+" AS "+emptyOverlay); err != nil {
-				return fmt.Errorf("report %q: view %s: %w", sp.Name, p.Name, postgis.Err(err))
-			}
+			v.add(p.Name, emptyOverlay, false)
 		}
 	}
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE boundary_cells (cell bigint PRIMARY KEY, name text)`); err != nil {
-		return fmt.Errorf("report %q: boundary_cells: %w", sp.Name, postgis.Err(err))
-	}
-	sd, err := tx.Conn().Prepare(ctx, "", sp.sql)
+	v.add("boundary_cells", `SELECT NULL::bigint AS cell, NULL::text AS name WHERE false`, false)
+	sd, err := tx.Conn().Prepare(ctx, "", v.with(sp.sql))
 	if err != nil {
 		return land.Errorf(land.Invalid, "%s: the SQL does not prepare: %v", sp.file, postgis.Err(err))
 	}

@@ -126,12 +126,13 @@ func (s *Service) runSummary(ctx context.Context, sp *spec, opt Options) (*Resul
 	}
 	kind := string(k)
 	// The layer as of a past as-of date (when it keeps history), read
-	// through a view named after its kind like any report's layer.
+	// by the name of its kind like any report's layer (layerViews).
 	var asOf *time.Time
 	if !opt.AsOf.IsZero() && !per.current {
 		asOf = &per.asOf
 	}
-	note, err := s.mapLayer(ctx, tx, sp, land.ReportLayer{Kind: kind, Name: of}, of, false, asOf)
+	var v layerViews
+	note, err := s.mapLayer(ctx, tx, &v, sp, land.ReportLayer{Kind: kind, Name: of}, of, false, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -148,16 +149,16 @@ func (s *Service) runSummary(ctx context.Context, sp *spec, opt Options) (*Resul
 		cp := *sp
 		cp.Layers = []land.ReportLayer{{Kind: string(land.Boundaries), Name: "boundaries"}}
 		if kind != string(land.Boundaries) {
-			if _, err := s.mapLayer(ctx, tx, &cp, cp.Layers[0], "boundaries", true, asOf); err != nil {
+			if _, err := s.mapLayer(ctx, tx, &v, &cp, cp.Layers[0], "boundaries", true, asOf); err != nil {
 				return nil, err
 			}
 		}
 		if len(opt.Street) > 0 {
-			if err := checkStreets(ctx, tx, sp, "boundaries", opt.Street); err != nil {
+			if err := checkStreets(ctx, tx, &v, sp, "boundaries", opt.Street); err != nil {
 				return nil, err
 			}
 		}
-		if err := s.boundaryCells(ctx, tx, &cp, true, opt.Street); err != nil {
+		if err := s.boundaryCells(ctx, tx, &v, &cp, true, opt.Street); err != nil {
 			return nil, err
 		}
 	}
@@ -171,7 +172,7 @@ func (s *Service) runSummary(ctx context.Context, sp *spec, opt Options) (*Resul
 	// Each field given is a canonical field (by name, Chinese or English
 	// title, or source preset), else a key of props that some feature has.
 	resolve := func(param, name string) (summaryField, error) {
-		return s.summaryField(ctx, tx, ks, view, of, param, name)
+		return s.summaryField(ctx, tx, &v, ks, view, of, param, name)
 	}
 	var groups []summaryField
 	for _, g := range opt.Group {
@@ -303,7 +304,7 @@ FROM (SELECT ` + strings.Join(append(sel, "t.area_m2", sumExpr+" AS v"), ", ") +
       FROM ` + from + `) s
 GROUP BY GROUPING SETS ((` + strings.Join(keys, ", ") + `), ())
 ORDER BY is_total, ` + strings.Join(order, ", ")
-	rows, err := tx.Query(ctx, q, args...)
+	rows, err := tx.Query(ctx, v.with(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
@@ -347,7 +348,7 @@ ORDER BY is_total, ` + strings.Join(order, ", ")
 		var undated int64
 		var dargs []any
 		q := "SELECT count(*) FROM " + view + " t WHERE " + dateExpr(func(v any) string { dargs = append(dargs, v); return "$1" }) + " IS NULL"
-		if err := tx.QueryRow(ctx, q, dargs...).Scan(&undated); err != nil {
+		if err := tx.QueryRow(ctx, v.with(q), dargs...).Scan(&undated); err != nil {
 			return nil, fmt.Errorf("report %q: undated features: %w", sp.Name, postgis.Err(err))
 		}
 		if undated > 0 {
@@ -385,7 +386,7 @@ END $f$;`
 // summaryField resolves name, given as parameter param, to a field of the
 // layer: a canonical field by its name, its Chinese or English title or a
 // source preset, else a props key that some feature of the layer has.
-func (s *Service) summaryField(ctx context.Context, tx pgx.Tx, ks *land.KindSpec, view, layer, param, name string) (summaryField, error) {
+func (s *Service) summaryField(ctx context.Context, tx pgx.Tx, v *layerViews, ks *land.KindSpec, view, layer, param, name string) (summaryField, error) {
 	name = strings.TrimSpace(name)
 	for _, match := range []func(f land.Field) bool{
 		func(f land.Field) bool { return f.Name == name },
@@ -401,7 +402,7 @@ func (s *Service) summaryField(ctx context.Context, tx pgx.Tx, ks *land.KindSpec
 		}
 	}
 	var has bool
-	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+view+" t WHERE t.props ? $1)", name).Scan(&has); err != nil {
+	if err := tx.QueryRow(ctx, v.with("SELECT EXISTS (SELECT 1 FROM "+view+" t WHERE t.props ? $1)"), name).Scan(&has); err != nil {
 		return summaryField{}, fmt.Errorf("report %s: %s %q: %w", LayerSummary, param, name, postgis.Err(err))
 	}
 	if has {
@@ -412,7 +413,7 @@ func (s *Service) summaryField(ctx context.Context, tx pgx.Tx, ks *land.KindSpec
 		allowed = append(allowed, f.Name+" ("+f.Title+")")
 	}
 	var props []string
-	if err := tx.QueryRow(ctx, "SELECT coalesce(array_agg(k ORDER BY k), '{}') FROM (SELECT DISTINCT jsonb_object_keys(t.props) AS k FROM (SELECT props FROM "+view+" LIMIT 1000) t) k").Scan(&props); err != nil {
+	if err := tx.QueryRow(ctx, v.with("SELECT coalesce(array_agg(k ORDER BY k), '{}') FROM (SELECT DISTINCT jsonb_object_keys(t.props) AS k FROM (SELECT props FROM "+view+" LIMIT 1000) t) k")).Scan(&props); err != nil {
 		return summaryField{}, fmt.Errorf("report %s: %s %q: %w", LayerSummary, param, name, postgis.Err(err))
 	}
 	allowed = append(allowed, props...)

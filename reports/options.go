@@ -22,8 +22,8 @@ import (
 //	-- @param $8 late_years kind=int default=3 min=1 max=50 title=… title_en=…
 //
 // A layer parameter names any layer with polygons: the SQL gets its name
-// ($7, NULL when not given) and reads its polygons from a temporary view
-// named after the parameter (`FROM overlay`: columns id and geom; empty
+// ($7, NULL when not given) and reads its polygons by the name of the
+// parameter (a common table expression, see layerViews) (`FROM overlay`: columns id and geom; empty
 // when not given). An integer parameter gets its value, the default when not
 // given. On the command line a parameter is --NAME (with - for _), in the
 // API NAME=…; a column declared with param=NAME is shown only when that
@@ -199,23 +199,20 @@ func (sp *spec) columnParam(key string) string {
 	return ""
 }
 
-// emptyOverlay is the view of a layer parameter that was not given.
+// emptyOverlay stands for a layer parameter that was not given.
 const emptyOverlay = "SELECT NULL::bigint AS id, NULL::geometry(Geometry, 4490) AS geom WHERE false"
 
-// mapOptionLayers creates the view of each layer parameter: the polygons of
+// mapOptionLayers maps each layer parameter in v onto the polygons of
 // the named layer (as of asOf for a layer that keeps history), or none. A
 // layer that does not exist is NotFound; one without polygons is Invalid.
-func (s *Service) mapOptionLayers(ctx context.Context, tx pgx.Tx, sp *spec, vals map[string]any, asOf *time.Time) (notes []string, err error) {
+func (s *Service) mapOptionLayers(ctx context.Context, tx pgx.Tx, v *layerViews, sp *spec, vals map[string]any, asOf *time.Time) (notes []string, err error) {
 	for _, p := range sp.Params {
 		if p.Kind != land.ReportParamLayer {
 			continue
 		}
-		view := postgis.Ident(p.Name)
 		name, _ := vals[p.Name].(string)
 		if name == "" {
-			if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS "+emptyOverlay); err != nil {
-				return nil, fmt.Errorf("report %q: view %s: %w", sp.Name, p.Name, postgis.Err(err))
-			}
+			v.add(p.Name, emptyOverlay, false)
 			continue
 		}
 		kind, exists, err := postgis.LayerKind(ctx, tx, name)
@@ -244,9 +241,7 @@ func (s *Service) mapOptionLayers(ctx context.Context, tx pgx.Tx, sp *spec, vals
 		if !polygons {
 			return nil, land.Errorf(land.Invalid, "report %q: parameter %s: layer %q has no polygons to overlay", sp.Name, p.Name, name)
 		}
-		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS SELECT t.id, t.geom FROM "+src+" t WHERE ST_Dimension(t.geom) = 2"); err != nil {
-			return nil, fmt.Errorf("report %q: view of layer %q: %w", sp.Name, name, postgis.Err(err))
-		}
+		v.add(p.Name, "SELECT t.id, t.geom FROM "+src+" t WHERE ST_Dimension(t.geom) = 2", false)
 	}
 	return notes, nil
 }

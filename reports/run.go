@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -301,13 +302,6 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 	}
 	// Sub-districts are computed when grouping by street or filtering by it.
 	byStreet := slices.Contains(group, "street") || len(opt.Street) > 0
-	// The transaction is always rolled back: it only holds the temporary
-	// views that map the report's plain layer names onto the chosen layers.
-	tx, err := s.db.Pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	// Given an as-of date in the past, layers that keep history are read in
 	// their state on that date. A period alone does not: its figures count
 	// dated events (supply dates, milestones) in the layers' current state,
@@ -316,68 +310,94 @@ func (s *Service) Run(ctx context.Context, name string, opt Options) (*Result, e
 	if !opt.AsOf.IsZero() && !per.current {
 		asOf = &per.asOf
 	}
-	for _, l := range sp.Layers {
-		note, err := s.mapLayer(ctx, tx, sp, l, layers[l.Kind], byStreet, asOf)
+	// The report only reads (layerViews), so it runs where reads of its
+	// layers go: a fit replica (one that has replayed their last import),
+	// else the primary; on the primary again if the replica fails it.
+	read := slices.Collect(maps.Values(layers))
+	for _, v := range own {
+		if name, ok := v.(string); ok {
+			read = append(read, name)
+		}
+	}
+	slices.Sort(read)
+	notes0 := res.Notes
+	began := false
+	err = s.db.ReadTx(ctx, slices.Compact(read), func(tx pgx.Tx) error {
+		began = true
+		res.Notes, res.Rows, res.Totals = slices.Clone(notes0), []map[string]any{}, nil // a run again on the primary starts afresh
+		var v layerViews
+		for _, l := range sp.Layers {
+			note, err := s.mapLayer(ctx, tx, &v, sp, l, layers[l.Kind], byStreet, asOf)
+			if err != nil {
+				return err
+			}
+			if note != "" {
+				res.Notes = append(res.Notes, note)
+			}
+		}
+		notes, err := s.mapOptionLayers(ctx, tx, &v, sp, own, asOf)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if note != "" {
-			res.Notes = append(res.Notes, note)
+		res.Notes = append(res.Notes, notes...)
+		if len(opt.Street) > 0 {
+			if err := checkStreets(ctx, tx, &v, sp, layers[string(land.Boundaries)], opt.Street); err != nil {
+				return err
+			}
 		}
+		if err := s.boundaryCells(ctx, tx, &v, sp, byStreet, opt.Street); err != nil {
+			return err
+		}
+		var args []any
+		for _, p := range sp.params {
+			var v any // NULL: none given
+			switch p {
+			case "group":
+				v = group
+			case "from":
+				if !per.from.IsZero() {
+					v = per.from
+				}
+			case "to":
+				if !per.to.IsZero() {
+					v = per.to
+				}
+			case "as_of":
+				v = per.asOf
+			case "current":
+				v = per.current
+			case "street":
+				if len(opt.Street) > 0 {
+					v = opt.Street
+				}
+			case "holidays", "workdays":
+				v = holidayParam(s.holidays, p)
+			default:
+				var ok bool
+				if v, ok = own[p]; !ok {
+					return fmt.Errorf("report %q: unknown SQL parameter %q", sp.Name, p)
+				}
+			}
+			args = append(args, v)
+		}
+		rows, err := tx.Query(ctx, v.with(sp.sql), args...)
+		if err != nil {
+			return fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
+		}
+		if err := scan(ctx, rows, res, sp.dimColumns()); err != nil {
+			return fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
+		}
+		return nil
+	})
+	if err != nil && !began {
+		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
 	}
-	notes, err := s.mapOptionLayers(ctx, tx, sp, own, asOf)
 	if err != nil {
 		return nil, err
 	}
-	res.Notes = append(res.Notes, notes...)
-	if len(opt.Street) > 0 {
-		if err := checkStreets(ctx, tx, sp, layers[string(land.Boundaries)], opt.Street); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.boundaryCells(ctx, tx, sp, byStreet, opt.Street); err != nil {
-		return nil, err
-	}
-	var args []any
-	for _, p := range sp.params {
-		var v any // NULL: none given
-		switch p {
-		case "group":
-			v = group
-		case "from":
-			if !per.from.IsZero() {
-				v = per.from
-			}
-		case "to":
-			if !per.to.IsZero() {
-				v = per.to
-			}
-		case "as_of":
-			v = per.asOf
-		case "current":
-			v = per.current
-		case "street":
-			if len(opt.Street) > 0 {
-				v = opt.Street
-			}
-		case "holidays", "workdays":
-			v = holidayParam(s.holidays, p)
-		default:
-			var ok bool
-			if v, ok = own[p]; !ok {
-				return nil, fmt.Errorf("report %q: unknown SQL parameter %q", sp.Name, p)
-			}
-		}
-		args = append(args, v)
-	}
-	rows, err := tx.Query(ctx, sp.sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
-	}
-	if err := scan(ctx, rows, res, sp.dimColumns()); err != nil {
-		return nil, fmt.Errorf("report %q: %w", sp.Name, postgis.Err(err))
-	}
-	if err := s.applyTargets(ctx, tx, sp, res, per); err != nil {
+	// Targets are not layers (no fence follows their changes): read from
+	// the primary.
+	if err := s.applyTargets(ctx, s.db.Pool, sp, res, per); err != nil {
 		return nil, err
 	}
 	s.log.Info("report computed", "report", sp.Name, "group", strings.Join(group, ","), "year", opt.Year,
@@ -414,15 +434,13 @@ func (sp *spec) dimColumns() map[string]bool {
 	return m
 }
 
-// mapLayer creates the temporary view named after the kind (pg_temp comes
-// first in the search path, so the report's SQL reads it as plain
-// `parcels`, `farmland`, …) over the chosen layer, after checking that the
+// mapLayer maps the name of the kind in v (the report's SQL reads plain
+// `parcels`, `farmland`, …) onto the chosen layer, after checking that the
 // layer exists, is of the right kind and has features. A layer the report
 // can do without (an optional one, or boundaries when neither grouped nor
-// filtered by street) becomes an empty view instead; the returned note says so when it matters.
-func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.ReportLayer, name string, byStreet bool, asOf *time.Time) (note string, err error) {
+// filtered by street) becomes an empty one instead; the returned note says so when it matters.
+func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, v *layerViews, sp *spec, rl land.ReportLayer, name string, byStreet bool, asOf *time.Time) (note string, err error) {
 	needed := !rl.Optional && (rl.Kind != string(land.Boundaries) || byStreet)
-	view := postgis.Ident(rl.Kind)
 	// The registry is read in the report's transaction: taking a second
 	// connection from the pool while holding one could wait forever on a
 	// busy (or one-connection) pool.
@@ -435,9 +453,7 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 			return "", land.Errorf(land.NotFound, "report %q needs a %s layer, and layer %q does not exist: import it, or choose another with --layer %s=NAME (API: layer.%s=NAME)",
 				sp.Name, rl.Kind, name, rl.Kind, rl.Kind)
 		}
-		if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS "+emptySelect(s.kinds, rl.Kind)); err != nil {
-			return "", fmt.Errorf("report %q: empty %s view: %w", sp.Name, rl.Kind, postgis.Err(err))
-		}
+		v.add(rl.Kind, emptySelect(s.kinds, rl.Kind), false)
 		if rl.Optional {
 			return fmt.Sprintf("layer %q (%s) does not exist: its figures are zero", name, rl.Kind), nil
 		}
@@ -489,7 +505,7 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 		}
 	}
 	// A layer created before its kind gained a field (the milestone dates,
-	// street) lacks that column: the view gives it as NULL, so the SQL can
+	// street) lacks that column: it is read as NULL, so the SQL can
 	// read every canonical field of the kind.
 	var have []string
 	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(attname::text), '{}') FROM pg_attribute
@@ -504,9 +520,7 @@ func (s *Service) mapLayer(ctx context.Context, tx pgx.Tx, sp *spec, rl land.Rep
 			}
 		}
 	}
-	if _, err := tx.Exec(ctx, "CREATE TEMP VIEW "+view+" AS SELECT *"+extra+" FROM "+src+" t"); err != nil {
-		return "", fmt.Errorf("report %q: view of layer %q: %w", sp.Name, name, postgis.Err(err))
-	}
+	v.add(rl.Kind, "SELECT *"+extra+" FROM "+src+" t", false)
 	if asOfNote != "" {
 		note = strings.TrimPrefix(note+"; "+asOfNote, "; ")
 	}

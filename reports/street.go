@@ -28,11 +28,11 @@ const subDistrictsSQL = `SELECT coalesce(array_agg(DISTINCT name ORDER BY name),
 
 // checkStreets returns an Invalid error naming the parameter and listing
 // the sub-districts unless every name in streets is one of the boundaries
-// view (the layer named layer) or Unassigned. A name that is not there would
+// mapped in v (the layer named layer) or Unassigned. A name that is not there would
 // select nothing, which reads like a sub-district without land.
-func checkStreets(ctx context.Context, tx pgx.Tx, sp *spec, layer string, streets []string) error {
+func checkStreets(ctx context.Context, tx pgx.Tx, v *layerViews, sp *spec, layer string, streets []string) error {
 	var names []string
-	if err := tx.QueryRow(ctx, subDistrictsSQL+`boundaries WHERE name <> ''`).Scan(&names); err != nil {
+	if err := tx.QueryRow(ctx, v.with(subDistrictsSQL+`boundaries WHERE name <> ''`)).Scan(&names); err != nil {
 		return fmt.Errorf("report %q: sub-districts: %w", sp.Name, postgis.Err(err))
 	}
 	if !slices.Contains(names, Unassigned) {

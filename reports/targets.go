@@ -368,11 +368,11 @@ func targetColumns(m land.Column) (target, rate land.Column) {
 // sub-district is its street: the row's own when grouped by street, else
 // the one sub-district the report is filtered to, else the whole district
 // (no street). The totals match a target without a filter.
-func (s *Service) applyTargets(ctx context.Context, tx pgx.Tx, sp *spec, res *Result, per period) error {
+func (s *Service) applyTargets(ctx context.Context, q querier, sp *spec, res *Result, per period) error {
 	if per.year == 0 || len(sp.Targets) == 0 {
 		return nil
 	}
-	ts, err := queryTargets(ctx, tx, TargetFilter{Year: per.year, Report: sp.Name})
+	ts, err := queryTargets(ctx, q, TargetFilter{Year: per.year, Report: sp.Name})
 	if err != nil {
 		return fmt.Errorf("report %q: %w", sp.Name, err)
 	}

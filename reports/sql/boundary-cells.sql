@@ -19,9 +19,11 @@
 -- 1e-7° (1 cm) so that rounding in floor() cannot put a point in a cell
 -- whose test it escaped.
 --
--- tudi runs this in the report's transaction when grouping or filtering by
--- street, and otherwise makes boundary_cells an empty view (a temporary
--- table would keep the whole report off parallel workers). Over a
+-- tudi reads the query of this statement (what follows "AS", up to the
+-- ";") as a materialized common table expression of the report, computed
+-- once per run, when grouping or filtering by street (a hot standby takes
+-- no temporary table), and otherwise gives boundary_cells no rows (inlined,
+-- so the report stays open to parallel workers). Over a
 -- boundaries layer wider than 250 000 cells (a province, say) the grid is
 -- left empty: every feature is then looked up, which is slower but gives
 -- the same sub-districts.
