@@ -14,6 +14,9 @@
 #   SCALE=40 N=1000 bench/tiles.sh          # smaller, tudi only when PG_TILESERV is unset
 #   KEEP=1 …                                # keep the work dir (sample, cluster)
 #   BENCH_DIR=DIR SKIP_IMPORT=1 …           # reuse DIR/sample and DIR/data of a kept run
+#   HEXAGONS=1 …                            # the 1 001 220 jittered hexagons of bench/hexagons
+#                                           # (layer hexagons) instead of the sample's parcels;
+#                                           # HEX_SCALE=k: k times as many over k times the area
 #
 # tudi runs with its default cache settings (memory budget from the machine's
 # memory, disk cache on), its disk cache in the work dir. After the warm
@@ -23,6 +26,10 @@
 set -euo pipefail
 
 SCALE=${SCALE:-400}
+HEX_SCALE=${HEX_SCALE:-1}
+# The layer benchmarked: the sample's parcels, or bench/hexagons' layer.
+LAYER=parcels
+[ -z "${HEXAGONS:-}" ] || LAYER=hexagons
 N=${N:-3000}
 C=${C:-8}
 PORT=${PORT:-27441}
@@ -52,8 +59,14 @@ wait_http() { # url
 }
 
 if [ -z "${SKIP_IMPORT:-}" ]; then
+if [ -n "${HEXAGONS:-}" ]; then
+echo "== hexagons, scale $HEX_SCALE" >&2
+mkdir -p "$WORK/sample"
+(cd "$ROOT" && go run ./bench/hexagons -scale "$HEX_SCALE" -out "$WORK/sample/hexagons.geojson")
+else
 echo "== sample district, scale $SCALE" >&2
 "$BIN" sample --scale "$SCALE" --out "$WORK/sample" >/dev/null
+fi
 fi
 
 # The owner of the embedded cluster: it also hears the import's notification
@@ -65,23 +78,29 @@ DB="postgres://postgres@/tudi?host=$WORK/data/pg&port=5432&sslmode=disable"
 
 if [ -z "${SKIP_IMPORT:-}" ]; then
 echo "== import" >&2
-/usr/bin/time -f "import: %e s" "$BIN" import --data-dir "$WORK/data" --layer parcels "$WORK/sample/parcels.shp" >/dev/null
+if [ -n "${HEXAGONS:-}" ]; then
+	/usr/bin/time -f "import: %e s, %M KB max RSS" "$BIN" import --data-dir "$WORK/data" --layer hexagons --kind parcels "$WORK/sample/hexagons.geojson" >/dev/null
+else
+	/usr/bin/time -f "import: %e s, %M KB max RSS" "$BIN" import --data-dir "$WORK/data" --layer parcels "$WORK/sample/parcels.shp" >/dev/null
+fi
 fi
 
 echo "== waiting for the generalised low zooms" >&2
 start=$(date +%s)
-until [ "$("$PSQL" "$DB" -Atc "SELECT count(*) FROM tiles.generalised g JOIN tudi.layers l ON l.name = g.layer AND l.version = g.version WHERE g.layer = 'parcels'")" = 1 ]; do
+until [ "$("$PSQL" "$DB" -Atc "SELECT count(*) FROM tiles.generalised g JOIN tudi.layers l ON l.name = g.layer AND l.version = g.version WHERE g.layer = '$LAYER'")" = 1 ]; do
 	sleep 2
 	if [ $(( $(date +%s) - start )) -gt 1800 ]; then echo "no generalisation after 30 min" >&2; exit 1; fi
 done
-"$PSQL" "$DB" -Atc "SELECT 'generalised: ' || rows || ' rows in ' || duration_ms || ' ms' FROM tiles.generalised WHERE layer = 'parcels'" >&2
-"$PSQL" "$DB" -Atc "SELECT 'pre-rendered: ' || count(*) || ' tiles, ' || pg_size_pretty(sum(length(mvt))) FROM tiles.prerendered WHERE layer = 'parcels'" >&2
-"$PSQL" "$DB" -Atc "SELECT 'largest pre-rendered z' || z || ': ' || max(length(mvt)) || ' bytes' FROM tiles.prerendered WHERE layer = 'parcels' GROUP BY z ORDER BY z" >&2
+"$PSQL" "$DB" -Atc "SELECT 'generalised: ' || rows || ' rows in ' || duration_ms || ' ms' FROM tiles.generalised WHERE layer = '$LAYER'" >&2
+"$PSQL" "$DB" -Atc "SELECT 'pre-rendered: ' || count(*) || ' tiles, ' || pg_size_pretty(sum(length(mvt))) FROM tiles.prerendered WHERE layer = '$LAYER'" >&2
+"$PSQL" "$DB" -Atc "SELECT 'largest pre-rendered z' || z || ': ' || max(length(mvt)) || ' bytes' FROM tiles.prerendered WHERE layer = '$LAYER' GROUP BY z ORDER BY z" >&2
+
+"$PSQL" "$DB" -Atc "SELECT 'layer $LAYER: ' || count(*) || ' features, ' || pg_total_relation_size('layers.$LAYER') || ' bytes with indexes (' || pg_total_relation_size('layers.$LAYER') / greatest(count(*), 1) || ' per feature)' FROM layers.$LAYER" >&2
 
 # Same starting point for both servers: the table and its 3857 index in memory.
-"$PSQL" "$DB" -qAtc "CREATE EXTENSION IF NOT EXISTS pg_prewarm; SELECT pg_prewarm('layers.parcels'), pg_prewarm('layers.parcels_geom_3857_idx')" >/dev/null || true
+"$PSQL" "$DB" -qAtc "CREATE EXTENSION IF NOT EXISTS pg_prewarm; SELECT pg_prewarm('layers.$LAYER'), pg_prewarm('layers.${LAYER}_geom_3857_idx')" >/dev/null || true
 
-BBOX=$("$PSQL" "$DB" -Atc "SELECT concat_ws(',', minx, miny, maxx, maxy) FROM tudi.layers WHERE name = 'parcels'")
+BBOX=$("$PSQL" "$DB" -Atc "SELECT concat_ws(',', minx, miny, maxx, maxy) FROM tudi.layers WHERE name = '$LAYER'")
 "$WORK/loadgen" list -bbox "$BBOX" -n "$N" >"$WORK/tiles.txt"
 echo "== $(wc -l <"$WORK/tiles.txt") tiles over $BBOX, $C clients, $(nproc) cores" >&2
 RESULTS=$WORK/results.jsonl
@@ -95,8 +114,9 @@ counters() { # port
 # pass LABEL PORT ARGS…: one loadgen run and the cache hit rates of its requests.
 pass() {
 	local label=$1 port=$2; shift 2
+	echo "$label: load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 	read -r h0 d0 m0 < <(counters "$port")
-	"$WORK/loadgen" run -url "http://127.0.0.1:$port/tiles/parcels/{z}/{x}/{y}.mvt" -tiles "$WORK/tiles.txt" -c "$C" -label "$label" -json "$RESULTS" "$@"
+	"$WORK/loadgen" run -url "http://127.0.0.1:$port/tiles/$LAYER/{z}/{x}/{y}.mvt" -tiles "$WORK/tiles.txt" -c "$C" -label "$label" -json "$RESULTS" "$@"
 	read -r h1 d1 m1 < <(counters "$port")
 	awk -v l="$label" -v h=$((h1 - h0)) -v d=$((d1 - d0)) -v m=$((m1 - m0)) 'BEGIN {
 		n = h + m; if (n == 0) n = 1
@@ -155,11 +175,13 @@ if [ -n "${PG_TILESERV:-}" ]; then
 	PGTS=$!
 	PIDS+=($PGTS)
 	wait_http "http://127.0.0.1:$PGTS_PORT/index.json"
-	curl -fs "http://127.0.0.1:$PGTS_PORT/layers.parcels.json" | head -c 400 >&2; echo >&2
+	curl -fs "http://127.0.0.1:$PGTS_PORT/layers.$LAYER.json" | head -c 400 >&2; echo >&2
 	# Complete tiles (limit=0: no 50 000-feature cut) with tudi's attributes.
 	PROPS=id,code,landuse_code,landuse_name,ownership,street,status,supply_method,supply_date,price_wan
-	URL="http://127.0.0.1:$PGTS_PORT/layers.parcels/{z}/{x}/{y}.pbf?limit=0&properties=$PROPS"
+	URL="http://127.0.0.1:$PGTS_PORT/layers.$LAYER/{z}/{x}/{y}.pbf?limit=0&properties=$PROPS"
+	echo "pg_tileserv cold: load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 	"$WORK/loadgen" run -url "$URL" -tiles "$WORK/tiles.txt" -c "$C" -label "pg_tileserv cold" -json "$RESULTS"
+	echo "pg_tileserv warm: load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 	"$WORK/loadgen" run -url "$URL" -tiles "$WORK/tiles.txt" -c "$C" -label "pg_tileserv warm" -json "$RESULTS"
 else
 	echo "PG_TILESERV not set: tudi only" >&2
