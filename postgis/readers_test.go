@@ -206,6 +206,26 @@ func TestReadReplicas(t *testing.T) {
 		}
 	})
 
+	t.Run("a read transaction runs where reads of its layers go, read-only", func(t *testing.T) {
+		var rec bool
+		if err := db.ReadTx(ctx, []string{"parcels"}, func(tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&rec)
+		}); err != nil || !rec {
+			t.Fatalf("read transaction on a replica: in recovery %v, %v", rec, err)
+		}
+		primaryOnly := postgis.New(db.Pool, nil)
+		err := primaryOnly.ReadTx(ctx, nil, func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&rec); err != nil || rec {
+				t.Errorf("read transaction without replicas: in recovery %v, %v", rec, err)
+			}
+			_, err := tx.Exec(ctx, `UPDATE probe SET v = v WHERE layer = 'parcels'`)
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), "read-only") {
+			t.Fatalf("a write in a read transaction: %v", err)
+		}
+	})
+
 	t.Run("after a change a layer is read from a replica only once it has replayed the change", func(t *testing.T) {
 		standby, err := pgx.Connect(ctx, url)
 		if err != nil {

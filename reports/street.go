@@ -52,7 +52,8 @@ func checkStreets(ctx context.Context, tx pgx.Tx, v *layerViews, sp *spec, layer
 // filter takes. A layer that does not exist or is not a boundaries layer has
 // none.
 func (s *Service) Streets(ctx context.Context, layer string) ([]string, error) {
-	kind, exists, err := postgis.LayerKind(ctx, s.db.Pool, layer)
+	q := s.db.Reader(layer) // a fit replica, else the primary
+	kind, exists, err := postgis.LayerKind(ctx, q, layer)
 	if err != nil {
 		return nil, fmt.Errorf("sub-districts: %w", err)
 	}
@@ -60,7 +61,7 @@ func (s *Service) Streets(ctx context.Context, layer string) ([]string, error) {
 		return []string{}, nil
 	}
 	var names []string
-	if err := s.db.Pool.QueryRow(ctx, subDistrictsSQL+postgis.Table(layer)+` WHERE name <> ''`).Scan(&names); err != nil {
+	if err := q.QueryRow(ctx, subDistrictsSQL+postgis.Table(layer)+` WHERE name <> ''`).Scan(&names); err != nil {
 		return nil, fmt.Errorf("sub-districts of layer %q: %w", layer, postgis.Err(err))
 	}
 	return names, nil
