@@ -5,7 +5,7 @@
 #     clusters in a temp dir (unix sockets only);
 #   - two `tudi serve --db PRIMARY --read-db REPLICA` behind nginx, with
 #     the configuration of deploy/nginx/tudi.conf (ports and paths changed);
-#   - reads (tiles, OGC items, identify) through nginx are served by the
+#   - reads (tiles, OGC items, identify, reports) through nginx are served by the
 #     replica (the replica's own statistics and /readyz's counters);
 #   - an import on the primary while the replica's replay is paused: right
 #     after it, every tile of the layer from both servers equals the tile of
@@ -137,7 +137,7 @@ for _ in $(seq 1 40); do curl -fs -o /dev/null "$NG/readyz" && break; sleep 0.25
 curl -fs -o /dev/null "$NG/readyz" && pass "nginx answers /readyz" || fail "nginx does not answer"
 
 # URLs of the run: z14 tiles over the parcels' extent, OGC items pages by
-# bbox, identify clicks — each different, so none is a cache hit.
+# bbox, identify clicks, reports — each different, so none is a cache hit.
 python3 - "$NG" "$WORK" <<'EOF'
 import json, math, random, sys, urllib.request
 ng, work = sys.argv[1], sys.argv[2]
@@ -156,7 +156,9 @@ def reads(n, z):
     for i in range(n):
         lon = rnd.uniform(b[0], b[2]); lat = rnd.uniform(b[1], b[3])
         k = i % 3
-        if k == 0:
+        if i % 10 == 9:
+            out.append(f"/api/reports/land-supply?group=method&year={2000 + i % 25}")
+        elif k == 0:
             out.append(f"/api/identify?lon={lon:.6f}&lat={lat:.6f}&layers=parcels,farmland")
         elif k == 1:
             d = 0.002
