@@ -1,0 +1,8 @@
+// Package httpx holds the HTTP mechanics that the handler packages (tiles,
+// ogc, webmap, server) share: content-coding negotiation by RFC 9110, the
+// response compressor (br and gzip), JSON answers, ETag comparison, Vary,
+// and the base URL under which a client reached the service.
+//
+// It sits below the feature packages and imports nothing of the project,
+// so each of them can use it without importing another.
+package httpx
