@@ -56,7 +56,8 @@ type encoder interface {
 // (stored gzip tiles and page assets, or an inner Compressor's work), partial
 // content, and answers without a body (HEAD, 204, 304) pass through as they
 // are. Every response of a compressible type says Vary: Accept-Encoding,
-// whatever its coding, so caches keep the codings apart.
+// whatever its coding, so caches keep the codings apart; the strong ETag
+// of an answer it compresses becomes weak.
 type Compressor struct {
 	types map[string]bool
 	pools map[string]*sync.Pool // by coding: pooled encoders
@@ -128,6 +129,12 @@ func (cw *compressWriter) WriteHeader(status int) {
 			status != http.StatusPartialContent && h.Get("Content-Range") == "" {
 			h.Set("Content-Encoding", cw.coding)
 			h.Del("Content-Length") // of the identity body
+			if et := h.Get("ETag"); et != "" && !strings.HasPrefix(et, "W/") {
+				// The identity body's strong ETag would name other bytes:
+				// weakened, it still says "same content" (If-None-Match
+				// compares weakly), as nginx does.
+				h.Set("ETag", "W/"+et)
+			}
 			if cw.head {
 				cw.discard = true
 			} else {

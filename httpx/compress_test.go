@@ -60,6 +60,9 @@ func TestCompressor(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Content-Encoding", "gzip")
 			_, _ = w.Write([]byte("not really gzip"))
+		case "/etag":
+			w.Header().Set("ETag", `"v1"`)
+			_ = WriteJSON(w, http.StatusOK, MediaJSON, "tagged")
 		case "/json":
 			_ = WriteJSON(w, http.StatusTeapot, MediaJSON, map[string]string{"a": "<b>"})
 		case "/304":
@@ -133,6 +136,15 @@ func TestCompressor(t *testing.T) {
 			}
 			if c.path == "/stored" && string(body) != "not really gzip" {
 				t.Errorf("stored body changed: %q", body)
+			}
+		}
+	})
+
+	t.Run("a compressed answer's strong ETag becomes weak", func(t *testing.T) {
+		for ae, want := range map[string]string{"": `"v1"`, "gzip": `W/"v1"`, "br": `W/"v1"`} {
+			resp, _ := do(t, "GET", ts.URL+"/etag", "Accept-Encoding", ae)
+			if got := resp.Header.Get("ETag"); got != want {
+				t.Errorf("Accept-Encoding %q: ETag %q, want %q", ae, got, want)
 			}
 		}
 	})
