@@ -106,3 +106,25 @@ func sameDocument(a, b []byte) bool {
 	delete(db, "timeStamp")
 	return reflect.DeepEqual(da, db)
 }
+
+// TestAcceptChoosesHTMLOrJSON checks the representation chosen by Accept
+// (without f): HTML when ranked above every JSON type, JSON otherwise.
+func TestAcceptChoosesHTMLOrJSON(t *testing.T) {
+	ts, _ := newServer(t)
+	for accept, want := range map[string]string{
+		"": "application/json",
+		"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8": "text/html; charset=utf-8", // browsers
+		"application/geo+json, application/json":                          "application/json",         // GDAL
+		"*/*":                                                             "application/json",
+		"text/html;q=0, */*":                                              "application/json", // HTML refused (it was sent HTML)
+		"text/html;q=0.1, application/json":                               "application/json", // JSON preferred (it was sent HTML)
+		"application/json;q=0.5, text/html":                               "text/html; charset=utf-8",
+		"text/html":                                                       "text/html; charset=utf-8",
+		"image/png":                                                       "application/json",
+	} {
+		got, err := httpGetAccept(ts.URL+"/ogc/collections", accept)
+		if err != nil || got != want {
+			t.Errorf("Accept %q: Content-Type %q (%v), want %q", accept, got, err, want)
+		}
+	}
+}

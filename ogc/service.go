@@ -124,7 +124,9 @@ type link struct {
 }
 
 // wantsHTML decides the representation: f=html|json|geojson, else the
-// Accept header (HTML only when a browser asks for it before any JSON).
+// Accept header, weighed as RFC 9110 says: HTML only when the client ranks
+// it above every JSON type (a browser's "text/html,…,*/*;q=0.8"), JSON on
+// a tie, without Accept, or when neither is acceptable.
 // Returns an Invalid error for an unknown f.
 func wantsHTML(r *http.Request) (bool, error) {
 	switch f := r.URL.Query().Get("f"); f {
@@ -136,13 +138,7 @@ func wantsHTML(r *http.Request) (bool, error) {
 	default:
 		return false, land.Errorf(land.Invalid, "f: unknown format %q (use json or html)", f)
 	}
-	acc := r.Header.Get("Accept")
-	h := strings.Index(acc, "text/html")
-	if h < 0 {
-		return false, nil
-	}
-	j := strings.Index(acc, "json")
-	return j < 0 || h < j, nil
+	return httpx.MediaType(r.Header, mediaJSON, mediaGeoJSON, mediaSchema, "application/vnd.oai.openapi+json", mediaHTML) == mediaHTML, nil
 }
 
 // formatOnly is the prologue of the resources that take no parameter but
