@@ -225,11 +225,6 @@ func (s *Service) selfLinks(r *http.Request, isHTML bool, jsonType string) []lin
 	return []link{self, alt}
 }
 
-// writeJSON answers 200 with v as JSON of the given media type.
-func writeJSON(w http.ResponseWriter, mediaType string, v any) error {
-	return httpx.WriteJSON(w, http.StatusOK, mediaType, v)
-}
-
 // layer finds the {layer} of the route.
 func (s *Service) layer(ctx context.Context, r *http.Request) (*land.Layer, error) {
 	name := chi.URLParam(r, "layer")

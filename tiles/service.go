@@ -494,7 +494,7 @@ func (s *Service) catalog(w http.ResponseWriter, r *http.Request) error {
 	if len(names) > 0 {
 		out.TileJSON = base + "/tiles/" + strings.Join(orderLayers(layers), ",") + ".json"
 	}
-	return writeJSON(w, out)
+	return httpx.WriteJSONIndent(w, http.StatusOK, httpx.MediaJSON, out)
 }
 
 // generalised reports whether a layer of n features of the given geometry
@@ -511,10 +511,4 @@ func (s *Service) band(l layerRef, z int) (int, bool) {
 		return 0, false
 	}
 	return max(z, minBand), true
-}
-
-// writeJSON answers 200 with v as indented JSON (TileJSON, styles and the
-// catalogue are read by people too).
-func writeJSON(w http.ResponseWriter, v any) error {
-	return httpx.WriteJSONIndent(w, http.StatusOK, httpx.MediaJSON, v)
 }

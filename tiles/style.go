@@ -44,7 +44,7 @@ func (s *Service) style(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, st)
+	return httpx.WriteJSONIndent(w, http.StatusOK, httpx.MediaJSON, st)
 }
 
 // Style returns the MapLibre style called name: "default" (every layer, in

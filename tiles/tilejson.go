@@ -63,7 +63,7 @@ func (s *Service) tileJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, tj)
+	return httpx.WriteJSONIndent(w, http.StatusOK, httpx.MediaJSON, tj)
 }
 
 // TileJSON returns the TileJSON of the named layers, with tile URLs under
