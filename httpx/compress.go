@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bufio"
 	"compress/gzip"
 	"io"
 	"mime"
@@ -13,29 +14,31 @@ import (
 
 // Compression settings, chosen with BenchmarkCodings (compress_bench_test.go)
 // on a page of 1000 sample parcels as /ogc items sends it (663 kB of
-// GeoJSON). The compressor works while the page streams, so its time adds
-// to every request's; the gzip level was already BestSpeed for items,
-// whose query and encoding cost about three times what BestSpeed does.
-// One run, all settings interleaved, on 2 shared cores at load ~21 (so the
-// times are inflated; the ratios are what counts):
+// GeoJSON, written 64 kB at a time). The compressor works while the page
+// streams, so its time adds to every request's; the gzip level was
+// already BestSpeed for items, whose query and encoding cost about three
+// times what BestSpeed does. One run, all settings interleaved, on 2
+// shared cores at load ~20 (so the times are inflated; the ratios are what
+// counts):
 //
 //	setting        kB    ms/page   × gzip 1
-//	gzip 1       80.2     17.0      1.00
-//	gzip 2       74.4     20.4      1.19
-//	gzip 4       68.1     26.9      1.58
-//	gzip 6       65.1     54.2      3.18   (chi's level 5 was about this)
-//	br 0         92.5     13.5      0.79
-//	br 1         84.8     13.3      0.78
-//	br 2         64.8     27.3      1.60
-//	br 3         63.3     30.0      1.76
-//	br 4         62.6     41.7      2.45
-//	br 5         61.8     73.6      4.32
+//	gzip 1       80.2     23.3      1.00
+//	gzip 2       74.4     25.5      1.09
+//	gzip 4       68.1     40.9      1.76
+//	gzip 6       65.1     78.2      3.35   (chi's level 5 was about this)
+//	br 0         88.2     13.9      0.60
+//	br 1         69.9     21.1      0.90
+//	br 2         64.8     39.1      1.68
+//	br 3         63.3     44.8      1.92
+//	br 4         62.6     59.6      2.56
+//	br 5         61.8    104.1      4.47
 //
-// br 1 costs less than gzip 1 for a body 6 % smaller, and its writer holds
-// about 0.5 MB against gzip 1's 1.1 MB; br 2 would save another 24 % of
-// bytes for twice the time. The window is 2¹⁸: it does not matter at
-// quality 1, but keeps a writer small if the quality is raised (at quality
-// 3 a writer holds 1.3 MB with it, 9 MB with the default 2²²).
+// br 1 costs less than gzip 1 for a body 13 % smaller (about gzip 4's
+// size), and its writer holds about 0.5 MB against gzip 1's 1.1 MB; br 2
+// would save another 7 % of bytes for almost twice the time. The window
+// is 2¹⁸: it does not matter at quality 1, but keeps a writer small if the
+// quality is raised (at quality 3 a writer holds 1.3 MB with it, 9 MB with
+// the default 2²²).
 const (
 	gzipLevel     = gzip.BestSpeed
 	brotliQuality = 1
@@ -49,9 +52,46 @@ type encoder interface {
 	Reset(io.Writer)
 }
 
+// brotliChunk is the least input the brotli encoder is given at once. At
+// qualities 0 and 1 it compresses each Write on its own, with no window
+// reaching back into the previous one: a page written 512 bytes at a time
+// comes out at 432 kB, 4 kB at a time 137 kB, 64 kB at a time 70 kB (the
+// page of BenchmarkCodings). Handlers write in pieces of any size (CSV
+// rows, HTML), so the compressor gathers 64 kB before compressing; a
+// stream is still sent as it is written, 64 kB behind at most, and a
+// Flush sends everything.
+const brotliChunk = 64 << 10
+
+// bufferedBrotli is a brotli writer behind a brotliChunk buffer.
+type bufferedBrotli struct {
+	br *brotli.Writer
+	bw *bufio.Writer
+}
+
+func (b *bufferedBrotli) Write(p []byte) (int, error) { return b.bw.Write(p) }
+
+func (b *bufferedBrotli) Flush() error {
+	if err := b.bw.Flush(); err != nil {
+		return err
+	}
+	return b.br.Flush()
+}
+
+func (b *bufferedBrotli) Close() error {
+	if err := b.bw.Flush(); err != nil {
+		return err
+	}
+	return b.br.Close()
+}
+
+func (b *bufferedBrotli) Reset(w io.Writer) {
+	b.br.Reset(w)
+	b.bw.Reset(b.br)
+}
+
 // Compressor compresses responses of the given media types with the coding
 // the client prefers among br and gzip (see Coding), as they are written:
-// nothing is buffered beyond the compressor's own window, so streamed
+// nothing is held back beyond gzip's window or brotliChunk, so streamed
 // answers stay streamed. Responses that already carry a Content-Encoding
 // (stored gzip tiles and page assets, or an inner Compressor's work), partial
 // content, and answers without a body (HEAD, 204, 304) pass through as they
@@ -68,7 +108,8 @@ type Compressor struct {
 func NewCompressor(types ...string) *Compressor {
 	c := &Compressor{types: map[string]bool{}, pools: map[string]*sync.Pool{
 		"br": {New: func() any {
-			return brotli.NewWriterOptions(io.Discard, brotli.WriterOptions{Quality: brotliQuality, LGWin: brotliWindow})
+			br := brotli.NewWriterOptions(io.Discard, brotli.WriterOptions{Quality: brotliQuality, LGWin: brotliWindow})
+			return &bufferedBrotli{br: br, bw: bufio.NewWriterSize(br, brotliChunk)}
 		}},
 		"gzip": {New: func() any {
 			z, _ := gzip.NewWriterLevel(io.Discard, gzipLevel)

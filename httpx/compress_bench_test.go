@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -39,7 +40,7 @@ type countWriter struct{ n int }
 func (c *countWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
 
 // BenchmarkCodings compresses a page of 1000 sample parcels the way items
-// are written (32 kB at a time into a reused encoder) with gzip levels and
+// are written (64 kB at a time into a reused encoder) with gzip levels and
 // brotli qualities. One iteration compresses the page once with each
 // setting in turn, so that all settings share the machine's load of the
 // moment, and the ratios between them hold within one run; it reports each
@@ -48,10 +49,11 @@ func (c *countWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p
 func BenchmarkCodings(b *testing.B) {
 	page := itemsPage(b)
 	type setting struct {
-		name string
-		enc  encoder
-		d    time.Duration
-		n    int
+		name  string
+		enc   encoder
+		chunk int // bytes per Write; 0: 64 kB, as items write
+		d     time.Duration
+		n     int
 	}
 	var settings []*setting
 	for _, l := range []int{1, 2, 4, 6} {
@@ -63,6 +65,9 @@ func BenchmarkCodings(b *testing.B) {
 			enc: brotli.NewWriterOptions(io.Discard, brotli.WriterOptions{Quality: q, LGWin: brotliWindow})})
 	}
 	settings = append(settings, &setting{name: "br1win22", enc: brotli.NewWriterOptions(io.Discard, brotli.WriterOptions{Quality: 1, LGWin: 22})})
+	// The compressor's own br encoder (behind its brotliChunk buffer),
+	// written 4 kB at a time as a CSV writer does.
+	settings = append(settings, &setting{name: "compressor-br-4k", enc: NewCompressor().pools["br"].Get().(encoder), chunk: 4 << 10})
 	b.ReportAllocs()
 	var cw countWriter
 	for b.Loop() {
@@ -71,7 +76,7 @@ func BenchmarkCodings(b *testing.B) {
 			cw.n = 0
 			s.enc.Reset(&cw)
 			for p := page; len(p) > 0; {
-				n := min(len(p), 32<<10)
+				n := min(len(p), cmp.Or(s.chunk, 64<<10)) // items write through a 64 kB bufio.Writer
 				if _, err := s.enc.Write(p[:n]); err != nil {
 					b.Fatal(err)
 				}
@@ -89,6 +94,34 @@ func BenchmarkCodings(b *testing.B) {
 		b.ReportMetric(float64(s.n)/1000, s.name+"-kB")
 	}
 	b.ReportMetric(float64(len(page))/1000, "identity-kB")
+}
+
+// TestBrotliSmallWrites checks that the compressor's br encoder compresses
+// a page written in small pieces as well as one written 64 kB at a time.
+func TestBrotliSmallWrites(t *testing.T) {
+	page := itemsPage(t)
+	size := func(chunk int) int {
+		var cw countWriter
+		enc := NewCompressor().pools["br"].Get().(encoder)
+		enc.Reset(&cw)
+		for p := page; len(p) > 0; {
+			n := min(len(p), chunk)
+			if _, err := enc.Write(p[:n]); err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+		}
+		if err := enc.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return cw.n
+	}
+	whole := size(len(page))
+	for _, chunk := range []int{100, 512, 4 << 10, 64 << 10} {
+		if n := size(chunk); n > whole*105/100 {
+			t.Errorf("written %d bytes at a time: %d bytes, %d written at once", chunk, n, whole)
+		}
+	}
 }
 
 // TestCodingsRoundTrip checks that each encoder of the compressor gives
