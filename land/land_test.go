@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -90,21 +89,5 @@ func TestMilestonesAreDateFields(t *testing.T) {
 	}
 	if len(land.Parcels.Milestones()) != 0 {
 		t.Errorf("parcels have milestones")
-	}
-}
-
-func TestBaseURL(t *testing.T) {
-	r := httptest.NewRequest("GET", "http://internal:8080/ogc", nil)
-	if got := land.BaseURL(r, ""); got != "http://internal:8080" {
-		t.Errorf("plain: %q", got)
-	}
-	r.Header.Set("X-Forwarded-Proto", "https")
-	r.Header.Set("X-Forwarded-Host", "gis.example.org, proxy2")
-	r.Header.Set("X-Forwarded-Prefix", "/tudi/")
-	if got := land.BaseURL(r, ""); got != "https://gis.example.org/tudi" {
-		t.Errorf("behind a proxy: %q", got)
-	}
-	if got := land.BaseURL(r, "https://maps.example.org/"); got != "https://maps.example.org" {
-		t.Errorf("configured: %q", got)
 	}
 }

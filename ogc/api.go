@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 
+	"tudi/httpx"
 	"tudi/land"
 )
 
@@ -36,7 +37,7 @@ func (s *Service) api(w http.ResponseWriter, r *http.Request) error {
 		}
 		return renderHTML(w, p)
 	}
-	return writeJSON(w, mediaOpenAPI, doc)
+	return httpx.WriteJSON(w, http.StatusOK, mediaOpenAPI, doc)
 }
 
 func (s *Service) openAPI(r *http.Request, layers []*land.Layer) map[string]any {

@@ -1,14 +1,12 @@
 package ogc
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -19,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
+	"tudi/httpx"
 	"tudi/land"
 	"tudi/postgis"
 )
@@ -649,32 +648,14 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	if isHTML {
 		return s.itemsHTML(w, r, l, iq, rows, pi)
 	}
+	// The compressor of Mount (br or gzip, as the client prefers) encodes
+	// the page as it is written.
 	w.Header().Set("Content-Type", mediaGeoJSON)
 	w.Header().Set("Content-Crs", iq.crs.contentCRS())
-	var out io.Writer = w
-	var gz *gzip.Writer
-	defer func() {
-		if gz != nil {
-			_ = gz.Close()
-			s.gzips.Put(gz)
-		}
-	}()
-	if acceptsGzip(r) {
-		// Compressed here at BestSpeed rather than by the router's
-		// compression middleware (level 5), which passes an already encoded
-		// body through: on a page of 1000 parcels level 5 costs about as much
-		// as the query and the encoding together, BestSpeed a third of that,
-		// for a body only ~15 % larger.
-		gz = s.gzips.Get().(*gzip.Writer)
-		gz.Reset(w)
-		out = gz
-		w.Header().Set("Content-Encoding", "gzip")
-		w.Header().Add("Vary", "Accept-Encoding")
-	}
 	wb := s.writeBufs.Get().(*writeBuf)
 	defer s.writeBufs.Put(wb)
 	bw := wb.w
-	bw.Reset(out)
+	bw.Reset(w)
 	buf := wb.b[:0]
 	defer func() { wb.b = buf[:0] }()
 	buf = append(buf, `{"type":"FeatureCollection",`...)
@@ -722,9 +703,6 @@ func (s *Service) items(w http.ResponseWriter, r *http.Request) error {
 	if err := rows.Err(); err != nil {
 		if n == 0 && bw.Buffered() == 0 {
 			// Nothing has reached the client: answer with a proper error.
-			gz = nil
-			w.Header().Del("Content-Encoding")
-			w.Header().Del("Vary")
 			w.Header().Del("Content-Crs")
 			return fmt.Errorf("items of %q: %w", l.Name, postgis.Err(err))
 		}
@@ -807,7 +785,7 @@ func (iq *itemsQuery) pageStartBefore(ctx context.Context, tx pgx.Tx, table stri
 // and prev are absolute and carry every parameter of the request.
 func (s *Service) pageLinks(r *http.Request, l *land.Layer, iq *itemsQuery, n int, pi pageInfo, more bool, firstRow, lastRow featureRow) []link {
 	links := s.selfLinks(r, false, mediaGeoJSON)
-	base := land.BaseURL(r, s.cfg.PublicURL) + r.URL.Path
+	base := httpx.BaseURL(r, s.cfg.PublicURL) + r.URL.Path
 	page := func(c cursor, rel string) link {
 		q := r.URL.Query()
 		q.Del("f")
@@ -922,15 +900,4 @@ func (s *Service) writeItem(w http.ResponseWriter, r *http.Request, l *land.Laye
 	w.Header().Set("Content-Crs", iq.crs.contentCRS())
 	_, err := w.Write(b)
 	return err
-}
-
-// acceptsGzip reports whether the client takes a gzip body.
-func acceptsGzip(r *http.Request) bool {
-	for _, e := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		name, q, _ := strings.Cut(strings.TrimSpace(e), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
-			return true
-		}
-	}
-	return false
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"tudi/httpx"
 	"tudi/land"
 	"tudi/postgis"
 )
@@ -55,7 +56,7 @@ func (s *Service) landing(w http.ResponseWriter, r *http.Request) error {
 	if isHTML {
 		return renderHTML(w, page{Title: "tudi 土地 — OGC API Features", Intro: doc["description"].(string), Links: links})
 	}
-	return writeJSON(w, mediaJSON, doc)
+	return httpx.WriteJSON(w, http.StatusOK, mediaJSON, doc)
 }
 
 func (s *Service) conformance(w http.ResponseWriter, r *http.Request) error {
@@ -71,7 +72,7 @@ func (s *Service) conformance(w http.ResponseWriter, r *http.Request) error {
 		}
 		return renderHTML(w, p)
 	}
-	return writeJSON(w, mediaJSON, map[string]any{"conformsTo": conformanceClasses, "links": links})
+	return httpx.WriteJSON(w, http.StatusOK, mediaJSON, map[string]any{"conformsTo": conformanceClasses, "links": links})
 }
 
 // collectionDoc is the description of one collection.
@@ -191,7 +192,7 @@ func (s *Service) collections(w http.ResponseWriter, r *http.Request) error {
 		}
 		return renderHTML(w, p)
 	}
-	return writeJSON(w, mediaJSON, map[string]any{"collections": docs, "links": links})
+	return httpx.WriteJSON(w, http.StatusOK, mediaJSON, map[string]any{"collections": docs, "links": links})
 }
 
 func (s *Service) collection(w http.ResponseWriter, r *http.Request) error {
@@ -219,7 +220,7 @@ func (s *Service) collection(w http.ResponseWriter, r *http.Request) error {
 		}
 		return renderHTML(w, p)
 	}
-	return writeJSON(w, mediaJSON, doc)
+	return httpx.WriteJSON(w, http.StatusOK, mediaJSON, doc)
 }
 
 func (s *Service) queryables(w http.ResponseWriter, r *http.Request) error {
@@ -248,7 +249,7 @@ func (s *Service) queryables(w http.ResponseWriter, r *http.Request) error {
 		}
 		return renderHTML(w, pg)
 	}
-	return writeJSON(w, mediaSchema, map[string]any{
+	return httpx.WriteJSON(w, http.StatusOK, mediaSchema, map[string]any{
 		"$schema":              "https://json-schema.org/draft/2020-12/schema",
 		"$id":                  b + "/queryables",
 		"type":                 "object",

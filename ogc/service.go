@@ -2,9 +2,7 @@ package ogc
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"tudi/httpx"
 	"tudi/land"
 	"tudi/postgis"
 )
@@ -56,8 +55,8 @@ type Service struct {
 	matches *matchCache // counts and ids of items queries, per layer version
 	kinds   *sync.Map   // layer name → land.Kind, as last read (items/{id} without a registry read)
 
-	gzips     sync.Pool // *gzip.Writer at BestSpeed, reused by items pages
 	writeBufs sync.Pool // *writeBuf
+	compress  *httpx.Compressor
 }
 
 // writeBuf is an items page's output buffers, reused across requests.
@@ -80,10 +79,11 @@ func New(db *postgis.DB, cfg Config, log *slog.Logger) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{db: db, cfg: cfg, log: log, temporal: map[string]temporalExtent{}, matches: newMatchCache(cfg.MaxListedIDs), kinds: &sync.Map{}}
-	s.gzips.New = func() any {
-		z, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-		return z
-	}
+	// Every answer of /ogc goes out br or gzip compressed to clients that
+	// take either, as it is written (items pages stream through it). Its
+	// gzip level and brotli quality are chosen for streaming pages of
+	// features; see package httpx.
+	s.compress = httpx.NewCompressor(mediaJSON, mediaGeoJSON, mediaHTML, mediaSchema, "application/vnd.oai.openapi+json")
 	s.writeBufs.New = func() any {
 		return &writeBuf{w: bufio.NewWriterSize(io.Discard, 64<<10), b: make([]byte, 0, 64<<10)}
 	}
@@ -94,6 +94,7 @@ func New(db *postgis.DB, cfg Config, log *slog.Logger) *Service {
 func (s *Service) Mount(r chi.Router, wrap func(func(http.ResponseWriter, *http.Request) error) http.HandlerFunc) {
 	r.Route("/ogc", func(r chi.Router) {
 		r.Use(middleware.GetHead) // HEAD answers like GET, without the body
+		r.Use(s.compress.Handler)
 		r.Use(func(next http.Handler) http.Handler {
 			return wrap(func(w http.ResponseWriter, r *http.Request) error {
 				if err := checkParamText(r); err != nil {
@@ -123,7 +124,9 @@ type link struct {
 }
 
 // wantsHTML decides the representation: f=html|json|geojson, else the
-// Accept header (HTML only when a browser asks for it before any JSON).
+// Accept header, weighed as RFC 9110 says: HTML only when the client ranks
+// it above every JSON type (a browser's "text/html,…,*/*;q=0.8"), JSON on
+// a tie, without Accept, or when neither is acceptable.
 // Returns an Invalid error for an unknown f.
 func wantsHTML(r *http.Request) (bool, error) {
 	switch f := r.URL.Query().Get("f"); f {
@@ -135,13 +138,7 @@ func wantsHTML(r *http.Request) (bool, error) {
 	default:
 		return false, land.Errorf(land.Invalid, "f: unknown format %q (use json or html)", f)
 	}
-	acc := r.Header.Get("Accept")
-	h := strings.Index(acc, "text/html")
-	if h < 0 {
-		return false, nil
-	}
-	j := strings.Index(acc, "json")
-	return j < 0 || h < j, nil
+	return httpx.MediaType(r.Header, mediaJSON, mediaGeoJSON, mediaSchema, "application/vnd.oai.openapi+json", mediaHTML) == mediaHTML, nil
 }
 
 // formatOnly is the prologue of the resources that take no parameter but
@@ -209,12 +206,12 @@ func checkParams(r *http.Request, allowed ...string) error {
 
 // base returns the absolute URL of /ogc as the client reached it.
 func (s *Service) base(r *http.Request) string {
-	return land.BaseURL(r, s.cfg.PublicURL) + "/ogc"
+	return httpx.BaseURL(r, s.cfg.PublicURL) + "/ogc"
 }
 
 // selfLinks returns self and alternate links of the requested resource.
 func (s *Service) selfLinks(r *http.Request, isHTML bool, jsonType string) []link {
-	u := land.BaseURL(r, s.cfg.PublicURL) + r.URL.Path
+	u := httpx.BaseURL(r, s.cfg.PublicURL) + r.URL.Path
 	q := r.URL.Query()
 	with := func(f string) string {
 		q.Set("f", f)
@@ -226,13 +223,6 @@ func (s *Service) selfLinks(r *http.Request, isHTML bool, jsonType string) []lin
 		self, alt = link{Href: alt.Href, Rel: "self", Type: mediaHTML}, link{Href: self.Href, Rel: "alternate", Type: jsonType, Title: "this document as JSON"}
 	}
 	return []link{self, alt}
-}
-
-func writeJSON(w http.ResponseWriter, mediaType string, v any) error {
-	w.Header().Set("Content-Type", mediaType)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 // layer finds the {layer} of the route.

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"tudi/httpx"
 	"tudi/land"
 )
 
@@ -36,6 +37,5 @@ func (s *Server) fieldTitles(w http.ResponseWriter, r *http.Request) error {
 		out[k] = kt
 	}
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return httpx.WriteJSON(w, http.StatusOK, httpx.MediaJSON, out)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"tudi/httpx"
 	"tudi/land"
 	"tudi/postgis"
 )
@@ -35,8 +36,7 @@ func (s *Server) layerHistory(w http.ResponseWriter, r *http.Request) error {
 	if h != nil {
 		out["first_date"], out["last_date"] = h.First.Format(postgis.DateLayout), h.Last.Format(postgis.DateLayout)
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return httpx.WriteJSON(w, http.StatusOK, httpx.MediaJSON, out)
 }
 
 // layerDiff answers GET /api/layers/{name}/diff?from=&to=[&f=json|geojson]:

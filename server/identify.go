@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"tudi/geo"
+	"tudi/httpx"
 	"tudi/land"
 	"tudi/postgis"
 )
@@ -288,8 +289,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 	}
 	answer := map[string]any{"lon": lon, "lat": lat, "tolerance_m": tol, "layers": groups}
 	s.addNotes(answer, out, false)
-	writeJSON(w, http.StatusOK, answer)
-	return nil
+	return httpx.WriteJSON(w, http.StatusOK, httpx.MediaJSON, answer)
 }
 
 // maxProjected bounds the coordinates of a projected CRS, in metres: a
@@ -411,8 +411,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 		answer["query_geometry_omitted"] = true
 	}
 	s.addNotes(answer, out, res.GeometrySimplified || res.GeometryOmitted)
-	writeJSON(w, http.StatusOK, answer)
-	return nil
+	return httpx.WriteJSON(w, http.StatusOK, httpx.MediaJSON, answer)
 }
 
 // output returns the bounds of one answer from the limits.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"tudi/httpx"
 	"tudi/importers"
 	"tudi/land"
 	"tudi/postgis"
@@ -37,8 +38,7 @@ func (s *Server) listImports(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"imports": list})
-	return nil
+	return httpx.WriteJSON(w, http.StatusOK, httpx.MediaJSON, map[string]any{"imports": list})
 }
 
 // getImport serves GET /api/imports/{id}.
@@ -51,8 +51,7 @@ func (s *Server) getImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, imp)
-	return nil
+	return httpx.WriteJSON(w, http.StatusOK, httpx.MediaJSON, imp)
 }
 
 // postImport serves POST /api/imports: a multipart form with one or more
@@ -121,8 +120,7 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/imports/%d", imp.ID))
-	writeJSON(w, http.StatusCreated, imp)
-	return nil
+	return httpx.WriteJSON(w, http.StatusCreated, httpx.MediaJSON, imp)
 }
 
 // readPart stores a file part in dir or reads a form field into req.

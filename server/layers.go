@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"tudi/httpx"
 	"tudi/land"
 )
 
@@ -43,6 +44,5 @@ func (s *Server) renameLayer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.log.Info("layer renamed", "layer", old, "new_name", l.Name, "token", tokenOf(r).Name)
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return httpx.WriteJSON(w, http.StatusOK, httpx.MediaJSON, l)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"tudi/httpx"
 	"tudi/land"
 )
 
@@ -97,7 +98,8 @@ func cors(next http.Handler) http.Handler {
 
 // skipTiles applies mw to everything but vector tiles, which are stored
 // gzip-compressed and set their own Content-Encoding: the compressor's
-// wrapping would only cost time on the busiest route.
+// wrapping would only cost time on the busiest route. (/ogc compresses its
+// answers itself, and the compressor passes encoded answers through.)
 func skipTiles(mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		wrapped := mw(next)
@@ -206,7 +208,7 @@ func expensive(r *http.Request) bool {
 // forwarded believes X-Forwarded-* (and Forwarded, X-Real-IP) only from the
 // trusted proxies (Config.TrustedProxies, default none): from anyone else
 // they are removed, so that a client cannot make the links of a response
-// (OGC, TileJSON, built by land.BaseURL) point elsewhere, nor pose as
+// (OGC, TileJSON, built by httpx.BaseURL) point elsewhere, nor pose as
 // another client. From a trusted proxy, RemoteAddr becomes the client's
 // address: the right-most X-Forwarded-For entry that is not itself a trusted
 // proxy, so access logs and per-client limits see the client.
@@ -316,7 +318,7 @@ func (s *Server) limitExpensive(next http.Handler) http.Handler {
 			w.Header().Set("Retry-After", "2")
 			s.log.Info("request refused", "request_id", middleware.GetReqID(r.Context()), "status", http.StatusTooManyRequests,
 				"path", r.URL.Path, "client", clientAddr(r))
-			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": msg, "detail": nil})
+			_ = httpx.WriteJSON(w, http.StatusTooManyRequests, httpx.MediaJSON, map[string]any{"error": msg, "detail": nil})
 			return
 		}
 		defer release()

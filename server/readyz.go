@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"tudi/httpx"
 	"tudi/migrations"
 )
 
@@ -65,12 +66,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	if !ready {
 		ans.Status = "not ready"
-		writeJSON(w, http.StatusServiceUnavailable, ans)
-		return nil
+		return httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.MediaJSON, ans)
 	}
 	ans.Status = "ready"
-	writeJSON(w, http.StatusOK, ans)
-	return nil
+	return httpx.WriteJSON(w, http.StatusOK, httpx.MediaJSON, ans)
 }
 
 // checkMigrations checks, on /healthz's own connection, that the database

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"tudi/httpx"
 	"tudi/importers"
 	"tudi/land"
 	"tudi/ogc"
@@ -195,8 +195,8 @@ func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.deadlines, s.forwarded)
 	r.Use(middleware.RequestID, s.accessLog, s.recoverer, cors, s.timeout)
-	r.Use(skipTiles(middleware.Compress(5, "application/json", "application/geo+json", "text/html", "text/css",
-		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json")))
+	r.Use(skipTiles(httpx.NewCompressor("application/json", "application/geo+json", "text/html", "text/css",
+		"text/javascript", "application/javascript", "text/csv", "application/schema+json", "application/vnd.oai.openapi+json").Handler))
 	r.Use(s.authenticate, s.limitExpensive)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
@@ -285,15 +285,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tudi"`)
 	}
-	writeJSON(w, status, map[string]any{"error": land.MessageOf(err), "detail": land.DetailOf(err)})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	if httpx.WriteJSON(w, status, httpx.MediaJSON, map[string]any{"error": land.MessageOf(err), "detail": land.DetailOf(err)}) != nil {
+		// The detail cannot be encoded as JSON; the message alone can.
+		_ = httpx.WriteJSON(w, status, httpx.MediaJSON, map[string]any{"error": land.MessageOf(err), "detail": nil})
+	}
 }
 
 // healthz checks the database. It must answer while expensive requests
@@ -305,8 +300,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	if err := s.pingHealthConn(ctx); err != nil {
 		return land.Wrap(land.Unavailable, err, "database unavailable")
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	return nil
+	return httpx.WriteJSON(w, http.StatusOK, httpx.MediaJSON, map[string]string{"status": "ok"})
 }
 
 // pingHealthConn checks the database on /healthz's own connection,

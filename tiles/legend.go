@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 
+	"tudi/httpx"
 	"tudi/land"
 )
 
@@ -96,7 +97,7 @@ func specLegend(k land.Kind, s *land.KindSpec) KindLegend {
 }
 
 func (s *Service) legend(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, struct {
+	return httpx.WriteJSONIndent(w, http.StatusOK, httpx.MediaJSON, struct {
 		Kinds []KindLegend `json:"kinds"`
 	}{s.legends()})
 }

@@ -2,7 +2,6 @@ package tiles
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 
+	"tudi/httpx"
 	"tudi/land"
 	"tudi/postgis"
 )
@@ -400,18 +400,18 @@ func (s *Service) render(ctx context.Context, refs []layerRef, t Tile, all bool)
 func writeTile(w http.ResponseWriter, r *http.Request, e *entry) error {
 	h := w.Header()
 	h.Set("Cache-Control", "public, no-cache")
-	h.Set("Vary", "Accept-Encoding")
+	httpx.AddVary(h, "Accept-Encoding")
 	if e.empty() {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
 	etag, n := e.etag, e.rawLen
-	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	gz := httpx.Coding(r.Header, "gzip") == "gzip"
 	if gz {
 		etag, n = gzipETag(e.etag), len(e.gz)
 	}
 	h.Set("ETag", etag)
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+	if httpx.ETagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
@@ -448,43 +448,6 @@ func gzipETag(etag string) string {
 // for its header and trailer.
 func isGzip(b []byte) bool { return len(b) >= 18 && b[0] == 0x1f && b[1] == 0x8b }
 
-// acceptsGzip reports whether an Accept-Encoding header allows gzip (a
-// q=0 refuses it).
-func acceptsGzip(h string) bool {
-	for part := range strings.SplitSeq(h, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		coding = strings.ToLower(strings.TrimSpace(coding))
-		if coding != "gzip" && coding != "*" {
-			continue
-		}
-		q := strings.ReplaceAll(strings.ToLower(params), " ", "")
-		if strings.HasPrefix(q, "q=0") && strings.Trim(strings.TrimPrefix(q, "q="), "0.") == "" {
-			return false
-		}
-		return true
-	}
-	return false
-}
-
-// etagMatches reports whether an If-None-Match header names etag, the
-// ETag of the representation about to be sent (weak comparison, as RFC
-// 9110 asks). The gzip and identity bodies are two representations with
-// two ETags: a client holding one must not get 304 for the other, or it
-// would keep bytes in the wrong encoding.
-func etagMatches(inm, etag string) bool {
-	if inm == "" {
-		return false
-	}
-	etag = strings.TrimPrefix(etag, "W/")
-	for tag := range strings.SplitSeq(inm, ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if tag == "*" || tag == etag {
-			return true
-		}
-	}
-	return false
-}
-
 // CatalogEntry is one layer in the /tiles catalog.
 type CatalogEntry struct {
 	Name         string    `json:"name"`
@@ -508,7 +471,7 @@ func (s *Service) catalog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	base := land.BaseURL(r, s.cfg.PublicURL)
+	base := httpx.BaseURL(r, s.cfg.PublicURL)
 	out := struct {
 		Layers   []CatalogEntry `json:"layers"`
 		TileJSON string         `json:"tilejson"`
@@ -531,7 +494,7 @@ func (s *Service) catalog(w http.ResponseWriter, r *http.Request) error {
 	if len(names) > 0 {
 		out.TileJSON = base + "/tiles/" + strings.Join(orderLayers(layers), ",") + ".json"
 	}
-	return writeJSON(w, out)
+	return httpx.WriteJSONIndent(w, http.StatusOK, httpx.MediaJSON, out)
 }
 
 // generalised reports whether a layer of n features of the given geometry
@@ -548,12 +511,4 @@ func (s *Service) band(l layerRef, z int) (int, bool) {
 		return 0, false
 	}
 	return max(z, minBand), true
-}
-
-func writeJSON(w http.ResponseWriter, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"tudi/httpx"
 	"tudi/land"
 )
 
@@ -39,11 +40,11 @@ type Source struct {
 const SourceID = "tudi"
 
 func (s *Service) style(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.Style(r.Context(), chi.URLParam(r, "name"), land.BaseURL(r, s.cfg.PublicURL))
+	st, err := s.Style(r.Context(), chi.URLParam(r, "name"), httpx.BaseURL(r, s.cfg.PublicURL))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, st)
+	return httpx.WriteJSONIndent(w, http.StatusOK, httpx.MediaJSON, st)
 }
 
 // Style returns the MapLibre style called name: "default" (every layer, in

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"tudi/httpx"
 	"tudi/land"
 )
 
@@ -58,11 +59,11 @@ func (s *Service) tileJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tj, err := s.TileJSON(r.Context(), names, land.BaseURL(r, s.cfg.PublicURL))
+	tj, err := s.TileJSON(r.Context(), names, httpx.BaseURL(r, s.cfg.PublicURL))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, tj)
+	return httpx.WriteJSONIndent(w, http.StatusOK, httpx.MediaJSON, tj)
 }
 
 // TileJSON returns the TileJSON of the named layers, with tile URLs under

@@ -18,10 +18,11 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"tudi/httpx"
 )
 
 //go:embed all:dist
@@ -143,27 +144,6 @@ func gzipped(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// acceptsGzip reports whether a request's Accept-Encoding allows gzip.
-func acceptsGzip(r *http.Request) bool {
-	for _, h := range r.Header.Values("Accept-Encoding") {
-		for _, part := range strings.Split(h, ",") {
-			coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-			coding = strings.ToLower(strings.TrimSpace(coding))
-			if coding != "gzip" && coding != "*" {
-				continue
-			}
-			q := 1.0
-			if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.TrimSpace(k) == "q" {
-				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-					q = f
-				}
-			}
-			return q > 0
-		}
-	}
-	return false
-}
-
 var handler = sync.OnceValue(func() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
@@ -184,8 +164,8 @@ var handler = sync.OnceValue(func() http.Handler {
 		h.Set("Cache-Control", "no-cache")
 		body, tag := a.data, a.tag
 		if a.gz != nil {
-			h.Add("Vary", "Accept-Encoding")
-			if gz := a.gz(); gz != nil && acceptsGzip(r) {
+			httpx.AddVary(h, "Accept-Encoding")
+			if gz := a.gz(); gz != nil && httpx.Coding(r.Header, "gzip") == "gzip" {
 				// A representation of its own, with an ETag of its own.
 				body, tag = gz, a.tag+"-gzip"
 				h.Set("Content-Encoding", "gzip")
