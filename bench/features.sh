@@ -17,6 +17,11 @@
 #   SCALE=40 N=100 …            # smaller
 #   BENCH_DIR=/some/dir KEEP=1 … # keep the work dir; a later run with the
 #                                # same BENCH_DIR reuses its sample and cluster
+#   BENCH_DATA=/other/dir/data … # the embedded cluster of an earlier run (its
+#                                # BENCH_DIR/data), reused as it is; the work
+#                                # files go to BENCH_DIR or a temporary dir
+#   PG_FEATURESERV=bin PG_FEATURESERV_SRC=src … # a built binary, with the
+#                                # assets (HTML templates) of its source
 set -euo pipefail
 
 SCALE=${SCALE:-400}
@@ -41,7 +46,8 @@ if [ -z "$PGFS" ] && [ -n "${PG_FEATURESERV_SRC:-}" ]; then
 	PGFS_DIR=$PG_FEATURESERV_SRC
 fi
 [ -n "$PGFS" ] || { echo "set PG_FEATURESERV (binary) or PG_FEATURESERV_SRC (source checkout)" >&2; exit 2; }
-PGFS_DIR=${PGFS_DIR:-$(dirname "$PGFS")}
+PGFS_DIR=${PGFS_DIR:-${PG_FEATURESERV_SRC:-$(dirname "$PGFS")}}
+DATA=${BENCH_DATA:-$WORK/data}
 
 [ -n "${NO_BUILD:-}" ] || (cd "$ROOT" && go build -o "$BIN" ./cmd/tudi)
 (cd "$ROOT" && go build -o "$WORK/loadgen" ./bench/features)
@@ -62,16 +68,16 @@ wait_http() { # url
 
 # The owner of the embedded cluster (it also builds the catalogue's field
 # indexes of layers that lack them, in the background).
-"$BIN" serve --data-dir "$WORK/data" --addr "127.0.0.1:$PORT" --sample=false >"$WORK/owner.log" 2>&1 &
+"$BIN" serve --data-dir "$DATA" --addr "127.0.0.1:$PORT" --sample=false >"$WORK/owner.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$PORT/healthz"
-DB="postgres://postgres@/tudi?host=$WORK/data/pg&port=5432&sslmode=disable"
+DB="postgres://postgres@/tudi?host=$DATA/pg&port=5432&sslmode=disable"
 
 if [ "$("$PSQL" "$DB" -Atc "SELECT count(*) FROM tudi.layers WHERE name = 'parcels'")" != 1 ]; then
 	echo "== sample district, scale $SCALE" >&2
 	"$BIN" sample --scale "$SCALE" --out "$WORK/sample" >/dev/null
 	echo "== import" >&2
-	"$BIN" import --data-dir "$WORK/data" --layer parcels "$WORK/sample/parcels.shp" >/dev/null
+	"$BIN" import --data-dir "$DATA" --layer parcels "$WORK/sample/parcels.shp" >/dev/null
 fi
 echo "== waiting for the field indexes" >&2
 want=$("$PSQL" "$DB" -Atc "SELECT count(*) FROM unnest(ARRAY['landuse_code','street','status','supply_method','supply_date']) f")
