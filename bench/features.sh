@@ -93,6 +93,10 @@ done
 "$PSQL" "$DB" -qAtc "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null 2>&1 || true
 "$PSQL" "$DB" -qAtc "SELECT pg_prewarm(c.oid) FROM pg_class c WHERE c.oid = 'layers.parcels'::regclass OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'layers.parcels'::regclass)" >/dev/null 2>&1 || true
 ROWS=$("$PSQL" "$DB" -Atc "SELECT feature_count FROM tudi.layers WHERE name = 'parcels'")
+# What tudi answers unasked (the canonical fields, then area_m2), which
+# pg_featureserv is asked for by name.
+PROPS=$("$PSQL" "$DB" -Atc "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns
+	WHERE table_schema = 'layers' AND table_name = 'parcels' AND column_name NOT IN ('id', 'props', 'geom', 'geom_3857')")
 
 # Where the bboxes are centred (points on parcels) and the ids asked for.
 "$PSQL" "$DB" -Atc "SELECT ST_X(p) || ' ' || ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM layers.parcels TABLESAMPLE SYSTEM (1) REPEATABLE (19) WHERE geom IS NOT NULL LIMIT 4000) s" >"$WORK/points.txt"
@@ -113,7 +117,7 @@ wait_http "http://127.0.0.1:$((PORT + 2))/collections.json"
 wait_http "http://127.0.0.1:$((PORT + 3))/collections.json"
 
 echo "== $ROWS parcels; $N requests per list, $C clients, $ROUNDS rounds, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-"$WORK/loadgen" -points "$WORK/points.txt" -ids "$WORK/ids.txt" -n "$N" -c "$C" -rounds "$ROUNDS" \
+"$WORK/loadgen" -points "$WORK/points.txt" -ids "$WORK/ids.txt" -n "$N" -c "$C" -rounds "$ROUNDS" -props "$PROPS" \
 	-server "tudi=http://127.0.0.1:$((PORT + 1))/ogc/collections/parcels" \
 	-server "pg_featureserv as shipped=pgfs:http://127.0.0.1:$((PORT + 2))/collections/layers.parcels" \
 	-server "pg_featureserv no parallel=pgfs:http://127.0.0.1:$((PORT + 3))/collections/layers.parcels" \
