@@ -186,7 +186,7 @@ def main():
     args = ap.parse_args()
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from qgis.core import (Qgis, QgsApplication, QgsFeatureRequest, QgsGeometry, QgsRectangle, QgsVectorLayer)
+    from qgis.core import (Qgis, QgsApplication, QgsFeatureRequest, QgsRectangle, QgsVectorLayer)
 
     app = QgsApplication([], False)
     app.initQgis()
