@@ -115,6 +115,10 @@ PIDS+=($PGFS2)
 wait_http "http://127.0.0.1:$((PORT + 1))/healthz"
 wait_http "http://127.0.0.1:$((PORT + 2))/collections.json"
 wait_http "http://127.0.0.1:$((PORT + 3))/collections.json"
+# A cluster from an older tudi may hold a parcels table without the kind's
+# newer fields, which tudi cannot serve: stop here rather than time errors.
+curl -fs -o /dev/null "http://127.0.0.1:$((PORT + 1))/ogc/collections/parcels/items?limit=1" ||
+	{ echo "tudi cannot answer items of parcels (see $WORK/tudi.log); import the sample again" >&2; exit 1; }
 
 echo "== $ROWS parcels; $N requests per list, $C clients, $ROUNDS rounds, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 "$WORK/loadgen" -points "$WORK/points.txt" -ids "$WORK/ids.txt" -n "$N" -c "$C" -rounds "$ROUNDS" -props "$PROPS" \
