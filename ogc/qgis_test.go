@@ -1,20 +1,12 @@
 package ogc_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
@@ -100,44 +92,4 @@ func TestQGISReadsEveryFeature(t *testing.T) {
 			t.Fatalf("the proxy removed numberMatched from %d pages only", stripped.Load())
 		}
 	})
-}
-
-// stripNumberMatched starts a proxy to target that removes numberMatched
-// from every items page, and returns its URL and how many it removed.
-func stripNumberMatched(t *testing.T, target string) (string, *atomic.Int64) {
-	t.Helper()
-	u, _ := url.Parse(target)
-	var stripped atomic.Int64
-	proxy := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(u)
-			pr.Out.Host = pr.In.Host // links point at the proxy
-			pr.Out.Header.Del("Accept-Encoding")
-		},
-		ModifyResponse: func(resp *http.Response) error {
-			if !strings.HasSuffix(resp.Request.URL.Path, "/items") || resp.StatusCode != http.StatusOK {
-				return nil
-			}
-			b, err := io.ReadAll(resp.Body)
-			if err != nil {
-				return err
-			}
-			var doc map[string]any
-			if err := json.Unmarshal(b, &doc); err != nil {
-				return err
-			}
-			if _, ok := doc["numberMatched"]; ok {
-				delete(doc, "numberMatched")
-				stripped.Add(1)
-			}
-			b, _ = json.Marshal(doc)
-			resp.Body = io.NopCloser(bytes.NewReader(b))
-			resp.ContentLength = int64(len(b))
-			resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
-			return nil
-		},
-	}
-	ps := httptest.NewServer(proxy)
-	t.Cleanup(ps.Close)
-	return ps.URL, &stripped
 }
