@@ -17,6 +17,11 @@
 #   SCALE=40 N=100 …            # smaller
 #   BENCH_DIR=/some/dir KEEP=1 … # keep the work dir; a later run with the
 #                                # same BENCH_DIR reuses its sample and cluster
+#   BENCH_DATA=/other/dir/data … # the embedded cluster of an earlier run (its
+#                                # BENCH_DIR/data), reused as it is; the work
+#                                # files go to BENCH_DIR or a temporary dir
+#   PG_FEATURESERV=bin PG_FEATURESERV_SRC=src … # a built binary, with the
+#                                # assets (HTML templates) of its source
 set -euo pipefail
 
 SCALE=${SCALE:-400}
@@ -41,7 +46,8 @@ if [ -z "$PGFS" ] && [ -n "${PG_FEATURESERV_SRC:-}" ]; then
 	PGFS_DIR=$PG_FEATURESERV_SRC
 fi
 [ -n "$PGFS" ] || { echo "set PG_FEATURESERV (binary) or PG_FEATURESERV_SRC (source checkout)" >&2; exit 2; }
-PGFS_DIR=${PGFS_DIR:-$(dirname "$PGFS")}
+PGFS_DIR=${PGFS_DIR:-${PG_FEATURESERV_SRC:-$(dirname "$PGFS")}}
+DATA=${BENCH_DATA:-$WORK/data}
 
 [ -n "${NO_BUILD:-}" ] || (cd "$ROOT" && go build -o "$BIN" ./cmd/tudi)
 (cd "$ROOT" && go build -o "$WORK/loadgen" ./bench/features)
@@ -62,16 +68,16 @@ wait_http() { # url
 
 # The owner of the embedded cluster (it also builds the catalogue's field
 # indexes of layers that lack them, in the background).
-"$BIN" serve --data-dir "$WORK/data" --addr "127.0.0.1:$PORT" --sample=false >"$WORK/owner.log" 2>&1 &
+"$BIN" serve --data-dir "$DATA" --addr "127.0.0.1:$PORT" --sample=false >"$WORK/owner.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$PORT/healthz"
-DB="postgres://postgres@/tudi?host=$WORK/data/pg&port=5432&sslmode=disable"
+DB="postgres://postgres@/tudi?host=$DATA/pg&port=5432&sslmode=disable"
 
 if [ "$("$PSQL" "$DB" -Atc "SELECT count(*) FROM tudi.layers WHERE name = 'parcels'")" != 1 ]; then
 	echo "== sample district, scale $SCALE" >&2
 	"$BIN" sample --scale "$SCALE" --out "$WORK/sample" >/dev/null
 	echo "== import" >&2
-	"$BIN" import --data-dir "$WORK/data" --layer parcels "$WORK/sample/parcels.shp" >/dev/null
+	"$BIN" import --data-dir "$DATA" --layer parcels "$WORK/sample/parcels.shp" >/dev/null
 fi
 echo "== waiting for the field indexes" >&2
 want=$("$PSQL" "$DB" -Atc "SELECT count(*) FROM unnest(ARRAY['landuse_code','street','status','supply_method','supply_date']) f")
@@ -87,6 +93,10 @@ done
 "$PSQL" "$DB" -qAtc "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null 2>&1 || true
 "$PSQL" "$DB" -qAtc "SELECT pg_prewarm(c.oid) FROM pg_class c WHERE c.oid = 'layers.parcels'::regclass OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'layers.parcels'::regclass)" >/dev/null 2>&1 || true
 ROWS=$("$PSQL" "$DB" -Atc "SELECT feature_count FROM tudi.layers WHERE name = 'parcels'")
+# What tudi answers unasked (the canonical fields, then area_m2), which
+# pg_featureserv is asked for by name.
+PROPS=$("$PSQL" "$DB" -Atc "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns
+	WHERE table_schema = 'layers' AND table_name = 'parcels' AND column_name NOT IN ('id', 'props', 'geom', 'geom_3857')")
 
 # Where the bboxes are centred (points on parcels) and the ids asked for.
 "$PSQL" "$DB" -Atc "SELECT ST_X(p) || ' ' || ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM layers.parcels TABLESAMPLE SYSTEM (1) REPEATABLE (19) WHERE geom IS NOT NULL LIMIT 4000) s" >"$WORK/points.txt"
@@ -105,9 +115,13 @@ PIDS+=($PGFS2)
 wait_http "http://127.0.0.1:$((PORT + 1))/healthz"
 wait_http "http://127.0.0.1:$((PORT + 2))/collections.json"
 wait_http "http://127.0.0.1:$((PORT + 3))/collections.json"
+# A cluster from an older tudi may hold a parcels table without the kind's
+# newer fields, which tudi cannot serve: stop here rather than time errors.
+curl -fs -o /dev/null "http://127.0.0.1:$((PORT + 1))/ogc/collections/parcels/items?limit=1" ||
+	{ echo "tudi cannot answer items of parcels (see $WORK/tudi.log); import the sample again" >&2; exit 1; }
 
 echo "== $ROWS parcels; $N requests per list, $C clients, $ROUNDS rounds, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-"$WORK/loadgen" -points "$WORK/points.txt" -ids "$WORK/ids.txt" -n "$N" -c "$C" -rounds "$ROUNDS" \
+"$WORK/loadgen" -points "$WORK/points.txt" -ids "$WORK/ids.txt" -n "$N" -c "$C" -rounds "$ROUNDS" -props "$PROPS" \
 	-server "tudi=http://127.0.0.1:$((PORT + 1))/ogc/collections/parcels" \
 	-server "pg_featureserv as shipped=pgfs:http://127.0.0.1:$((PORT + 2))/collections/layers.parcels" \
 	-server "pg_featureserv no parallel=pgfs:http://127.0.0.1:$((PORT + 3))/collections/layers.parcels" \

@@ -20,11 +20,33 @@ import (
 // count runs: GDAL must still read every feature through the next links.
 func TestGDALPagesWithoutNumberMatched(t *testing.T) {
 	ts, _ := newServer(t)
-	target, _ := url.Parse(ts.URL)
+	proxy, stripped := stripNumberMatched(t, ts.URL)
+	src := "OAPIF:" + proxy + "/ogc"
+
+	out := run(t, "ogrinfo", "-so", src, "parcels")
+	if !strings.Contains(out, "Feature Count: 250") {
+		t.Fatalf("ogrinfo -so without numberMatched:\n%s", out)
+	}
+	gpkg := filepath.Join(t.TempDir(), "out.gpkg")
+	run(t, "ogr2ogr", "-f", "GPKG", gpkg, src, "parcels", "-where", "street = '横店街'")
+	out = run(t, "ogrinfo", "-q", gpkg, "-sql", "SELECT count(*) AS n, count(DISTINCT code) AS d FROM parcels")
+	if !strings.Contains(out, "n (Integer) = 84") || !strings.Contains(out, "d (Integer) = 84") {
+		t.Fatalf("横店街 rows without numberMatched:\n%s", out)
+	}
+	if stripped.Load() < 2 {
+		t.Fatalf("the proxy removed numberMatched from %d pages only", stripped.Load())
+	}
+}
+
+// stripNumberMatched starts a proxy to target that removes numberMatched
+// from every items page, and returns its URL and how many it removed.
+func stripNumberMatched(t *testing.T, target string) (string, *atomic.Int64) {
+	t.Helper()
+	u, _ := url.Parse(target)
 	var stripped atomic.Int64
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(target)
+			pr.SetURL(u)
 			pr.Out.Host = pr.In.Host // links point at the proxy
 			pr.Out.Header.Del("Accept-Encoding")
 		},
@@ -53,19 +75,5 @@ func TestGDALPagesWithoutNumberMatched(t *testing.T) {
 	}
 	ps := httptest.NewServer(proxy)
 	t.Cleanup(ps.Close)
-	src := "OAPIF:" + ps.URL + "/ogc"
-
-	out := run(t, "ogrinfo", "-so", src, "parcels")
-	if !strings.Contains(out, "Feature Count: 250") {
-		t.Fatalf("ogrinfo -so without numberMatched:\n%s", out)
-	}
-	gpkg := filepath.Join(t.TempDir(), "out.gpkg")
-	run(t, "ogr2ogr", "-f", "GPKG", gpkg, src, "parcels", "-where", "street = '横店街'")
-	out = run(t, "ogrinfo", "-q", gpkg, "-sql", "SELECT count(*) AS n, count(DISTINCT code) AS d FROM parcels")
-	if !strings.Contains(out, "n (Integer) = 84") || !strings.Contains(out, "d (Integer) = 84") {
-		t.Fatalf("横店街 rows without numberMatched:\n%s", out)
-	}
-	if stripped.Load() < 2 {
-		t.Fatalf("the proxy removed numberMatched from %d pages only", stripped.Load())
-	}
+	return ps.URL, &stripped
 }

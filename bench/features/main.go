@@ -4,15 +4,15 @@
 // server right after the other, for a number of rounds. It prints a table
 // of requests per second and the ratios of the first server to the others.
 //
-//	features -points points.txt -ids ids.txt -n 400 -c 8 -rounds 2 \
+//	features -points points.txt -ids ids.txt -n 400 -c 8 -rounds 2 -props code,…,area_m2 \
 //	    -server 'tudi=http://127.0.0.1:8080/ogc/collections/parcels' \
 //	    -server 'pg_featureserv=pgfs:http://127.0.0.1:9000/collections/layers.parcels' \
 //	    -pid tudi=1234 -pid pg_featureserv=5678
 //
 // points.txt holds "lon lat" lines (points on features, where bboxes are
 // centred), ids.txt feature ids. A server URL prefixed with "pgfs:" is
-// spoken to as pg_featureserv (items.json, its property list); both are
-// asked for the same properties (the canonical fields and area_m2) with
+// spoken to as pg_featureserv (items.json, its property list -props); both
+// are asked for the same properties (the canonical fields and area_m2) with
 // Accept-Encoding: gzip, as QGIS sends.
 package main
 
@@ -38,14 +38,14 @@ import (
 	"time"
 )
 
-// props are the properties both servers are asked for: tudi's default
-// answer (the canonical fields and area_m2, without the source copy).
-const props = "code,landuse_code,landuse_name,ownership,street,status,supply_method,supply_date,price_wan,area_m2"
-
 type server struct {
 	label string
 	base  string
 	pgfs  bool
+	// props lists the properties pg_featureserv is asked for: tudi's
+	// default answer (the canonical fields and area_m2, without the source
+	// copy), which tudi gives unasked.
+	props string
 }
 
 // shape is one list of requests.
@@ -81,7 +81,7 @@ func (s server) url(u unit) string {
 	}
 	if s.pgfs {
 		// With its id, which it leaves out of a feature when not listed.
-		q.Set("properties", "id,"+props)
+		q.Set("properties", "id,"+s.props)
 		return s.base + "/items.json?" + q.Encode()
 	}
 	return s.base + "/items?" + q.Encode()
@@ -111,13 +111,14 @@ func main() {
 		rounds     = flag.Int("rounds", 2, "rounds over every list and server")
 		seed       = flag.Uint64("seed", 19, "seed of the lists")
 		code       = flag.String("code", "0101", "landuse_code of the filtered lists")
+		props      = flag.String("props", "", "comma-separated properties pg_featureserv is asked for: the layer's canonical fields and area_m2, as tudi answers by default")
 		servers    multi
 		pids       multi
 	)
 	flag.Var(&servers, "server", "label=URL of a collection (prefix the URL with pgfs: for pg_featureserv); the first is compared with the others")
 	flag.Var(&pids, "pid", "label=pid of a server process, for its peak memory")
 	flag.Parse()
-	if err := run(*pointsFile, *idsFile, *n, *c, *rounds, *seed, *code, servers, pids); err != nil {
+	if err := run(*pointsFile, *idsFile, *n, *c, *rounds, *seed, *code, *props, servers, pids); err != nil {
 		fmt.Fprintln(os.Stderr, "features:", err)
 		os.Exit(1)
 	}
@@ -128,9 +129,12 @@ type multi []string
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
-func run(pointsFile, idsFile string, n, c, rounds int, seed uint64, code string, serverArgs, pidArgs multi) error {
+func run(pointsFile, idsFile string, n, c, rounds int, seed uint64, code, props string, serverArgs, pidArgs multi) error {
 	if len(serverArgs) < 2 {
 		return errors.New("give at least two -server")
+	}
+	if props == "" {
+		return errors.New("give -props: the properties tudi answers by default")
 	}
 	var servers []server
 	for _, a := range serverArgs {
@@ -138,7 +142,7 @@ func run(pointsFile, idsFile string, n, c, rounds int, seed uint64, code string,
 		if !ok {
 			return fmt.Errorf("-server %q: want label=URL", a)
 		}
-		s := server{label: label, base: u}
+		s := server{label: label, base: u, props: props}
 		if rest, ok := strings.CutPrefix(u, "pgfs:"); ok {
 			s.base, s.pgfs = rest, true
 		}
