@@ -36,6 +36,7 @@ type Config struct {
 	TileCacheDir   string        // also keep rendered tiles as files here (optional)
 	TileCacheBytes int64         // memory for rendered tiles (0: tiles.DefaultCacheBytes, negative: none)
 	TileDiskBytes  int64         // limit of TileCacheDir (0: tiles.DefaultDiskBytes, negative: none)
+	TileNoRebuild  bool          // serve tiles without building generalised low zooms (another process builds them)
 	Auth           AuthMode      // which requests need a token (default AuthWrite: writes only)
 	TokenCacheTTL  time.Duration // how long a looked-up token is trusted (0: DefaultTokenCacheTTL, negative: not at all)
 
@@ -129,7 +130,7 @@ func New(cfg Config, db *postgis.DB, log *slog.Logger) (*Server, error) {
 	}
 	s.health.sem = make(chan struct{}, 1)
 	var err error
-	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes, DiskBytes: cfg.TileDiskBytes, Kinds: cfg.Kinds}, reg, log); err != nil {
+	if s.tiles, err = tiles.New(db, tiles.Config{PublicURL: cfg.PublicURL, CacheDir: cfg.TileCacheDir, CacheBytes: cfg.TileCacheBytes, DiskBytes: cfg.TileDiskBytes, NoRebuild: cfg.TileNoRebuild, Kinds: cfg.Kinds}, reg, log); err != nil {
 		return nil, err
 	}
 	s.ogc = ogc.New(db, ogc.Config{PublicURL: cfg.PublicURL}, log)
