@@ -32,9 +32,9 @@ const bigPartPoints = 10_000
 //     index), and lies inside the shell's area (one point in polygon,
 //     with PostGIS's cached index);
 //   - the rest, the few rings that touch or cross something, is repaired
-//     with ST_MakeValid together and taken out of (or added to) the
-//     shell's area by one overlay, which is cheap without the clean
-//     holes;
+//     with ST_MakeValid, each group of rings that touch one another
+//     together, and taken out of (or added to) the shell's area by one
+//     overlay, which is cheap without the clean holes;
 //   - the clean holes are put back as holes of the polygon of that result
 //     they lie in (point in polygon again).
 //
@@ -56,19 +56,26 @@ var ringsSQL = strings.ReplaceAll(fmt.Sprintf(`(WITH parts AS (SELECT (d).path[1
 		SELECT pn, rn, rg AS g FROM rings UNION ALL SELECT pn, 0, ST_Subdivide(ST_ExteriorRing(g), 256) FROM big) AS x),
 	clean AS (SELECT r.pn, r.rn, r.rg FROM rings AS r JOIN near AS n USING (pn, rn) JOIN big AS b USING (pn)
 		WHERE n.c IS NULL AND r.simple AND ST_Intersects(b.a, ST_PointN(ST_ExteriorRing(r.rg), 1))),
-	rest AS (SELECT r.pn, ST_CollectionExtract(ST_MakeValid(ST_Collect(r.rg)), 3) AS g FROM rings AS r
-		WHERE NOT EXISTS (SELECT FROM clean AS c WHERE c.pn = r.pn AND c.rn = r.rn) GROUP BY r.pn),
+	touching AS (SELECT r.pn, r.rg, ST_ClusterDBSCAN(r.rg, 0, 1) OVER (PARTITION BY r.pn) AS c FROM rings AS r
+		WHERE NOT EXISTS (SELECT FROM clean AS c WHERE c.pn = r.pn AND c.rn = r.rn)),
+	rest AS (SELECT pn, ST_Collect((d).geom) AS g FROM (SELECT pn, ST_Dump(ST_CollectionExtract(ST_MakeValid(ST_Collect(rg)), 3)) AS d
+		FROM touching GROUP BY pn, c) AS x GROUP BY pn),
 	outers AS (SELECT pn, row_number() OVER () AS o, (d).geom AS g FROM (SELECT b.pn, ST_Dump(CASE WHEN r.g IS NULL THEN b.a WHEN b.a IS NULL THEN r.g
 		ELSE ST_CollectionExtract(ST_SymDifference(b.a, r.g), 3) END) AS d FROM big AS b LEFT JOIN rest AS r USING (pn)) AS x),
-	placed AS (SELECT o.pn, o.o, c.rg FROM outers AS o CROSS JOIN LATERAL (SELECT c.rg FROM clean AS c WHERE c.pn = o.pn AND c.rg && o.g
-		AND ST_Intersects(o.g, ST_PointN(ST_ExteriorRing(c.rg), 1))) AS c),
+	main AS (SELECT DISTINCT ON (pn) pn, o, g FROM outers ORDER BY pn, ST_NPoints(g) DESC),
+	placed1 AS (SELECT m.pn, m.o, c.rn, c.rg FROM main AS m CROSS JOIN LATERAL (SELECT c.rn, c.rg FROM clean AS c WHERE c.pn = m.pn AND c.rg && m.g
+		AND ST_Intersects(m.g, ST_PointN(ST_ExteriorRing(c.rg), 1))) AS c),
+	unplaced AS (SELECT c.pn, c.rn, c.rg FROM clean AS c WHERE NOT EXISTS (SELECT FROM placed1 AS p WHERE p.pn = c.pn AND p.rn = c.rn)),
+	placed AS (SELECT pn, o, rg FROM placed1 UNION ALL SELECT o.pn, o.o, c.rg FROM outers AS o CROSS JOIN LATERAL (SELECT c.rg FROM unplaced AS c
+		WHERE c.pn = o.pn AND c.rg && o.g AND ST_Intersects(o.g, ST_PointN(ST_ExteriorRing(c.rg), 1))) AS c WHERE NOT EXISTS (SELECT FROM main WHERE main.o = o.o)),
 	pts AS (SELECT ST_PointN(ST_ExteriorRing((d).geom), 1) AS g FROM small, ST_Dump(small.g) AS d UNION ALL SELECT ST_PointN(ST_ExteriorRing(g), 1) FROM outers),
 	relevant AS (SELECT o, rg FROM (SELECT o, rg, ST_ClusterDBSCAN(rg, 0, 2) OVER () AS c FROM (SELECT o, rg FROM placed UNION ALL SELECT NULL, g FROM pts) AS x) AS y
 		WHERE o IS NOT NULL AND c IS NOT NULL),
-	built AS (SELECT ST_MakePolygon(ST_ExteriorRing(o.g), ARRAY(SELECT ST_ExteriorRing((r).geom) FROM ST_DumpRings(o.g) AS r WHERE (r).path[1] > 0)
-		|| coalesce((SELECT array_agg(ST_ExteriorRing(p.rg)) FROM placed AS p WHERE p.o = o.o), '{}')) AS g,
-		ST_MakePolygon(ST_ExteriorRing(o.g), ARRAY(SELECT ST_ExteriorRing((r).geom) FROM ST_DumpRings(o.g) AS r WHERE (r).path[1] > 0)
-		|| coalesce((SELECT array_agg(ST_ExteriorRing(p.rg)) FROM relevant AS p WHERE p.o = o.o), '{}')) AS proxy FROM outers AS o)
+	holes AS (SELECT o, array_agg(ST_ExteriorRing(rg)) AS h FROM placed GROUP BY o),
+	kept AS (SELECT o, array_agg(ST_ExteriorRing(rg)) AS h FROM relevant GROUP BY o),
+	own AS (SELECT o.o, o.g, ARRAY(SELECT ST_ExteriorRing((r).geom) FROM ST_DumpRings(o.g) AS r WHERE (r).path[1] > 0) AS h FROM outers AS o),
+	built AS (SELECT ST_MakePolygon(ST_ExteriorRing(o.g), o.h || coalesce(h.h, '{}')) AS g, ST_MakePolygon(ST_ExteriorRing(o.g), o.h || coalesce(k.h, '{}')) AS proxy
+		FROM own AS o LEFT JOIN holes AS h USING (o) LEFT JOIN kept AS k USING (o))
 	SELECT CASE WHEN (SELECT count(*) FROM placed) = (SELECT count(*) FROM clean)
 		AND (ST_IsValidDetail((SELECT ST_Collect(g) FROM (SELECT (ST_Dump(g)).geom AS g FROM small UNION ALL SELECT proxy FROM built) AS x))).valid
 		THEN (SELECT ST_Collect(g) FROM (SELECT (ST_Dump(g)).geom AS g FROM small UNION ALL SELECT g FROM built) AS x) END)`, bigPartPoints), "\n\t", "\n\t\t\t")
