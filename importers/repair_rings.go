@@ -38,18 +38,22 @@ const bigPartPoints = 10_000
 //   - the clean holes are put back as holes of the polygon of that result
 //     they lie in (point in polygon again).
 //
-// The polygon so built is valid by construction (its holes lie inside it
-// and touch nothing); the whole is checked with ST_IsValid on a stand-in
-// that keeps only the clean holes in which another part of the feature
-// begins (islands in lakes), the others not changing the validity of the
-// whole.
+// Small parts that touch or overlap one another are repaired together
+// (ST_MakeValid on the group). The polygon so built is valid by
+// construction (its holes lie inside it and touch nothing); the whole is
+// checked with ST_IsValid on a stand-in that keeps only the holes in which
+// another part of the feature begins (islands in lakes): a hole that holds
+// no other part changes nothing in how the parts lie to one another, and
+// GEOS 3.11 checks a polygon's holes with a linear scan each.
 var ringsSQL = strings.ReplaceAll(fmt.Sprintf(`(WITH parts AS (SELECT (d).path[1] AS pn, (d).geom AS g, (ST_IsValidDetail((d).geom)).valid AS ok, ST_NPoints((d).geom) AS n FROM ST_Dump(geom) AS d),
 	big AS (SELECT pn, g, CASE WHEN (ST_IsValidDetail(s)).valid THEN s ELSE ST_CollectionExtract(ST_BuildArea(ST_Node(ST_ExteriorRing(s))), 3) END AS a
 		FROM (SELECT pn, g, ST_MakePolygon(ST_ExteriorRing(g)) AS s FROM parts WHERE NOT ok AND n >= %[1]d) AS x),
 	others AS (SELECT DISTINCT ON (q.pn) b.pn, q.pn AS qn, q.g FROM big AS b CROSS JOIN LATERAL (SELECT q.pn, q.g FROM parts AS q
 		WHERE q.pn <> b.pn AND q.n < %[1]d AND q.g && b.a AND ST_Intersects(b.a, q.g)) AS q ORDER BY q.pn, b.pn),
-	small AS (SELECT pn, CASE WHEN ok THEN g ELSE ST_CollectionExtract(ST_MakeValid(g), 3) END AS g FROM parts AS p
+	alone AS (SELECT pn, g, ok, n, CASE WHEN n < %[1]d THEN ST_ClusterDBSCAN(g, 0, 2) OVER (PARTITION BY n < %[1]d) END AS c FROM parts AS p
 		WHERE NOT EXISTS (SELECT FROM big WHERE big.pn = p.pn) AND NOT EXISTS (SELECT FROM others AS o WHERE o.qn = p.pn)),
+	small AS (SELECT CASE WHEN ok THEN g ELSE ST_CollectionExtract(ST_MakeValid(g), 3) END AS g FROM alone WHERE c IS NULL
+		UNION ALL SELECT ST_CollectionExtract(ST_MakeValid(ST_Collect(g)), 3) FROM alone WHERE c IS NOT NULL GROUP BY c),
 	rings AS (SELECT b.pn, (r).path[1] AS rn, (r).geom AS rg, (ST_IsValidDetail((r).geom)).valid AS simple FROM big AS b, ST_DumpRings(b.g) AS r WHERE (r).path[1] > 0
 		UNION ALL SELECT o.pn, -1 - row_number() OVER (), (r).geom, (ST_IsValidDetail((r).geom)).valid FROM others AS o, ST_DumpRings(o.g) AS r),
 	near AS (SELECT pn, rn, ST_ClusterDBSCAN(g, 0, 2) OVER (PARTITION BY pn) AS c FROM (
@@ -63,19 +67,18 @@ var ringsSQL = strings.ReplaceAll(fmt.Sprintf(`(WITH parts AS (SELECT (d).path[1
 	outers AS (SELECT pn, row_number() OVER () AS o, (d).geom AS g FROM (SELECT b.pn, ST_Dump(CASE WHEN r.g IS NULL THEN b.a WHEN b.a IS NULL THEN r.g
 		ELSE ST_CollectionExtract(ST_SymDifference(b.a, r.g), 3) END) AS d FROM big AS b LEFT JOIN rest AS r USING (pn)) AS x),
 	main AS (SELECT DISTINCT ON (pn) pn, o, g FROM outers ORDER BY pn, ST_NPoints(g) DESC),
-	placed1 AS (SELECT m.pn, m.o, c.rn, c.rg FROM main AS m CROSS JOIN LATERAL (SELECT c.rn, c.rg FROM clean AS c WHERE c.pn = m.pn AND c.rg && m.g
-		AND ST_Intersects(m.g, ST_PointN(ST_ExteriorRing(c.rg), 1))) AS c),
+	placed1 AS (SELECT m.pn, m.o, c.rn, c.rg FROM clean AS c JOIN main AS m USING (pn) WHERE c.rg && m.g AND ST_Intersects(m.g, ST_PointN(ST_ExteriorRing(c.rg), 1))),
 	unplaced AS (SELECT c.pn, c.rn, c.rg FROM clean AS c WHERE NOT EXISTS (SELECT FROM placed1 AS p WHERE p.pn = c.pn AND p.rn = c.rn)),
 	placed AS (SELECT pn, o, rg FROM placed1 UNION ALL SELECT o.pn, o.o, c.rg FROM outers AS o CROSS JOIN LATERAL (SELECT c.rg FROM unplaced AS c
 		WHERE c.pn = o.pn AND c.rg && o.g AND ST_Intersects(o.g, ST_PointN(ST_ExteriorRing(c.rg), 1))) AS c WHERE NOT EXISTS (SELECT FROM main WHERE main.o = o.o)),
 	pts AS (SELECT ST_PointN(ST_ExteriorRing((d).geom), 1) AS g FROM small, ST_Dump(small.g) AS d UNION ALL SELECT ST_PointN(ST_ExteriorRing(g), 1) FROM outers),
-	relevant AS (SELECT o, rg FROM (SELECT o, rg, ST_ClusterDBSCAN(rg, 0, 2) OVER () AS c FROM (SELECT o, rg FROM placed UNION ALL SELECT NULL, g FROM pts) AS x) AS y
-		WHERE o IS NOT NULL AND c IS NOT NULL),
-	holes AS (SELECT o, array_agg(ST_ExteriorRing(rg)) AS h FROM placed GROUP BY o),
+	own AS (SELECT o.o, (r).geom AS rg FROM outers AS o, ST_DumpRings(o.g) AS r WHERE (r).path[1] > 0),
+	relevant AS (SELECT o, rg FROM (SELECT o, rg, ST_ClusterDBSCAN(rg, 0, 2) OVER () AS c FROM (SELECT o, rg FROM placed UNION ALL SELECT o, rg FROM own
+		UNION ALL SELECT NULL, g FROM pts) AS x) AS y WHERE o IS NOT NULL AND c IS NOT NULL),
+	holes AS (SELECT o, array_agg(ST_ExteriorRing(rg)) AS h FROM (SELECT o, rg FROM placed UNION ALL SELECT o, rg FROM own) AS x GROUP BY o),
 	kept AS (SELECT o, array_agg(ST_ExteriorRing(rg)) AS h FROM relevant GROUP BY o),
-	own AS (SELECT o.o, o.g, ARRAY(SELECT ST_ExteriorRing((r).geom) FROM ST_DumpRings(o.g) AS r WHERE (r).path[1] > 0) AS h FROM outers AS o),
-	built AS (SELECT ST_MakePolygon(ST_ExteriorRing(o.g), o.h || coalesce(h.h, '{}')) AS g, ST_MakePolygon(ST_ExteriorRing(o.g), o.h || coalesce(k.h, '{}')) AS proxy
-		FROM own AS o LEFT JOIN holes AS h USING (o) LEFT JOIN kept AS k USING (o))
+	built AS (SELECT ST_MakePolygon(ST_ExteriorRing(o.g), coalesce(h.h, '{}')) AS g, ST_MakePolygon(ST_ExteriorRing(o.g), coalesce(k.h, '{}')) AS proxy
+		FROM outers AS o LEFT JOIN holes AS h USING (o) LEFT JOIN kept AS k USING (o))
 	SELECT CASE WHEN (SELECT count(*) FROM placed) = (SELECT count(*) FROM clean)
 		AND (ST_IsValidDetail((SELECT ST_Collect(g) FROM (SELECT (ST_Dump(g)).geom AS g FROM small UNION ALL SELECT proxy FROM built) AS x))).valid
 		THEN (SELECT ST_Collect(g) FROM (SELECT (ST_Dump(g)).geom AS g FROM small UNION ALL SELECT g FROM built) AS x) END)`, bigPartPoints), "\n\t", "\n\t\t\t")
