@@ -24,8 +24,8 @@ const bigPartPoints = 10_000
 //
 //   - its shell is made valid on its own (the even-odd area of its noded
 //     ring, as linework makes it), and the other parts of the feature
-//     that touch that area are taken in with their rings (overlapping
-//     parts, an island drawn on the land);
+//     that touch that area, and the parts touching those, are taken in
+//     with their rings (overlapping parts, an island drawn on the land);
 //   - a hole is clean when it is a simple ring that touches no other ring
 //     of the polygon, nor the shell (a cluster of distance 0 over the
 //     holes and the shell cut into pieces of 256 vertices, found with an
@@ -48,10 +48,13 @@ const bigPartPoints = 10_000
 var ringsSQL = strings.ReplaceAll(fmt.Sprintf(`(WITH parts AS (SELECT (d).path[1] AS pn, (d).geom AS g, (ST_IsValidDetail((d).geom)).valid AS ok, ST_NPoints((d).geom) AS n FROM ST_Dump(geom) AS d),
 	big AS (SELECT pn, g, CASE WHEN (ST_IsValidDetail(s)).valid THEN s ELSE ST_CollectionExtract(ST_BuildArea(ST_Node(ST_ExteriorRing(s))), 3) END AS a
 		FROM (SELECT pn, g, ST_MakePolygon(ST_ExteriorRing(g)) AS s FROM parts WHERE NOT ok AND n >= %[1]d) AS x),
-	others AS (SELECT DISTINCT ON (q.pn) b.pn, q.pn AS qn, q.g FROM big AS b CROSS JOIN LATERAL (SELECT q.pn, q.g FROM parts AS q
+	hit AS (SELECT DISTINCT ON (q.pn) b.pn, q.pn AS qn FROM big AS b CROSS JOIN LATERAL (SELECT q.pn FROM parts AS q
 		WHERE q.pn <> b.pn AND q.n < %[1]d AND q.g && b.a AND ST_Intersects(b.a, q.g)) AS q ORDER BY q.pn, b.pn),
-	alone AS (SELECT pn, g, ok, n, CASE WHEN n < %[1]d THEN ST_ClusterDBSCAN(g, 0, 2) OVER (PARTITION BY n < %[1]d) END AS c FROM parts AS p
-		WHERE NOT EXISTS (SELECT FROM big WHERE big.pn = p.pn) AND NOT EXISTS (SELECT FROM others AS o WHERE o.qn = p.pn)),
+	sc AS (SELECT pn, g, ok, n, CASE WHEN n < %[1]d THEN ST_ClusterDBSCAN(g, 0, 2) OVER (PARTITION BY n < %[1]d) END AS c FROM parts AS p
+		WHERE NOT EXISTS (SELECT FROM big WHERE big.pn = p.pn)),
+	others AS (SELECT DISTINCT ON (qn) pn, qn, g FROM (SELECT h.pn, s.pn AS qn, s.g FROM hit AS h JOIN sc AS s ON s.pn = h.qn
+		UNION ALL SELECT h.pn, s.pn, s.g FROM hit AS h JOIN sc AS s0 ON s0.pn = h.qn JOIN sc AS s ON s.c = s0.c) AS x ORDER BY qn, pn),
+	alone AS (SELECT * FROM sc WHERE NOT EXISTS (SELECT FROM others AS o WHERE o.qn = sc.pn)),
 	small AS (SELECT CASE WHEN ok THEN g ELSE ST_CollectionExtract(ST_MakeValid(g), 3) END AS g FROM alone WHERE c IS NULL
 		UNION ALL SELECT ST_CollectionExtract(ST_MakeValid(ST_Collect(g)), 3) FROM alone WHERE c IS NOT NULL GROUP BY c),
 	rings AS (SELECT b.pn, (r).path[1] AS rn, (r).geom AS rg, (ST_IsValidDetail((r).geom)).valid AS simple FROM big AS b, ST_DumpRings(b.g) AS r WHERE (r).path[1] > 0
@@ -73,8 +76,9 @@ var ringsSQL = strings.ReplaceAll(fmt.Sprintf(`(WITH parts AS (SELECT (d).path[1
 		WHERE c.pn = o.pn AND c.rg && o.g AND ST_Intersects(o.g, ST_PointN(ST_ExteriorRing(c.rg), 1))) AS c WHERE NOT EXISTS (SELECT FROM main WHERE main.o = o.o)),
 	pts AS (SELECT ST_PointN(ST_ExteriorRing((d).geom), 1) AS g FROM small, ST_Dump(small.g) AS d UNION ALL SELECT ST_PointN(ST_ExteriorRing(g), 1) FROM outers),
 	own AS (SELECT o.o, (r).geom AS rg FROM outers AS o, ST_DumpRings(o.g) AS r WHERE (r).path[1] > 0),
-	relevant AS (SELECT o, rg FROM (SELECT o, rg, ST_ClusterDBSCAN(rg, 0, 2) OVER () AS c FROM (SELECT o, rg FROM placed UNION ALL SELECT o, rg FROM own
-		UNION ALL SELECT NULL, g FROM pts) AS x) AS y WHERE o IS NOT NULL AND c IS NOT NULL),
+	clustered AS (SELECT o, rg, ST_ClusterDBSCAN(rg, 0, 2) OVER () AS c FROM (SELECT o, rg FROM placed UNION ALL SELECT o, rg FROM own
+		UNION ALL SELECT NULL, g FROM pts) AS x),
+	relevant AS (SELECT o, rg FROM clustered WHERE o IS NOT NULL AND c IN (SELECT c FROM clustered WHERE o IS NULL)),
 	holes AS (SELECT o, array_agg(ST_ExteriorRing(rg)) AS h FROM (SELECT o, rg FROM placed UNION ALL SELECT o, rg FROM own) AS x GROUP BY o),
 	kept AS (SELECT o, array_agg(ST_ExteriorRing(rg)) AS h FROM relevant GROUP BY o),
 	built AS (SELECT ST_MakePolygon(ST_ExteriorRing(o.g), coalesce(h.h, '{}')) AS g, ST_MakePolygon(ST_ExteriorRing(o.g), coalesce(k.h, '{}')) AS proxy
