@@ -50,17 +50,18 @@ var ringsSQL = strings.ReplaceAll(fmt.Sprintf(`(WITH parts AS (SELECT (d).path[1
 		FROM (SELECT pn, g, ST_MakePolygon(ST_ExteriorRing(g)) AS s FROM parts WHERE NOT ok AND n >= %[1]d) AS x),
 	hit AS (SELECT DISTINCT ON (q.pn) b.pn, q.pn AS qn FROM big AS b CROSS JOIN LATERAL (SELECT q.pn FROM parts AS q
 		WHERE q.pn <> b.pn AND q.n < %[1]d AND q.g && b.a AND ST_Intersects(b.a, q.g)) AS q ORDER BY q.pn, b.pn),
-	sc AS (SELECT pn, g, ok, n, CASE WHEN n < %[1]d THEN ST_ClusterDBSCAN(g, 0, 2) OVER (PARTITION BY n < %[1]d) END AS c FROM parts AS p
+	fixed AS (SELECT pn, g, ok, n, CASE WHEN ok THEN g ELSE ST_CollectionExtract(ST_MakeValid(g), 3) END AS v FROM parts AS p
 		WHERE NOT EXISTS (SELECT FROM big WHERE big.pn = p.pn)),
+	sc AS (SELECT pn, g, v, n, CASE WHEN n < %[1]d THEN ST_ClusterDBSCAN(v, 0, 2) OVER (PARTITION BY n < %[1]d) END AS c FROM fixed),
 	others AS (SELECT DISTINCT ON (qn) pn, qn, g FROM (SELECT h.pn, s.pn AS qn, s.g FROM hit AS h JOIN sc AS s ON s.pn = h.qn
 		UNION ALL SELECT h.pn, s.pn, s.g FROM hit AS h JOIN sc AS s0 ON s0.pn = h.qn JOIN sc AS s ON s.c = s0.c) AS x ORDER BY qn, pn),
 	alone AS (SELECT * FROM sc WHERE NOT EXISTS (SELECT FROM others AS o WHERE o.qn = sc.pn)),
-	small AS (SELECT CASE WHEN ok THEN g ELSE ST_CollectionExtract(ST_MakeValid(g), 3) END AS g FROM alone WHERE c IS NULL
+	small AS (SELECT v AS g FROM alone WHERE c IS NULL
 		UNION ALL SELECT ST_CollectionExtract(ST_MakeValid(ST_Collect(g)), 3) FROM alone WHERE c IS NOT NULL GROUP BY c),
 	rings AS (SELECT b.pn, (r).path[1] AS rn, (r).geom AS rg, (ST_IsValidDetail((r).geom)).valid AS simple FROM big AS b, ST_DumpRings(b.g) AS r WHERE (r).path[1] > 0
 		UNION ALL SELECT o.pn, -1 - row_number() OVER (), (r).geom, (ST_IsValidDetail((r).geom)).valid FROM others AS o, ST_DumpRings(o.g) AS r),
 	near AS (SELECT pn, rn, ST_ClusterDBSCAN(g, 0, 2) OVER (PARTITION BY pn) AS c FROM (
-		SELECT pn, rn, rg AS g FROM rings UNION ALL SELECT pn, 0, ST_Subdivide(ST_ExteriorRing(g), 256) FROM big) AS x),
+		SELECT pn, rn, CASE WHEN simple THEN rg ELSE ST_MakeValid(rg) END AS g FROM rings UNION ALL SELECT pn, 0, ST_Subdivide(ST_ExteriorRing(g), 256) FROM big) AS x),
 	clean AS (SELECT r.pn, r.rn, r.rg FROM rings AS r JOIN near AS n USING (pn, rn) JOIN big AS b USING (pn)
 		WHERE n.c IS NULL AND r.simple AND ST_Intersects(b.a, ST_PointN(ST_ExteriorRing(r.rg), 1))),
 	touching AS (SELECT r.pn, r.rg, ST_ClusterDBSCAN(r.rg, 0, 1) OVER (PARTITION BY r.pn) AS c FROM rings AS r
