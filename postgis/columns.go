@@ -56,11 +56,16 @@ func missingColumns(ctx context.Context, q Querier, table string, kind *land.Kin
 // old version are moved to the new one: ST_AsMVT encodes no NULL
 // attributes, so their bytes are those the new version renders.
 //
-// tudi serve runs it at start, with the catalogue it serves (the catalogue
-// is read only at start, so that is also when a changed one takes effect).
-// Returns the number of layers altered; a second run does nothing.
-func (db *DB) EnsureLayerColumns(ctx context.Context) (int, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT name, kind FROM tudi.layers ORDER BY name`)
+// tudi serve runs it at start for every layer, with the catalogue it
+// serves (the catalogue is read only at start, so that is also when a
+// changed one takes effect); tudi import for the layer it imports into.
+// With names, only those layers are looked at. A layer whose kind the
+// catalogue does not know has no canonical fields (see land.Catalog.Spec)
+// and is left as it is. Returns the number of layers altered; a second run
+// does nothing.
+func (db *DB) EnsureLayerColumns(ctx context.Context, names ...string) (int, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT name, kind FROM tudi.layers
+		WHERE coalesce(cardinality($1::text[]), 0) = 0 OR name = ANY($1) ORDER BY name`, names)
 	if err != nil {
 		return 0, fmt.Errorf("EnsureLayerColumns: %w", Err(err))
 	}
