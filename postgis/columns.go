@@ -52,9 +52,11 @@ func missingColumns(ctx context.Context, q Querier, table string, kind *land.Kin
 // change announced: OGC features list every canonical property, null ones
 // too, so the layer's features now read differently, and nothing cached
 // under the old version (features, pages, temporal extents, tiles) may be
-// served as current. Generalised low zooms and pre-rendered tiles of the
-// old version are moved to the new one: ST_AsMVT encodes no NULL
-// attributes, so their bytes are those the new version renders.
+// served as current. Generalised low zooms (geometry and style class only)
+// and pre-rendered tiles of the old version are moved to the new one rather
+// than rebuilt at every upgraded start: ST_AsMVT encodes no NULL value, so
+// their features and attributes are those the new version renders (a fresh
+// render only also lists the new column in its keys table).
 //
 // tudi serve runs it at start for every layer, with the catalogue it
 // serves (the catalogue is read only at start, so that is also when a

@@ -1,15 +1,21 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
 
 	"tudi/land"
 	"tudi/pgcluster/pgtest"
@@ -39,13 +45,43 @@ func TestStartAddsTheCatalogueFieldsALayerLacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An older layer: no source column; a pre-rendered tile of its version.
+	// An older layer, as a tudi whose catalogue did not have parcels.source
+	// left it: no source column, a pre-rendered tile of its version.
 	for _, q := range []string{`ALTER TABLE layers.parcels DROP COLUMN source`,
 		`INSERT INTO tiles.prerendered (layer, z, x, y, version, mvt) VALUES ('parcels', 1, 1, 0, 2, '\x00')`} {
 		if _, err := tdb.Pool.Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// Served without Run (which would upgrade): by that older catalogue, and
+	// by the current one.
+	yaml, err := os.ReadFile("../land/catalog/kinds/parcels.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, j := bytes.Index(yaml, []byte("  - name: source\n")), bytes.Index(yaml, []byte("  - {name: reserve_date,"))
+	if i < 0 || j < i {
+		t.Fatal("parcels.yaml: no source field before reserve_date")
+	}
+	older, err := land.DefaultCatalog().Overlay(fstest.MapFS{"cat/parcels.yaml": &fstest.MapFile{Data: slices.Concat(yaml[:i], yaml[j:])}}, "cat", "cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := func(kinds *land.Catalog) *httptest.Server {
+		srv, err := server.New(server.Config{Kinds: kinds}, postgis.New(tdb.Pool, nil), slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv.Handler())
+		t.Cleanup(ts.Close)
+		return ts
+	}
+	tile := "/tiles/parcels/" + tileOf(lon, lat, 15) + ".mvt"
+	status, _, tileBefore := call(t, http.MethodGet, plain(older).URL+tile, "", nil)
+	if status != http.StatusOK {
+		t.Fatalf("tile of the old layer by the old catalogue: %d %s", status, tileBefore)
+	}
+	before := plain(nil)
 	hasSource := func() bool {
 		var ok bool
 		if err := tdb.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
@@ -57,13 +93,7 @@ func TestStartAddsTheCatalogueFieldsALayerLacks(t *testing.T) {
 	items := "/ogc/collections/parcels/items"
 
 	t.Run("before the upgrade its items fail", func(t *testing.T) {
-		srv, err := server.New(server.Config{}, db, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(srv.Handler())
-		defer ts.Close()
-		if status, _, body := call(t, http.MethodGet, ts.URL+items, "", nil); status != http.StatusInternalServerError {
+		if status, _, body := call(t, http.MethodGet, before.URL+items, "", nil); status != http.StatusInternalServerError {
 			t.Fatalf("items of the old layer: %d %s, want 500 (the bug this upgrade fixes)", status, body)
 		}
 	})
@@ -108,13 +138,27 @@ func TestStartAddsTheCatalogueFieldsALayerLacks(t *testing.T) {
 			t.Fatalf("code = %v, want P1", p["code"])
 		}
 	})
-	t.Run("a live tile renders", func(t *testing.T) {
-		status, _, body := call(t, http.MethodGet, ts.URL+"/tiles/parcels/"+tileOf(lon, lat, 15)+".mvt", "", nil)
+	t.Run("a live tile renders the features it had before", func(t *testing.T) {
+		status, _, body := call(t, http.MethodGet, ts.URL+tile, "", nil)
 		if status != http.StatusOK {
 			t.Fatalf("tile: %d %s", status, body)
 		}
 		if n := featuresIn(mvtLayers(t, body), "parcels"); n != 1 {
 			t.Fatalf("%d features in the tile, want 1", n)
+		}
+		// ST_AsMVT encodes no NULL value, so the features and their
+		// attributes are those the older catalogue rendered (only the keys
+		// table names the new column): what keeping the pre-rendered tiles
+		// of the old version relies on.
+		now, was := mvtLayers(t, body), mvtLayers(t, tileBefore)
+		if len(now) != 1 || len(was) != 1 || len(now[0].Features) != 1 || len(was[0].Features) != 1 {
+			t.Fatalf("tiles: %v, before %v", now, was)
+		}
+		if a, b := now[0].Features[0], was[0].Features[0]; !maps.Equal(a.Properties, b.Properties) || a.ID != b.ID || !orb.Equal(a.Geometry, b.Geometry) {
+			t.Fatalf("feature %v %v, before %v %v", a.ID, a.Properties, b.ID, b.Properties)
+		}
+		if _, ok := now[0].Features[0].Properties["source"]; ok {
+			t.Fatal("the null source is in the tile")
 		}
 	})
 	t.Run("a report over it runs", func(t *testing.T) {
