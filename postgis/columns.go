@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -63,8 +64,9 @@ func missingColumns(ctx context.Context, q Querier, table string, kind *land.Kin
 // changed one takes effect); tudi import for the layer it imports into.
 // With names, only those layers are looked at. A layer whose kind the
 // catalogue does not know has no canonical fields (see land.Catalog.Spec)
-// and is left as it is. Returns the number of layers altered; a second run
-// does nothing.
+// and is left as it is. Returns the number of layers altered and the
+// errors of those that could not be (a layer busy past the lock timeout;
+// the others are altered all the same). A second run does nothing.
 func (db *DB) EnsureLayerColumns(ctx context.Context, names ...string) (int, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT name, kind FROM tudi.layers
 		WHERE coalesce(cardinality($1::text[]), 0) = 0 OR name = ANY($1) ORDER BY name`, names)
@@ -80,6 +82,7 @@ func (db *DB) EnsureLayerColumns(ctx context.Context, names ...string) (int, err
 		return 0, fmt.Errorf("EnsureLayerColumns: %w", Err(err))
 	}
 	altered := 0
+	var errs []error
 	for _, l := range layers {
 		spec := db.Spec(land.Kind(l.kind))
 		// A cheap check first: most starts have nothing to do, and a fence
@@ -147,12 +150,16 @@ func (db *DB) EnsureLayerColumns(ctx context.Context, names ...string) (int, err
 			continue // the layer went away meanwhile
 		}
 		if err != nil {
-			return altered, fmt.Errorf("EnsureLayerColumns: layer %q: %w", l.name, err)
+			if ctx.Err() != nil {
+				return altered, fmt.Errorf("EnsureLayerColumns: %w", Err(ctx.Err()))
+			}
+			errs = append(errs, fmt.Errorf("EnsureLayerColumns: layer %q: %w", l.name, err))
+			continue
 		}
 		if len(added) > 0 {
 			altered++
 			db.Log.Info("added the catalogue's new fields to a layer", "layer", l.name, "kind", l.kind, "columns", added, "version", version)
 		}
 	}
-	return altered, nil
+	return altered, errors.Join(errs...)
 }
