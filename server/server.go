@@ -152,10 +152,14 @@ func (s *Server) Tiles() *tiles.Service { return s.tiles }
 func (s *Server) Handler() http.Handler { return s.router }
 
 // Run starts background work (the tile cache's change listener, and the
-// field indexes the catalogue asks for that existing layers lack) until ctx
-// is done.
+// columns and field indexes the catalogue asks for that existing layers
+// lack) until ctx is done.
 func (s *Server) Run(ctx context.Context) error {
 	go func() {
+		// Columns first: an index on a column not yet added is skipped.
+		if n, err := s.db.EnsureLayerColumns(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("adding the catalogue's fields to layers", "error", err.Error(), "altered", n)
+		}
 		if n, err := s.db.EnsureLayerIndexes(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("indexing layer fields", "error", err.Error(), "built", n)
 		}

@@ -118,6 +118,10 @@ func importCommand(ctx context.Context, args []string, env Env, log *slog.Logger
 	}
 	defer st.Close(context.WithoutCancel(ctx))
 	st.DB.Kinds = cat.Kinds
+	// A layer made before its kind gained fields gets their columns first.
+	if _, err := st.DB.EnsureLayerColumns(ctx, r.Layer); err != nil {
+		return err
+	}
 
 	if _, err := importers.ParseRepairMode(r.Repair); err != nil {
 		return err
