@@ -242,7 +242,7 @@ func (c *Cluster) start(ctx context.Context, bin, dataDir string, cred *syscall.
 	// enough for a clean shutdown through Stop.
 	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Stdout, cmd.Stderr = lf, lf
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.Env = serverEnv(os.Environ())
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Credential: cred,
 		// Its own process group: a terminal's Ctrl-C reaches tudi, which
