@@ -124,7 +124,9 @@ pass() {
 }
 
 # tudi: a fresh process on the same database (empty tile caches) for the
-# cold run, with the default cache settings.
+# cold run, with the default cache settings. The disk caches of a kept run
+# (BENCH_DIR, SKIP_IMPORT) are emptied first: a cold pass renders.
+rm -rf "$WORK/tile-cache" "$WORK/tile-cache-2"
 "$BIN" serve --db "$DB" --addr "127.0.0.1:$((PORT + 2))" --tile-cache "$WORK/tile-cache" >"$WORK/tudi.log" 2>&1 &
 TUDI=$!
 PIDS+=($TUDI)
