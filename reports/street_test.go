@@ -223,3 +223,10 @@ func TestStreetFilterRefuses(t *testing.T) {
 		}
 	}
 }
+
+// distinctCount reports whether a column counts distinct things that a
+// row of several groups may share (the projects of the expropriation
+// reports, the sub-districts touched).
+func distinctCount(report, key string) bool {
+	return (report == "expropriation" || report == "resettlement") && strings.HasSuffix(key, "projects") || key == "handed_in_streets"
+}
