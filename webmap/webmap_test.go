@@ -23,9 +23,9 @@ import (
 	"tudi/webmap"
 )
 
-var update = flag.Bool("update", false, "rewrite dist/app/fields.json from land's kinds")
+var update = flag.Bool("update", false, "rewrite src/app/fields.json from land's kinds")
 
-// fieldTitles is the shape of dist/app/fields.json: per kind, its titles and
+// fieldTitles is the shape of src/app/fields.json: per kind, its titles and
 // its canonical fields in order, with their Chinese and English titles.
 type fieldTitles map[land.Kind]struct {
 	Title   string       `json:"title"`
@@ -62,7 +62,7 @@ func TestFieldTitlesMirrorTheKinds(t *testing.T) {
 	if err := enc.Encode(want); err != nil {
 		t.Fatal(err)
 	}
-	const file = "dist/app/fields.json"
+	const file = "src/app/fields.json"
 	if *update {
 		if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -119,7 +119,8 @@ func TestHandlerServesThePage(t *testing.T) {
 }
 
 // Every file the page refers to (in index.html, and the modules' imports)
-// is in dist/, or is one of the vendor files `make webmap` copies there.
+// is in src/, or is one of the vendor files `make webmap` copies into
+// vendor/ (served from /vendor/).
 func TestPageReferencesExist(t *testing.T) {
 	vendor := map[string]bool{}
 	mk, err := os.ReadFile("Makefile")
@@ -131,7 +132,7 @@ func TestPageReferencesExist(t *testing.T) {
 	}
 	for _, name := range []string{"maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css", "echarts.mjs"} {
 		if !vendor[name] && !strings.Contains(string(mk), name) {
-			t.Errorf("Makefile does not copy %s into dist/vendor", name)
+			t.Errorf("Makefile does not copy %s into vendor", name)
 		}
 	}
 	refs := regexp.MustCompile(`(?:href|src)="([^"#:]+)"|(?:from|import)\s*\(?\s*'(\.[^']+)'`)
@@ -143,7 +144,7 @@ func TestPageReferencesExist(t *testing.T) {
 		for _, m := range refs.FindAllStringSubmatch(string(b), -1) {
 			ref := m[1] + m[2]
 			target := path.Clean(path.Join(path.Dir(file), ref))
-			if strings.HasPrefix(target, "dist/vendor/") {
+			if strings.HasPrefix(target, "src/vendor/") {
 				if !strings.Contains(string(mk), path.Base(target)) {
 					t.Errorf("%s refers to %s, which the Makefile does not make", file, ref)
 				}
@@ -154,10 +155,10 @@ func TestPageReferencesExist(t *testing.T) {
 			}
 		}
 	}
-	check("dist/index.html")
-	js, err := filepath.Glob("dist/app/*.js")
+	check("src/index.html")
+	js, err := filepath.Glob("src/app/*.js")
 	if err != nil || len(js) == 0 {
-		t.Fatalf("no modules in dist/app: %v", err)
+		t.Fatalf("no modules in src/app: %v", err)
 	}
 	for _, f := range js {
 		check(f)
@@ -172,7 +173,7 @@ func TestHandlerServesGzip(t *testing.T) {
 	// The page's own module is compressed by the server, MapLibre's comes
 	// with its copy from the build (when the vendor files are built).
 	files := []string{"/app/main.js"}
-	if _, err := os.Stat("dist/vendor/maplibre-gl.mjs.gz"); err == nil {
+	if _, err := os.Stat("vendor/maplibre-gl.mjs.gz"); err == nil {
 		files = append(files, "/vendor/maplibre-gl.mjs")
 	}
 	for _, file := range files {
@@ -181,7 +182,11 @@ func TestHandlerServesGzip(t *testing.T) {
 }
 
 func testGzip(t *testing.T, file string) {
-	plain, err := os.ReadFile("dist" + file)
+	disk := "src" + file // the page's own files; the npm ones are in vendor/, as served
+	if strings.HasPrefix(file, "/vendor/") {
+		disk = file[1:]
+	}
+	plain, err := os.ReadFile(disk)
 	if err != nil {
 		t.Fatal(err)
 	}
