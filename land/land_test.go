@@ -12,6 +12,7 @@ import (
 )
 
 func TestErrorKinds(t *testing.T) {
+	t.Parallel()
 	cause := errors.New("disk on fire")
 	cases := []struct {
 		name    string
@@ -45,6 +46,7 @@ func TestErrorKinds(t *testing.T) {
 }
 
 func TestLayerNames(t *testing.T) {
+	t.Parallel()
 	for _, ok := range []string{"parcels", "p2", "renewal_units", "a"} {
 		if err := land.ValidateLayerName(ok); err != nil {
 			t.Errorf("%q refused: %v", ok, err)
@@ -58,6 +60,7 @@ func TestLayerNames(t *testing.T) {
 }
 
 func TestEveryKindHasFieldsWithPresets(t *testing.T) {
+	t.Parallel()
 	for _, k := range land.Kinds {
 		if len(k.Fields()) == 0 {
 			t.Errorf("kind %s has no fields", k)
@@ -77,6 +80,7 @@ func TestEveryKindHasFieldsWithPresets(t *testing.T) {
 }
 
 func TestMilestonesAreDateFields(t *testing.T) {
+	t.Parallel()
 	ms := land.RenewalUnits.Milestones()
 	var titles []string
 	for _, m := range ms {
@@ -94,6 +98,7 @@ func TestMilestonesAreDateFields(t *testing.T) {
 }
 
 func TestBaseURL(t *testing.T) {
+	t.Parallel()
 	r := httptest.NewRequest("GET", "http://internal:8080/ogc", nil)
 	if got := land.BaseURL(r, ""); got != "http://internal:8080" {
 		t.Errorf("plain: %q", got)

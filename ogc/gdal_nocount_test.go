@@ -19,6 +19,7 @@ import (
 // removes numberMatched from every items page, as tudi does while a large
 // count runs: GDAL must still read every feature through the next links.
 func TestGDALPagesWithoutNumberMatched(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	target, _ := url.Parse(ts.URL)
 	var stripped atomic.Int64

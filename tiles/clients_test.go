@@ -14,6 +14,7 @@ import (
 )
 
 func TestTileJSONAndStyle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, tiles.Config{GeneraliseMin: 300})
 	e.mustCreateParcels("parcels", 20, 20)
 	e.mustCreateFarmland("farmland")
@@ -203,6 +204,7 @@ func TestTileJSONAndStyle(t *testing.T) {
 // TestGDALReadsATile runs GDAL's MVT driver on a tile URL, as
 // `ogrinfo MVT:http://HOST/tiles/LAYER/z/x/y.mvt` does (HEAD first).
 func TestGDALReadsATile(t *testing.T) {
+	t.Parallel()
 	ogrinfo, err := exec.LookPath("ogrinfo")
 	if err != nil {
 		t.Fatal("ogrinfo not found: install GDAL (Debian: apt-get install gdal-bin)")

@@ -23,6 +23,7 @@ import (
 // (what `go install …@latest` fetches) leaves out the subdirectories of a
 // directory named vendor.
 func TestVendoredFilesMatchTheirChecksums(t *testing.T) {
+	t.Parallel()
 	sums, err := embedded.ReadFile("vendor/SHA256SUMS")
 	if err != nil {
 		t.Fatalf("vendor/SHA256SUMS: %v (regenerate vendor with `make -C webmap vendor`)", err)
@@ -95,6 +96,7 @@ func TestVendoredFilesMatchTheirChecksums(t *testing.T) {
 // constant), so an upgrade of the lock without `make -C webmap vendor` (or
 // the other way round) fails here.
 func TestVendoredFilesAreTheLockedVersions(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("package-lock.json")
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,7 @@ type fieldTitle struct {
 // The page labels attributes with the kinds' field titles; it reads them
 // from a JSON file beside it, which must say what land says.
 func TestFieldTitlesMirrorTheKinds(t *testing.T) {
+	t.Parallel()
 	want := fieldTitles{}
 	cat := land.DefaultCatalog()
 	for _, k := range cat.Kinds() { // every embedded kind, land_approvals and renewal_projects too
@@ -78,6 +79,7 @@ func TestFieldTitlesMirrorTheKinds(t *testing.T) {
 }
 
 func TestHandlerServesThePage(t *testing.T) {
+	t.Parallel()
 	h := webmap.Handler()
 	cases := []struct {
 		name, path string
@@ -122,6 +124,7 @@ func TestHandlerServesThePage(t *testing.T) {
 // is in src/, or is one of the vendor files `make webmap` copies into
 // vendor/ (served from /vendor/).
 func TestPageReferencesExist(t *testing.T) {
+	t.Parallel()
 	vendor := map[string]bool{}
 	mk, err := os.ReadFile("Makefile")
 	if err != nil {
@@ -170,6 +173,7 @@ func TestPageReferencesExist(t *testing.T) {
 // they are to clients that do not; the server's response compressor in front
 // passes the compressed copy through instead of compressing it again.
 func TestHandlerServesGzip(t *testing.T) {
+	t.Parallel()
 	// The page's own module is compressed by the server, MapLibre's comes
 	// with its copy from the build (when the vendor files are built).
 	files := []string{"/app/main.js"}
@@ -270,6 +274,7 @@ func testGzip(t *testing.T, file string) {
 // tests of their own in test/, for Node's built-in test runner; they run
 // here when Node.js is installed.
 func TestJavaScriptModules(t *testing.T) {
+	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node is not on PATH: the page's JavaScript tests (webmap/test) need Node.js 20 or later (apt-get install -y nodejs)")

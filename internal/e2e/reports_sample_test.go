@@ -44,6 +44,7 @@ func loadSample(tb testing.TB, scale int) *postgis.DB {
 // On the sample district every report has rows in every grouping, no group
 // is empty, and the groups add up to the totals.
 func TestSampleDistrict(t *testing.T) {
+	t.Parallel()
 	db := loadSample(t, 1)
 	svc := reports.New(db, nil)
 	ctx := context.Background()
