@@ -12,7 +12,7 @@ deps:
 test-deps:
 	@bash scripts/install-deps.sh --test
 
-# Regenerates webmap/dist/vendor from webmap/package-lock.json (needs npm);
+# Regenerates webmap/vendor from webmap/package-lock.json (needs npm);
 # build, run and test use the committed copy and need no Node.
 webmap:
 	@$(MAKE) -s -C webmap vendor

@@ -40,6 +40,7 @@ var gkKnown = []struct {
 }
 
 func TestGKForwardMatchesPostGIS(t *testing.T) {
+	t.Parallel()
 	for _, c := range gkKnown {
 		t.Run(fmt.Sprintf("EPSG:%d of %g,%g", c.srid, c.lon, c.lat), func(t *testing.T) {
 			got := mustGKZone(t, c.srid).Forward(orb.Point{c.lon, c.lat})
@@ -51,6 +52,7 @@ func TestGKForwardMatchesPostGIS(t *testing.T) {
 }
 
 func TestGKInverseMatchesPostGIS(t *testing.T) {
+	t.Parallel()
 	for _, c := range gkKnown {
 		t.Run(fmt.Sprintf("EPSG:%d of %g,%g", c.srid, c.lon, c.lat), func(t *testing.T) {
 			got := mustGKZone(t, c.srid).Inverse(orb.Point{c.e, c.n})
@@ -63,6 +65,7 @@ func TestGKInverseMatchesPostGIS(t *testing.T) {
 }
 
 func TestGKRoundTripIsBelowAMillimetre(t *testing.T) {
+	t.Parallel()
 	for _, srid := range []int{4513, 4526, 4547, 4554, 4497, 4502} {
 		z := mustGKZone(t, srid)
 		half := float64(z.Width) / 2
@@ -84,6 +87,7 @@ func TestGKRoundTripIsBelowAMillimetre(t *testing.T) {
 }
 
 func TestGKCentralMeridianHasScaleOne(t *testing.T) {
+	t.Parallel()
 	// On the central meridian the northing is the meridian arc: 1° of
 	// latitude near 23°N is about 110.75 km.
 	z := mustGKZone(t, 4547)
@@ -98,6 +102,7 @@ func TestGKCentralMeridianHasScaleOne(t *testing.T) {
 }
 
 func TestEsriWKT(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		srid int
 		want string

@@ -24,6 +24,7 @@ func FuzzRecognisePRJ(f *testing.F) {
 }
 
 func TestDeeplyNestedWKTIsAnError(t *testing.T) {
+	t.Parallel()
 	for _, depth := range []int{65, 1_000_000} {
 		wkt := strings.Repeat("A[", depth) + "1" + strings.Repeat("]", depth)
 		if _, err := ParseWKT(wkt); err == nil || !strings.Contains(err.Error(), "nested deeper") {
@@ -36,6 +37,7 @@ func TestDeeplyNestedWKTIsAnError(t *testing.T) {
 }
 
 func TestFuzzSeeds(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join("testdata", "fuzz", "FuzzRecognisePRJ")
 	if *fuzzSeeds {
 		if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestRecognisePRJFilesFromTheEPSGDataset(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("testdata/prj/*.prj")
 	if err != nil || len(files) < 40 {
 		t.Fatalf("testdata: %v %d files", err, len(files))
@@ -53,6 +54,7 @@ func TestRecognisePRJFilesFromTheEPSGDataset(t *testing.T) {
 }
 
 func TestRecognisePRJRefusesWhatItCannotName(t *testing.T) {
+	t.Parallel()
 	for name, wkt := range map[string]string{
 		"an unparsable file":       `PROJCS["x",GEOGCS[`,
 		"a UTM zone":               `PROJCS["WGS_1984_UTM_Zone_50N",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",117.0],PARAMETER["Scale_Factor",0.9996],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]`,
@@ -72,6 +74,7 @@ func TestRecognisePRJRefusesWhatItCannotName(t *testing.T) {
 }
 
 func TestRecognisePRJReadsTheWritersOutput(t *testing.T) {
+	t.Parallel()
 	for srid := 4490; srid <= 4554; srid++ {
 		wkt, err := EsriWKT(srid)
 		if err != nil {
@@ -85,6 +88,7 @@ func TestRecognisePRJReadsTheWritersOutput(t *testing.T) {
 }
 
 func TestGuessSRID(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		b    orb.Bound

@@ -30,6 +30,7 @@ func copyShapefile(tb testing.TB, dir, name string) string {
 }
 
 func TestBadInputLeavesTheLayerUnchanged(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	dir, _ := MustSample(t)

@@ -19,6 +19,7 @@ import (
 // catalogue adds is a kind to import into, and a kind it replaces brings
 // its own presets.
 func TestImportResolvesKindsInTheCatalogue(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cat, err := land.DefaultCatalog().Overlay(fstest.MapFS{
 		"kinds/permits.yaml": {Data: []byte(`kind: works_permits

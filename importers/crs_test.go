@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseCRSMember(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		member string
 		want   int
@@ -39,6 +40,7 @@ func TestParseCRSMember(t *testing.T) {
 }
 
 func TestInLonLat(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		b    orb.Bound
 		want bool
@@ -76,6 +78,7 @@ func geojsonFile(t *testing.T, dir, name, crs string, d float64, pts ...orb.Poin
 }
 
 func TestGeoJSONCRSRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	dir := t.TempDir()

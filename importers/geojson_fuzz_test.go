@@ -54,6 +54,7 @@ func FuzzGeoJSON(f *testing.F) {
 }
 
 func TestGeoJSONTrailingDataIsRefused(t *testing.T) {
+	t.Parallel()
 	const doc = `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[113.3,23.1]},"properties":{"a":1}}]`
 	for _, c := range []struct {
 		name, text, want string

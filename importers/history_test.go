@@ -105,6 +105,7 @@ func (e *testEnv) asOf(tb testing.TB, layer string, d time.Time) map[string]stri
 var errRollback = fmt.Errorf("rollback")
 
 func TestHistoryThreeEffectiveDates(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	dir := t.TempDir()
@@ -425,6 +426,7 @@ func TestHistoryThreeEffectiveDates(t *testing.T) {
 }
 
 func TestHistoryFollowsARename(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	dir := t.TempDir()

@@ -118,6 +118,7 @@ func mustUnits(tb testing.TB, e *testEnv, layer string) []unitRow {
 }
 
 func TestLedgerXLSXImportsTitleMergedHeaderDatesAndUnits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	path := filepath.Join(t.TempDir(), "更新单元台账.xlsx")
 	MustWriteLedgerXLSX(t, path, "台账", goodLedgerRows)
@@ -172,6 +173,7 @@ func TestLedgerXLSXImportsTitleMergedHeaderDatesAndUnits(t *testing.T) {
 }
 
 func TestLedgerBadDateFailsAndLeavesTheLayerAsItWas(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.xlsx")
@@ -214,6 +216,7 @@ func TestLedgerBadDateFailsAndLeavesTheLayerAsItWas(t *testing.T) {
 }
 
 func TestLedgerCSVInGBKWithTitleAndGroupedHeader(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	text := "某街道房屋征收签约台账,,,,\r\n" +
 		"序号,户主姓名,签约情况,,\r\n" +
@@ -266,6 +269,7 @@ func TestLedgerCSVInGBKWithTitleAndGroupedHeader(t *testing.T) {
 }
 
 func TestLedgerGeometryFromColumns(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -329,6 +333,7 @@ func TestLedgerGeometryFromColumns(t *testing.T) {
 }
 
 func TestLedgerSheetChoice(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	path := filepath.Join(t.TempDir(), "book.xlsx")
 	MustWriteLedgerXLSX(t, path, "说明", goodLedgerRows[:1])

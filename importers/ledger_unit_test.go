@@ -21,6 +21,7 @@ func csvGrid(t *testing.T, text string) *grid {
 }
 
 func TestFindHeader(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name        string
 		text        string
@@ -75,6 +76,7 @@ func TestFindHeader(t *testing.T) {
 }
 
 func TestLedgerValues(t *testing.T) {
+	t.Parallel()
 	area := land.Field{Name: "contributed_area_m2", Type: land.Float, Unit: "m²"}
 	price := land.Field{Name: "price_wan", Type: land.Float, Unit: "万元"}
 	date := land.Field{Name: "d", Type: land.Date}

@@ -59,6 +59,7 @@ const (
 )
 
 func TestRepairModes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -184,6 +185,7 @@ func TestRepairModes(t *testing.T) {
 }
 
 func TestRepairBudget(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	dir := t.TempDir()
 	file := writeFeatures(t, dir, "big.geojson", validSquare, bigInvalidRing(30_000))

@@ -15,6 +15,7 @@ import (
 )
 
 func TestSampleDistrictImportsAsTheManifestSays(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	dir, m := MustSample(t)

@@ -70,6 +70,7 @@ func FuzzShapefile(f *testing.F) {
 }
 
 func TestCraftedRecordLengthDoesNotAllocateIt(t *testing.T) {
+	t.Parallel()
 	// A 108-byte .shp whose one record announces 256 MB (the most the
 	// reader accepts) must fail as truncated without allocating it.
 	shp := make([]byte, 108)
@@ -102,6 +103,7 @@ func TestCraftedRecordLengthDoesNotAllocateIt(t *testing.T) {
 }
 
 func TestManyRingsInOneRecordAssembleInBoundedWork(t *testing.T) {
+	t.Parallel()
 	// A polygon record of a million empty parts (4 MB) compared each ring
 	// with each: 10¹² tests, hours. Each ring now becomes a polygon of its
 	// own.
@@ -187,6 +189,7 @@ func writeSeed(tb testing.TB, target, name string, args ...[]byte) {
 }
 
 func TestFuzzSeeds(t *testing.T) {
+	t.Parallel()
 	targets := map[string]int{"FuzzParseShape": 8, "FuzzShapefile": 8, "FuzzDBF": 6, "FuzzGeoJSON": 10}
 	if *fuzzSeeds {
 		writeShapefileSeeds(t)

@@ -39,6 +39,7 @@ func esriPRJ(tb testing.TB, srid int) string {
 }
 
 func TestShapefileTraits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	dir := t.TempDir()
@@ -201,6 +202,7 @@ func TestShapefileTraits(t *testing.T) {
 }
 
 func TestMappingAndNormalisation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	dir := t.TempDir()
@@ -265,6 +267,7 @@ func TestMappingAndNormalisation(t *testing.T) {
 }
 
 func TestGeoJSONAndGeoPackage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	dir := t.TempDir()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestNormaliseDates(t *testing.T) {
+	t.Parallel()
 	want := time.Date(2023, 6, 30, 0, 0, 0, 0, time.UTC)
 	for _, v := range []any{"2023-06-30", "2023-6-30", "20230630", "2023/6/30", "2023/06/30", "2023.6.30", "2023年6月30日",
 		" 2023年06月30日 ", "2023-06-30T08:00:00+08:00", "2023/6/30 8:00", int64(20230630), float64(20230630), want.Add(5 * time.Hour)} {
@@ -26,6 +27,7 @@ func TestNormaliseDates(t *testing.T) {
 }
 
 func TestNormaliseBoolsAndNumbers(t *testing.T) {
+	t.Parallel()
 	for v, want := range map[any]bool{"是": true, "否": false, "Y": true, "n": false, "TRUE": true, "false": false, "1": true, "0": false, int64(1): true, 0.0: false} {
 		if got, err := parseBool(v); err != nil || got != want {
 			t.Errorf("parseBool(%#v) = %v, %v", v, got, err)
@@ -53,6 +55,7 @@ func TestNormaliseBoolsAndNumbers(t *testing.T) {
 }
 
 func TestLookupEncodingNormalisesNames(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]string{"GBK": "GBK", "cp936": "GBK", "936": "GBK", "GB2312": "GBK", "ANSI 936": "GBK",
 		"GB18030": "GB18030", "utf-8": "UTF-8", "UTF8": "UTF-8", "65001": "UTF-8", "Big5": "Big5", "Big-5": "Big5", "950": "Big5",
 		"windows-1252": "windows-1252", "ISO-8859-1": "ISO-8859-1"} {
@@ -67,6 +70,7 @@ func TestLookupEncodingNormalisesNames(t *testing.T) {
 }
 
 func TestParseWKBDropsZAndM(t *testing.T) {
+	t.Parallel()
 	le := binary.LittleEndian
 	f := func(b []byte, v ...float64) []byte {
 		for _, x := range v {
@@ -101,6 +105,7 @@ func TestParseWKBDropsZAndM(t *testing.T) {
 }
 
 func TestAssemblePolygonGroupsHolesIntoTheSmallestOuterRing(t *testing.T) {
+	t.Parallel()
 	big := square(0, 0, 100)
 	small := square(10, 10, 20)
 	hole := reversed(square(12, 12, 5))

@@ -9,6 +9,7 @@ import (
 )
 
 func TestDefaultCatalog(t *testing.T) {
+	t.Parallel()
 	c := DefaultCatalog()
 	// The canonical kinds first, then the other embedded ones by name.
 	all := append(slices.Clone(Kinds), "land_approvals", "renewal_projects")
@@ -93,6 +94,7 @@ style:
 `
 
 func TestReadKindsErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		files map[string]string
@@ -153,6 +155,7 @@ func TestReadKindsErrors(t *testing.T) {
 }
 
 func TestCatalogOverlay(t *testing.T) {
+	t.Parallel()
 	override := strings.Replace(DefaultCatalogFile(t, "generic.yaml"), "title_en: Layer", "title_en: Other layer", 1)
 	fsys := fstest.MapFS{"cat/permits.yaml": {Data: []byte(goodKind)}, "cat/generic.yaml": {Data: []byte(override)}}
 	c, err := DefaultCatalog().Overlay(fsys, "cat", "cat")
@@ -192,6 +195,7 @@ func manyIndexed(n int) string {
 }
 
 func TestIndexedFields(t *testing.T) {
+	t.Parallel()
 	fsys := fstest.MapFS{"cat/permits.yaml": &fstest.MapFile{Data: []byte(strings.Replace(goodKind, "presets: [FZRQ]}", "presets: [FZRQ], index: true}", 1))}}
 	kinds, err := ReadKinds(fsys, "cat", "cat")
 	if err != nil {

@@ -17,6 +17,7 @@ func day(s string) time.Time {
 }
 
 func TestHolidays(t *testing.T) {
+	t.Parallel()
 	h := DefaultHolidays()
 	if got := h.Years(); !slices.Equal(got, []int{2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026}) {
 		t.Fatalf("years %v", got)
@@ -74,6 +75,7 @@ holidays:
 `
 
 func TestHolidaysOverlay(t *testing.T) {
+	t.Parallel()
 	replaced := "year: 2026\nholidays:\n  - {name: 元旦, from: 2026-01-01, to: 2026-01-01}\n"
 	h, err := DefaultHolidays().Overlay(fstest.MapFS{
 		"cat/holidays/2027.yaml": {Data: []byte(holidays2027)},

@@ -11,6 +11,7 @@ import (
 )
 
 func TestErrorKinds(t *testing.T) {
+	t.Parallel()
 	cause := errors.New("disk on fire")
 	cases := []struct {
 		name    string
@@ -44,6 +45,7 @@ func TestErrorKinds(t *testing.T) {
 }
 
 func TestLayerNames(t *testing.T) {
+	t.Parallel()
 	for _, ok := range []string{"parcels", "p2", "renewal_units", "a"} {
 		if err := land.ValidateLayerName(ok); err != nil {
 			t.Errorf("%q refused: %v", ok, err)
@@ -57,6 +59,7 @@ func TestLayerNames(t *testing.T) {
 }
 
 func TestEveryKindHasFieldsWithPresets(t *testing.T) {
+	t.Parallel()
 	for _, k := range land.Kinds {
 		if len(k.Fields()) == 0 {
 			t.Errorf("kind %s has no fields", k)
@@ -76,6 +79,7 @@ func TestEveryKindHasFieldsWithPresets(t *testing.T) {
 }
 
 func TestMilestonesAreDateFields(t *testing.T) {
+	t.Parallel()
 	ms := land.RenewalUnits.Milestones()
 	var titles []string
 	for _, m := range ms {

@@ -13,6 +13,7 @@ import (
 // classes; the official executable suite (TEAM Engine, Java) cannot run
 // here. Each subtest is named after the abstract test it checks.
 func TestAbstractTestSuite(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	root := ts.URL + "/ogc"
 	var landing, conf, api, colls map[string]any

@@ -11,6 +11,7 @@ import (
 // TestBadInputIsAClientError: inputs that PostgreSQL or PROJ would refuse
 // are refused first, as 400 naming the parameter, never a 500.
 func TestBadInputIsAClientError(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	items := ts.URL + "/ogc/collections/parcels/items?"
 	f := func(s string) string { return "filter=" + url.QueryEscape(s) }
@@ -66,6 +67,7 @@ func TestBadInputIsAClientError(t *testing.T) {
 }
 
 func TestINListsOfAnyLength(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	var b strings.Builder
 	b.WriteString("id IN (")
@@ -110,6 +112,7 @@ func TestINListsOfAnyLength(t *testing.T) {
 // TestCQL2TextReadsZAndBackslashQuotes: the geometry types with Z and 3-D
 // positions (heights dropped) and the \' escape of the CQL2 grammar.
 func TestCQL2TextReadsZAndBackslashQuotes(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	centre := func(r fixtureRow) bool { return r.i == 26 } // the square around 113.3015 23.1015
 	square := "(113.3011 23.1011 5, 113.3019 23.1011 5, 113.3019 23.1019 6, 113.3011 23.1019 6, 113.3011 23.1011 5)"

@@ -16,6 +16,7 @@ import (
 // Each test here is one point of what QGIS and GDAL need (CLIENTS.md).
 
 func TestTheLandingPageLinksServiceDescAndData(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	doc, _ := get(t, ts.URL+"/ogc", 200)
 	if h := linkOf(doc, "service-desc", ""); h != ts.URL+"/ogc/api" {
@@ -61,6 +62,7 @@ func TestTheLandingPageLinksServiceDescAndData(t *testing.T) {
 }
 
 func TestTheAPIDeclaresTheEnforcedLimit(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	doc, _ := get(t, ts.URL+"/ogc/api", 200)
 	paths := doc["paths"].(map[string]any)
@@ -93,6 +95,7 @@ func TestTheAPIDeclaresTheEnforcedLimit(t *testing.T) {
 }
 
 func TestNextLinksOnEveryPageButTheLastAndNumberMatched(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	next := ts.URL + "/ogc/collections/parcels/items?limit=100"
 	pages := 0
@@ -128,6 +131,7 @@ func TestNextLinksOnEveryPageButTheLastAndNumberMatched(t *testing.T) {
 }
 
 func TestCollectionExtentsAreRealInTheListToo(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	list, _ := get(t, ts.URL+"/ogc/collections", 200)
 	colls := list["collections"].([]any)
@@ -157,6 +161,7 @@ func TestCollectionExtentsAreRealInTheListToo(t *testing.T) {
 }
 
 func TestGeoJSONInCRS84WithEveryPropertyPresentAndStableIDs(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	doc, h := get(t, ts.URL+"/ogc/collections/parcels/items?limit=250", 200)
 	if ct := h.Get("Content-Type"); ct != "application/geo+json" {
@@ -218,6 +223,7 @@ func TestGeoJSONInCRS84WithEveryPropertyPresentAndStableIDs(t *testing.T) {
 }
 
 func TestNextLinksFollowTheForwardedHostAndPrefix(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	req := ts.URL + "/ogc/collections/parcels/items?limit=10"
 	r, err := newRequest(req, map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "gis.example.cn", "X-Forwarded-Prefix": "/tudi"})

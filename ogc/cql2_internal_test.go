@@ -67,6 +67,7 @@ func mustCRS(tb testing.TB, s string) crs {
 }
 
 func TestCQL2TextParsesTheStandardsExamples(t *testing.T) {
+	t.Parallel()
 	sc := newSchema(&land.Layer{Name: "p", Kind: land.Parcels}, land.Parcels.Spec())
 	for _, s := range []string{
 		"street = '横店街'",
@@ -95,6 +96,7 @@ func TestCQL2TextParsesTheStandardsExamples(t *testing.T) {
 }
 
 func TestCQL2TextQuoteEscapes(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{`'it\'s'`: "it's", `'it''s'`: "it's", `'a\b'`: `a\b`, `'\''''`: "''", `'x\\''`: `x\'`} {
 		n, err := parseCQL2Text("code = " + in)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestCQL2FiltersSelectWhatTheGeneratorSays(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	square := func(r fixtureRow, x0, y0, x1, y1 float64) bool { // fully inside
 		const eps = 1e-9
@@ -101,6 +102,7 @@ func TestCQL2FiltersSelectWhatTheGeneratorSays(t *testing.T) {
 // come back as a 400 or as data that matches nothing, and the tables must be
 // untouched.
 func TestCQL2InjectionStaysData(t *testing.T) {
+	t.Parallel()
 	ts, db := newServer(t)
 	evil := base64.RawURLEncoding.EncodeToString([]byte(`{"k":["x'); DROP TABLE layers.parcels; --"],"i":1}`))
 	cases := []struct{ name, query string }{
@@ -157,6 +159,7 @@ func deep(n int) string {
 }
 
 func TestCRSParametersAndAxisOrder(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	// Feature 1 is the square from (113.300, 23.100); its first vertex is that corner.
 	first := func(query string) ([]float64, string) {
@@ -201,6 +204,7 @@ func TestCRSParametersAndAxisOrder(t *testing.T) {
 }
 
 func TestHTMLViews(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	for _, u := range []string{"/ogc?f=html", "/ogc/conformance?f=html", "/ogc/collections?f=html", "/ogc/collections/parcels?f=html",
 		"/ogc/collections/parcels/items?f=html&limit=5", "/ogc/collections/parcels/items/1?f=html", "/ogc/collections/parcels/queryables?f=html", "/ogc/api?f=html"} {

@@ -19,6 +19,7 @@ import (
 // removes numberMatched from every items page, as tudi does while a large
 // count runs: GDAL must still read every feature through the next links.
 func TestGDALPagesWithoutNumberMatched(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	proxy, stripped := stripNumberMatched(t, ts.URL)
 	src := "OAPIF:" + proxy + "/ogc"

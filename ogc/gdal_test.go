@@ -31,6 +31,7 @@ func run(t *testing.T, name string, args ...string) string {
 // /collections, items?limit=10 for the schema, /api for the queryable
 // parameters, and follows next links until the last page.
 func TestGDALReadsEveryFeature(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	src := "OAPIF:" + ts.URL + "/ogc"
 

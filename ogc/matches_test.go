@@ -53,6 +53,7 @@ func fixtureIDs(keep func(i int) bool) []int64 {
 }
 
 func TestCountsAndPagesFollowTheLayerVersion(t *testing.T) {
+	t.Parallel()
 	ts, db := newServer(t)
 	ctx := context.Background()
 	base := ts.URL + "/ogc/collections/parcels/items?street=" + "%E6%A8%AA%E5%BA%97%E8%A1%97" // 横店街
@@ -158,6 +159,7 @@ func TestCountsAndPagesFollowTheLayerVersion(t *testing.T) {
 }
 
 func TestLargeQueriesPageByKeySetAndCountOnce(t *testing.T) {
+	t.Parallel()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, nil)
 	mustFixture(t, db)
@@ -201,6 +203,7 @@ func TestLargeQueriesPageByKeySetAndCountOnce(t *testing.T) {
 }
 
 func TestOneFeatureAfterItsLayerWentAway(t *testing.T) {
+	t.Parallel()
 	ts, db := newServer(t)
 	u := ts.URL + "/ogc/collections/parcels/items/17"
 	a, _ := get(t, u, 200)

@@ -22,6 +22,7 @@ func signedArea(ring []any) float64 {
 // The source polygon here is clockwise with a counter-clockwise hole, and
 // the fixture's squares (ST_MakeEnvelope) are clockwise too.
 func TestGeoJSONRingsAreCounterClockwise(t *testing.T) {
+	t.Parallel()
 	ts, db := newServer(t)
 	var id int64
 	if err := db.Pool.QueryRow(context.Background(), `INSERT INTO layers.farmland (code, geom) VALUES ('CW',

@@ -77,6 +77,7 @@ func inBox(r fixtureRow, x0, y0, x1, y1 float64) bool {
 }
 
 func TestEachItemsParameter(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	cases := []struct {
 		name  string
@@ -134,6 +135,7 @@ func TestEachItemsParameter(t *testing.T) {
 }
 
 func TestLimitPropertiesAndSortby(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	doc, _ := get(t, ts.URL+"/ogc/collections/parcels/items?limit=3", 200)
 	if len(features(doc)) != 3 || doc["numberMatched"].(float64) != fixtureParcels {
@@ -158,6 +160,7 @@ func TestLimitPropertiesAndSortby(t *testing.T) {
 }
 
 func TestSortedPagingVisitsEveryFeatureOnceAndPrevGoesBack(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	for _, sortby := range []string{"", "street", "-price_wan,code", "+supply_date,-street"} {
 		t.Run("sortby "+sortby, func(t *testing.T) {
@@ -199,6 +202,7 @@ func TestSortedPagingVisitsEveryFeatureOnceAndPrevGoesBack(t *testing.T) {
 }
 
 func TestBadParametersAre400NamingTheParameter(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	cases := []struct{ name, query, names string }{
 		{"a bbox with three numbers", "bbox=1,2,3", "bbox"},

@@ -40,6 +40,7 @@ func fuzzSeeds(t *testing.T, target string) []string {
 // (the standard's examples, the tests' forms and what fuzzing found) as a
 // filter to a real database: each is answered or refused, never a 500.
 func TestFuzzSeedsAnswer200Or400(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	for _, c := range []struct{ target, lang string }{{"FuzzCQL2Text", "cql2-text"}, {"FuzzCQL2JSON", "cql2-json"}} {
 		for _, s := range fuzzSeeds(t, c.target) {

@@ -99,6 +99,7 @@ func fixed(text string, s span) operand {
 }
 
 func TestTemporalFunctionsFollowCQL2(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	d := func(i int) time.Time { return time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*i) }
 	iso := func(i int) string { return d(i).Format(time.DateOnly) }
@@ -180,6 +181,7 @@ func TestTemporalFunctionsFollowCQL2(t *testing.T) {
 // TestTemporalFunctionsInCQL2JSON: the JSON encoding reaches the same SQL,
 // open ends and property interval ends included.
 func TestTemporalFunctionsInCQL2JSON(t *testing.T) {
+	t.Parallel()
 	ts, _ := newServer(t)
 	d60 := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*60)
 	cases := []struct {

@@ -8,6 +8,7 @@ import (
 // Two fences on one layer keep it fenced until both are lifted; a fence
 // added twice counts once; Reset replaces every fence.
 func TestFencesCountPerLayer(t *testing.T) {
+	t.Parallel()
 	var f Fences
 	f.Add("a", []string{"parcels", "farmland"})
 	f.Add("b", []string{"parcels"})

@@ -32,6 +32,7 @@ func fieldIndexes(t *testing.T, tdb *pgtest.DB, layer string) []string {
 }
 
 func TestFieldIndexes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, nil)

@@ -16,6 +16,7 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func TestLayerRegistry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, nil)
@@ -87,6 +88,7 @@ func TestLayerRegistry(t *testing.T) {
 }
 
 func TestChangesAreHeardAfterCommit(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	tdb := pgtest.NewDB(t)
@@ -120,6 +122,7 @@ func TestChangesAreHeardAfterCommit(t *testing.T) {
 }
 
 func TestErrKinds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tdb := pgtest.NewDB(t)
 	_, err := tdb.Pool.Exec(ctx, `SET statement_timeout = 50; SELECT pg_sleep(1)`)

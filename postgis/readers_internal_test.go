@@ -15,6 +15,7 @@ import (
 )
 
 func TestReplicaFault(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		err  error
@@ -43,6 +44,7 @@ func TestReplicaFault(t *testing.T) {
 // TestChoose checks the router's choice without servers: replicas' states
 // are set as the health checks would.
 func TestChoose(t *testing.T) {
+	t.Parallel()
 	mk := func() (*Readers, *replica, *replica) {
 		a, b := &replica{name: "a"}, &replica{name: "b"}
 		r := &Readers{replicas: []*replica{a, b}, maxLag: time.Second, kick: make(chan struct{}, 1),

@@ -125,6 +125,7 @@ func probe(t *testing.T, q postgis.Querier, layer string) int {
 }
 
 func TestReadReplicas(t *testing.T) {
+	t.Parallel()
 	rp := newReplicaPair(t)
 	ctx := context.Background()
 	url := rp.standby.URL()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestRedactHidesThePasswordAndKeepsTheRest(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, in, want string
 		secret         []string // substrings that must not survive

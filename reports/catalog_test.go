@@ -46,6 +46,7 @@ func overlay(t *testing.T, files map[string]string) (*reports.Catalog, error) {
 }
 
 func TestDefaultReportsDescribeAgainstTheDatabase(t *testing.T) {
+	t.Parallel()
 	db := postgis.New(pgtest.NewDB(t).Pool, nil)
 	cat := reports.DefaultCatalog()
 	var names []string
@@ -61,6 +62,7 @@ func TestDefaultReportsDescribeAgainstTheDatabase(t *testing.T) {
 }
 
 func TestCatalogAddsAReport(t *testing.T) {
+	t.Parallel()
 	cat, err := overlay(t, map[string]string{"permits-issued.sql": permitsReport})
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +78,7 @@ func TestCatalogAddsAReport(t *testing.T) {
 }
 
 func TestCatalogReportErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		sql  string
@@ -138,6 +141,7 @@ func TestCatalogReportErrors(t *testing.T) {
 // The example of docs/catalogue.md is a valid catalogue directory: its kind
 // loads, and its report's SQL returns its columns from a layer of that kind.
 func TestTheDocumentedExampleCatalogue(t *testing.T) {
+	t.Parallel()
 	dir := os.DirFS("../docs/catalogue-example")
 	kinds, err := land.DefaultCatalog().Overlay(dir, "kinds", "kinds")
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 // of every parcel, written here on its own, with nested polygons (the
 // smallest wins), a gap between polygons and parcels outside every one.
 func TestStreetCellsAgreeWithAPlainLookup(t *testing.T) {
+	t.Parallel()
 	db := postgis.New(pgtest.NewDB(t).Pool, nil)
 	mustLayer(t, db, "boundaries", land.Boundaries, []feature{
 		{r: rect{-10000, 0, 10000, 20000}, vals: map[string]any{"name": "大区"}},

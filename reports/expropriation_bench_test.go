@@ -4,19 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"tudi/importers"
 	"tudi/land"
 	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 	"tudi/reports"
-	"tudi/sampledata"
 )
 
 // BenchmarkExpropriationReports runs the three expropriation reports over
@@ -116,68 +111,6 @@ func BenchmarkExpropriationReports(b *testing.B) {
 					if h, _ := num(res.Totals["households"]); int(h) != n {
 						b.Fatalf("%v households, want %d", h, n)
 					}
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkExpropriationSample runs the three reports over the sample
-// district at TUDI_BENCH_SCALE (default 1; 400 has 120 acquisition
-// projects, about 54 000 households and 480 三改 projects), importing only
-// the layers they read (and farmland, the overlay, and the renewal units
-// of the yardstick: renewal-progress by street, in the same run).
-func BenchmarkExpropriationSample(b *testing.B) {
-	scale := 1
-	if s := os.Getenv("TUDI_BENCH_SCALE"); s != "" {
-		var err error
-		if scale, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
-	ctx := context.Background()
-	start := time.Now()
-	db := postgis.New(pgtest.NewDB(b).Pool, nil)
-	dir := b.TempDir()
-	m, err := sampledata.Write(ctx, dir, sampledata.Options{Scale: scale}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	im := importers.New(db, nil)
-	for _, l := range m.Layers {
-		if !slices.Contains([]string{"boundaries", "farmland", "renewal_units", "acquisition", "households", "renovation"}, l.Name) {
-			continue
-		}
-		imp, err := im.Import(ctx, importers.Request{Layer: l.Name, Kind: l.Kind, Files: []string{filepath.Join(dir, l.Files[0])}, User: "bench"})
-		if err != nil {
-			b.Fatalf("import %s: %v", l.Name, err)
-		}
-		b.Logf("%s: %d features", l.Name, imp.Summary.Loaded)
-	}
-	b.Logf("scale %d loaded in %v", scale, time.Since(start).Round(time.Second))
-	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil {
-		b.Fatal(err)
-	}
-	svc := reports.New(db, nil)
-	for _, tc := range []struct {
-		report string
-		opt    reports.Options
-	}{
-		// The yardstick, in the same run: an existing report by street.
-		{"renewal-progress", reports.Options{Group: []string{"street"}}},
-		{"expropriation", reports.Options{}},
-		{"expropriation", reports.Options{Group: []string{"street"}, Year: 2024}},
-		{"expropriation", reports.Options{Group: []string{"project"}, Params: map[string]string{"overlay": "farmland"}}},
-		{"resettlement", reports.Options{}},
-		{"resettlement", reports.Options{Group: []string{"street"}, Year: 2024}},
-		{"renovation-progress", reports.Options{}},
-		{"renovation-progress", reports.Options{Group: []string{"street"}, Year: 2024}},
-	} {
-		name := fmt.Sprintf("%s/group=%v/year=%d/params=%v", tc.report, tc.opt.Group, tc.opt.Year, tc.opt.Params)
-		b.Run(name, func(b *testing.B) {
-			for b.Loop() {
-				if _, err := svc.Run(ctx, tc.report, tc.opt); err != nil {
-					b.Fatal(err)
 				}
 			}
 		})

@@ -93,6 +93,7 @@ func expropriationLayers(t testing.TB, db *postgis.DB) {
 }
 
 func TestExpropriation(t *testing.T) {
+	t.Parallel()
 	svc, _ := expropriationFixture(t)
 	run := func(t *testing.T, opt reports.Options) *reports.Result {
 		t.Helper()
@@ -204,6 +205,7 @@ func TestExpropriation(t *testing.T) {
 }
 
 func TestResettlement(t *testing.T) {
+	t.Parallel()
 	svc, _ := expropriationFixture(t)
 	run := func(t *testing.T, opt reports.Options) *reports.Result {
 		t.Helper()
@@ -262,6 +264,7 @@ func TestResettlement(t *testing.T) {
 }
 
 func TestRenovationProgress(t *testing.T) {
+	t.Parallel()
 	svc, _ := expropriationFixture(t)
 	run := func(t *testing.T, opt reports.Options) *reports.Result {
 		t.Helper()

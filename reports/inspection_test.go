@@ -75,6 +75,7 @@ func inspectionLayers(tb testing.TB, db *postgis.DB) {
 var inspLayers = map[string]string{"parcels": "insp_parcels", "farmland": "insp_farmland"}
 
 func TestRectification(t *testing.T) {
+	t.Parallel()
 	svc, _ := inspectionFixture(t)
 	run := func(opt reports.Options) *reports.Result {
 		t.Helper()

@@ -36,6 +36,7 @@ func chargersLayer(tb testing.TB, db *postgis.DB) {
 }
 
 func TestLayerSummary(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	chargersLayer(t, db)
 	run := func(opt reports.Options) *reports.Result {

@@ -40,6 +40,7 @@ func datedRenewal(tb testing.TB, db *postgis.DB, name string) {
 }
 
 func TestMilestones(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	datedRenewal(t, db, "renewal_dated")
 	layers := map[string]string{"renewal_units": "renewal_dated"}
@@ -141,6 +142,7 @@ func TestMilestones(t *testing.T) {
 }
 
 func TestIdleLandPeriods(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	// I1 identified 2022, disposed 2023-03-01; I2 identified 2023, disposed
 	// 2024-05-01; I3 identified 2023, not disposed; I4 without dates,
@@ -191,6 +193,7 @@ func importTargets(svc *reports.Service, path string) (int, error) {
 }
 
 func TestTargets(t *testing.T) {
+	t.Parallel()
 	svc, _ := fixture(t)
 	ctx := context.Background()
 	// 2024's supply: P2 (east, 20 000 m²) and P4 (west, 10 000 m²), 3 ha.
@@ -335,6 +338,7 @@ func TestTargets(t *testing.T) {
 }
 
 func TestBadTargetFiles(t *testing.T) {
+	t.Parallel()
 	svc, _ := fixture(t)
 	head := "year,report,measure,filter,street,value,unit,issuer"
 	good := "2024,land-supply,area_ha,,,4,公顷,市下达"
@@ -377,6 +381,7 @@ func TestBadTargetFiles(t *testing.T) {
 }
 
 func TestRecordsWithoutGeometry(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	ctx := context.Background()
 	mustLayer(t, db, "idle_ledger", land.IdleLand, []feature{

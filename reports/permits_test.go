@@ -43,6 +43,7 @@ func permitsLayer(tb testing.TB, db *postgis.DB) {
 }
 
 func TestPermits(t *testing.T) {
+	t.Parallel()
 	db := postgis.New(pgtest.NewDB(t).Pool, nil)
 	boundariesLayer(t, db)
 	permitsLayer(t, db)

@@ -56,6 +56,7 @@ func pipelineFixture(tb testing.TB) *reports.Service {
 }
 
 func TestRenewalPipeline(t *testing.T) {
+	t.Parallel()
 	svc := pipelineFixture(t)
 	t.Run("stocks as of 2024-12-31: shares, contribution, industrial space, both implementation rates, coverage", func(t *testing.T) {
 		res := mustRun(t, svc, "renewal-pipeline", reports.Options{AsOf: mustDate(t, "2024-12-31")})
@@ -133,6 +134,7 @@ func TestRenewalPipeline(t *testing.T) {
 // Supply plan: parcels Q1–Q6 (areas 20000, 20000, 60000, 10000, 40000,
 // 10000 m²).
 func TestSupplyPlan(t *testing.T) {
+	t.Parallel()
 	db := postgis.New(pgtest.NewDB(t).Pool, nil)
 	boundariesLayer(t, db)
 	mustLayer(t, db, "parcels", land.Parcels, []feature{
@@ -187,6 +189,7 @@ func TestSupplyPlan(t *testing.T) {
 // A2, half in each; A2 is partly supplied (S4, and S5 is not supplied); A4
 // is withdrawn; A5 is being compiled.
 func TestApprovals(t *testing.T) {
+	t.Parallel()
 	db := postgis.New(pgtest.NewDB(t).Pool, nil)
 	boundariesLayer(t, db)
 	mustLayer(t, db, "land_approvals", landApprovals, []feature{

@@ -125,6 +125,7 @@ func areas(m2 float64, with map[string]float64) map[string]float64 {
 }
 
 func TestLandSupply(t *testing.T) {
+	t.Parallel()
 	svc, _ := fixture(t)
 	a1, a2, a3, a4 := p1.area(), p2.area(), p3.area(), p4.area()
 	supply := func(n int64, m2, wan float64) map[string]float64 {
@@ -179,6 +180,7 @@ func TestLandSupply(t *testing.T) {
 }
 
 func TestFarmlandOccupation(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	// p1 meets f1 and f2, which overlap each other inside p1: the occupied
 	// area is that of the union, |p1∩f1| + |p1∩f2| − |p1∩f1∩f2|.
@@ -238,6 +240,7 @@ func TestFarmlandOccupation(t *testing.T) {
 }
 
 func TestIdleLand(t *testing.T) {
+	t.Parallel()
 	svc, _ := fixture(t)
 	a1, a2, a3, a4 := i1.area(), i2.area(), i3.area(), i4.area()
 	// idle returns the figures of items of total area, of which disposed
@@ -299,6 +302,7 @@ func TestIdleLand(t *testing.T) {
 }
 
 func TestRenewalProgress(t *testing.T) {
+	t.Parallel()
 	svc, _ := fixture(t)
 	a1, a2, a3, a4, a5 := r1.area(), r2.area(), r3.area(), r4.area(), r5.area()
 	all := a1 + a2 + a3 + a4 + a5
@@ -359,6 +363,7 @@ func TestRenewalProgress(t *testing.T) {
 }
 
 func TestLandUseSummary(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	total := 0.0
 	for _, r := range []rect{p1, p2, p3, p4, p5, p6, p7} {
@@ -414,6 +419,7 @@ func TestLandUseSummary(t *testing.T) {
 }
 
 func TestBadParameters(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	mustLayer(t, db, "empty_parcels", land.Parcels, nil)
 	cases := []struct {
@@ -483,6 +489,7 @@ func TestBadParameters(t *testing.T) {
 // The temporary views live only in the report's transaction: the one
 // connection of a one-connection pool has none left after every report.
 func TestViewsDoNotOutliveTheReport(t *testing.T) {
+	t.Parallel()
 	tdb := pgtest.NewDB(t)
 	pool, err := pgxpool.New(context.Background(), tdb.URL+"&pool_max_conns=1")
 	if err != nil {

@@ -61,6 +61,7 @@ func addsUp(tb testing.TB, res *reports.Result) {
 // of the chosen sub-districts' total), in any grouping, with the rows
 // adding up to the totals.
 func TestStreetFilterEqualsTheStreetRow(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	inspectionLayers(t, db)
 	permitsLayer(t, db)
@@ -96,6 +97,7 @@ func TestStreetFilterEqualsTheStreetRow(t *testing.T) {
 }
 
 func TestStreetFilter(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	t.Run("two streets: totals and rates over both and nothing else", func(t *testing.T) {
 		res := mustRun(t, svc, "renewal-progress", reports.Options{Street: []string{"东街道", "西街道"}})
@@ -181,6 +183,7 @@ func TestStreetFilter(t *testing.T) {
 }
 
 func TestStreetFilterRefuses(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	mustLayer(t, db, "no_streets", land.Boundaries, nil)
 	cases := []struct {
@@ -222,4 +225,11 @@ func TestStreetFilterRefuses(t *testing.T) {
 			t.Errorf("ParseStreets(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// distinctCount reports whether a column counts distinct things that a
+// row of several groups may share (the projects of the expropriation
+// reports, the sub-districts touched).
+func distinctCount(report, key string) bool {
+	return (report == "expropriation" || report == "resettlement") && strings.HasSuffix(key, "projects") || key == "handed_in_streets"
 }

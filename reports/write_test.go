@@ -61,6 +61,7 @@ func cells(s string) int {
 }
 
 func TestWriteTable(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	if err := reports.WriteTable(&b, sample()); err != nil {
 		t.Fatal(err)
@@ -92,6 +93,7 @@ Xi-2            3   1234.2500
 // A street filter shows in the parameters line (table, XLSX), in the JSON
 // params and in the file name, after the year.
 func TestWriteStreetFilter(t *testing.T) {
+	t.Parallel()
 	res := sample()
 	res.Params.Street = []string{"东街道", "a/b"}
 	var b bytes.Buffer
@@ -126,6 +128,7 @@ func TestWriteStreetFilter(t *testing.T) {
 }
 
 func TestWriteCSV(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	if err := reports.WriteCSV(&b, sample()); err != nil {
 		t.Fatal(err)
@@ -153,6 +156,7 @@ func TestWriteCSV(t *testing.T) {
 }
 
 func TestWriteXLSX(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	if err := reports.WriteXLSX(&b, sample()); err != nil {
 		t.Fatal(err)
@@ -199,6 +203,7 @@ func TestWriteXLSX(t *testing.T) {
 // Every report, in every format, from the fixture: each writer takes every
 // column type the reports produce, and the formats agree on the figures.
 func TestEveryReportInEveryFormat(t *testing.T) {
+	t.Parallel()
 	svc, db := fixture(t)
 	inspectionLayers(t, db)
 	permitsLayer(t, db)
@@ -302,6 +307,7 @@ func serve(t *testing.T, svc *reports.Service) *httptest.Server {
 }
 
 func TestHTTP(t *testing.T) {
+	t.Parallel()
 	svc, _ := fixture(t)
 	ts := serve(t, svc)
 	get := func(t *testing.T, path string, status int) (*http.Response, []byte) {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestInspectionAndPermitLayers(t *testing.T) {
+	t.Parallel()
 	dir, m := mustWrite(t, Options{Scale: 1, Seed: 1})
 	batches, verdicts, statuses := map[string]int{}, map[string]int{}, map[string]int{}
 	computed, late := 0, 0

@@ -17,6 +17,7 @@ import (
 // before the land under them was supplied, phases of existing units, dated
 // within the sample's years, and parcels supplied from the reserve.
 func TestRenewalAndSupplyData(t *testing.T) {
+	t.Parallel()
 	dir, m := mustWrite(t, Options{Scale: 1, Seed: 1})
 	gbk := func(s string) string {
 		out, err := simplifiedchinese.GBK.NewDecoder().String(s)

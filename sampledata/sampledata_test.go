@@ -38,6 +38,7 @@ func mustWrite(tb testing.TB, opt Options) (string, *Manifest) {
 }
 
 func TestWriteGivesTheSameBytesEveryRun(t *testing.T) {
+	t.Parallel()
 	a, _ := mustWrite(t, Options{Scale: 1, Seed: 7})
 	b, _ := mustWrite(t, Options{Scale: 1, Seed: 7})
 	files, err := os.ReadDir(a)
@@ -63,6 +64,7 @@ func TestWriteGivesTheSameBytesEveryRun(t *testing.T) {
 }
 
 func TestWriteReportsProgressAndStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
 	final := map[string]int{}
 	m, err := Write(context.Background(), t.TempDir(), Options{Scale: 1, Seed: 1}, func(layer string, n int) {
 		final[layer] = n
@@ -83,6 +85,7 @@ func TestWriteReportsProgressAndStopsWhenCancelled(t *testing.T) {
 }
 
 func TestCountsGrowWithScale(t *testing.T) {
+	t.Parallel()
 	_, m1 := mustWrite(t, Options{Scale: 1, Seed: 1})
 	_, m3 := mustWrite(t, Options{Scale: 3, Seed: 1})
 	n1, n3 := layerOf(t, m1, "parcels").Features, layerOf(t, m3, "parcels").Features
@@ -105,6 +108,7 @@ func TestCountsGrowWithScale(t *testing.T) {
 }
 
 func TestEveryLayerIsWrittenAndDescribed(t *testing.T) {
+	t.Parallel()
 	dir, m := mustWrite(t, Options{Scale: 1, Seed: 1})
 	var onDisk Manifest
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
@@ -151,6 +155,7 @@ func TestEveryLayerIsWrittenAndDescribed(t *testing.T) {
 }
 
 func TestEverySubDistrictHasEveryLayer(t *testing.T) {
+	t.Parallel()
 	for _, seed := range []uint64{1, 2, 3} {
 		dir, _ := mustWrite(t, Options{Scale: 1, Seed: seed})
 		subs := readGeoJSON(t, filepath.Join(dir, "boundaries.geojson"))
@@ -199,6 +204,7 @@ func TestEverySubDistrictHasEveryLayer(t *testing.T) {
 }
 
 func TestShapefileTextIsGBK(t *testing.T) {
+	t.Parallel()
 	dir, _ := mustWrite(t, Options{Scale: 1, Seed: 1})
 	cpg, err := os.ReadFile(filepath.Join(dir, "parcels.cpg"))
 	if err != nil || string(cpg) != "GBK" {
@@ -247,6 +253,7 @@ func TestShapefileTextIsGBK(t *testing.T) {
 }
 
 func TestPrjLeadsBackToTheDistrict(t *testing.T) {
+	t.Parallel()
 	dir, _ := mustWrite(t, Options{Scale: 1, Seed: 1})
 	num := func(wkt, name string) float64 {
 		m := regexp.MustCompile(`PARAMETER\["` + name + `",([0-9.]+)\]`).FindStringSubmatch(wkt)
@@ -284,6 +291,7 @@ func TestPrjLeadsBackToTheDistrict(t *testing.T) {
 }
 
 func TestParcelsDoNotOverlap(t *testing.T) {
+	t.Parallel()
 	dir, m := mustWrite(t, Options{Scale: 1, Seed: 1})
 	flawed := map[int]bool{}
 	for _, f := range layerOf(t, m, "parcels").Flaws {
@@ -340,6 +348,7 @@ func TestParcelsDoNotOverlap(t *testing.T) {
 }
 
 func TestAttributesCoverReportYearsAndStages(t *testing.T) {
+	t.Parallel()
 	dir, _ := mustWrite(t, Options{Scale: 1, Seed: 1})
 	raw, _ := os.ReadFile(filepath.Join(dir, "parcels.dbf"))
 	dec := simplifiedchinese.GBK.NewDecoder()
@@ -434,6 +443,7 @@ func TestAttributesCoverReportYearsAndStages(t *testing.T) {
 }
 
 func TestFarmlandOverlapsConstruction(t *testing.T) {
+	t.Parallel()
 	dir, _ := mustWrite(t, Options{Scale: 1, Seed: 1})
 	plain := mustZone(t, 4547)
 	off := mustZone(t, 4526).FalseEasting - plain.FalseEasting

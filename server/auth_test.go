@@ -150,6 +150,7 @@ func featuresIn(ls mvt.Layers, name string) int {
 }
 
 func TestTokenRolesOnEveryEndpoint(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, nil)
@@ -465,6 +466,7 @@ func TestTokenRevocationAndExpiry(t *testing.T) {
 // listener running) and by OGC API Features, and that a new layer taking a
 // used name never gets the old layer's cached tiles.
 func TestLayerDeleteAndRename(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, nil)

@@ -7,7 +7,7 @@ import (
 	"tudi/land"
 )
 
-// fieldTitle is a field as the page labels it (webmap/dist/app/fields.json).
+// fieldTitle is a field as the page labels it (webmap/src/app/fields.json).
 type fieldTitle struct {
 	Name string `json:"name"`
 	ZH   string `json:"zh"`

@@ -146,6 +146,7 @@ func getJSON(t *testing.T, u string, want int, v any) string {
 func near(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Abs(b) }
 
 func TestIdentify(t *testing.T) {
+	t.Parallel()
 	ts := newSpatialServer(t)
 	at := func(t *testing.T, e, n float64, extra string) identifyAnswer {
 		lon, lat := lonLat(e, n)
@@ -278,6 +279,7 @@ func gkPolygon(e0, n0, e1, n1 float64) map[string]any {
 }
 
 func TestQuery(t *testing.T) {
+	t.Parallel()
 	ts := newSpatialServer(t)
 	u := ts.URL + "/api/query"
 	t.Run("a strip over A and B: 5 000 m² each, 10 000 in total, 7 500 covered", func(t *testing.T) {
@@ -384,6 +386,7 @@ func TestQuery(t *testing.T) {
 // repetitions (it grew with their square), and too many distinct layers are
 // refused naming the parameter.
 func TestIdentifyRepeatedLayers(t *testing.T) {
+	t.Parallel()
 	ts := newSpatialServer(t)
 	lon, lat := lonLat(500075, 2550050)
 	base := fmt.Sprintf("%s/api/identify?lon=%.10f&lat=%.10f", ts.URL, lon, lat)

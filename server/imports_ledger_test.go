@@ -54,6 +54,7 @@ func mustLedgerXLSX(t *testing.T, path string) {
 }
 
 func TestImportsAPILedgerWithoutGeometry(t *testing.T) {
+	t.Parallel()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, nil)
 	srv, err := server.New(server.Config{Token: "secret", MaxUploadBytes: 2 << 20}, db, slog.New(slog.DiscardHandler))

@@ -57,6 +57,7 @@ func upload(t *testing.T, url, token string, files []string, fields map[string][
 }
 
 func TestImportsAPI(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, nil)

@@ -29,6 +29,7 @@ func getReadyz(t *testing.T, url string) (int, map[string]any) {
 }
 
 func TestReadyz(t *testing.T) {
+	t.Parallel()
 	tdb := pgtest.NewDB(t)
 	db := postgis.New(tdb.Pool, nil)
 	srv, err := server.New(server.Config{}, db, slog.New(slog.DiscardHandler))

@@ -11,6 +11,7 @@ import (
 // The indexes answer with and without a trailing slash: /tiles and /tiles/
 // give the tile catalogue, /ogc and /ogc/ the OGC landing page.
 func TestIndexesAnswerWithATrailingSlash(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, server.Config{})
 	for _, tc := range []struct {
 		path, key string // key: a member the JSON answer must have

@@ -12,6 +12,7 @@ import (
 )
 
 func TestParseCSVSeparatorsAndLines(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ name, text string }{
 		{"commas", "编号,名称\n1,\"甲\n乙\"\n2,丙\n"},
 		{"tabs", "编号\t名称\n1\t\"甲\n乙\"\n2\t丙\n"},
@@ -34,6 +35,7 @@ func TestParseCSVSeparatorsAndLines(t *testing.T) {
 }
 
 func TestReadXLSXTypesCellsAndMerges(t *testing.T) {
+	t.Parallel()
 	f := excelize.NewFile()
 	s := f.GetSheetName(0)
 	date, err := f.NewStyle(&excelize.Style{NumFmt: 14})

@@ -5,30 +5,40 @@ import (
 	_ "embed"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"tudi/geo"
 	"tudi/postgis"
 )
 
-//go:embed budget_tile.sql
-var budgetTileSQL string
+var (
+	//go:embed budget_tile.sql
+	budgetTileFile string
+	budgetTileSQL  = parseSQL(budgetTileFile)
+)
 
 // DefaultTileBytes is the default byte budget of one MVT layer of a tile
 // (uncompressed): a tile a client can fetch and draw at once, at every zoom.
 const DefaultTileBytes = 500_000
 
-// budgetSQL returns the majority-grid query of budget_tile.sql for a layer
-// table of kind's class field.
-func budgetSQL(table string, l layerRef) string {
+// budgetVars are the variables of budget_tile.sql for a layer: its
+// arguments are the zoom, x, y, the layer name, the cell and one unit.
+func budgetVars(l layerRef) sqlVars {
 	cls, class, order := "NULL::text", "", "q.geom"
 	if f := classField(l.Kind); f != "" {
 		cls = "t." + postgis.Ident(f)
 		class = ", u.cls AS " + postgis.Ident(f)
 		order += ", q." + postgis.Ident(f)
 	}
-	return strings.NewReplacer("{{table}}", table, "{{cls}}", cls, "{{class}}", class, "{{order}}", order).Replace(budgetTileSQL)
+	return sqlVars{
+		idents: []string{"layer", l.Name},
+		frags:  []string{"cls", cls, "class", class, "order", order},
+		params: []string{"z", "x", "y", "layer", "cell", "unit"},
+	}
 }
+
+// budgetSQL returns the majority-grid query of budget_tile.sql for a layer
+// of kind's class field.
+func budgetSQL(l layerRef) string { return budgetTileSQL.expand(budgetVars(l)) }
 
 // renderFeatures renders one MVT layer of tile t from the layer table, every
 // feature with its attributes, unless that comes out over the tile byte
@@ -45,7 +55,7 @@ func (s *Service) renderFeatures(ctx context.Context, q postgis.Querier, l layer
 	if isPolygonal(l.GeomType) {
 		over := len(b)
 		unit := 2 * geo.WebMercatorHalf / float64(int(1)<<t.Z) / 4096
-		if err := q.QueryRow(ctx, budgetSQL(postgis.Table(l.Name), l), t.Z, t.X, t.Y, l.Name, 25*unit, unit).Scan(&b); err != nil {
+		if err := q.QueryRow(ctx, budgetSQL(l), t.Z, t.X, t.Y, l.Name, 25*unit, unit).Scan(&b); err != nil {
 			return nil, fmt.Errorf("render layer %q tile %s within the byte budget: %w", l.Name, t, postgis.Err(err))
 		}
 		s.metrics.budgeted.Inc()

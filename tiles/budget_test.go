@@ -16,6 +16,7 @@ import (
 // with every class's area within 5 % of the source's; tiles within the
 // budget keep every feature.
 func TestATileOverTheByteBudgetShowsClassesWithTheirAreas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const budget = 40_000
 	// Never generalised by count: only the budget can make a tile lighter.

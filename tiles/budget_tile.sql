@@ -6,18 +6,25 @@
 -- the best-covered cells are kept, as many as the features' area fills, so
 -- each class keeps its area within a few percent; same-class cells are
 -- unioned, simplified to one grid unit, and parts under 4 square units
--- dropped. Features carry the class only (no id).
--- $1 zoom, $2 x, $3 y, $4 the MVT layer name, $5 cell size, $6 one grid
--- unit (all in EPSG:3857 metres). {{table}} is the quoted layer table,
--- {{cls}} the quoted class column or NULL::text, {{class}} ", u.cls AS
--- <class field>" or nothing, {{order}} the feature order.
+-- dropped. Features carry the class only (no id). In psql (for a kind
+-- without a class field: -v cls=NULL::text -v class= -v order=q.geom):
+--
+--   psql -X -At -v layer=parcels -v cls='t."landuse_code"' -v class=', u.cls AS "landuse_code"' -v order='q.geom, q."landuse_code"' -v z=13 -v x=6674 -v y=3555 -v unit=1.194328566955879 -v cell=29.858214173896975 -f tiles/budget_tile.sql
+--
+-- Variables: :"layer" the layer table (in schema layers), :'layer' the MVT
+-- layer name, :z :x :y the tile, :unit one unit of the tile's 4096 grid and
+-- :cell 25 units (EPSG:3857 metres: 2 × 20037508.342789244 / 2^z / 4096),
+-- :cls the class column or NULL::text, :class ", u.cls AS <class field>"
+-- or nothing, :order the feature order. tudi puts the quoted table name and
+-- the fragments built from the kind's class field, and binds z, x, y, the
+-- layer name, cell and unit as $1 to $6 (see sqlvars.go).
 WITH pts AS (
-    SELECT {{cls}} AS cls, ST_Area(t.geom_3857) AS a, ST_X(p) AS x, ST_Y(p) AS y
-    FROM {{table}} t, LATERAL ST_PointOnSurface(t.geom_3857) p
-    WHERE t.geom_3857 && ST_TileEnvelope($1::int, $2::int, $3::int, margin => 64.0 / 4096)
+    SELECT :cls AS cls, ST_Area(t.geom_3857) AS a, ST_X(p) AS x, ST_Y(p) AS y
+    FROM layers.:"layer" t, LATERAL ST_PointOnSurface(t.geom_3857) p
+    WHERE t.geom_3857 && ST_TileEnvelope(:z::int, :x::int, :y::int, margin => 64.0 / 4096)
       AND NOT ST_IsEmpty(t.geom_3857)
 ), cells AS (
-    SELECT floor(x / $5::float8)::bigint AS cx, floor(y / $5::float8)::bigint AS cy, cls, sum(a) AS a
+    SELECT floor(x / :cell::float8)::bigint AS cx, floor(y / :cell::float8)::bigint AS cy, cls, sum(a) AS a
     FROM pts
     GROUP BY 1, 2, 3
 ), best AS (
@@ -27,19 +34,19 @@ WITH pts AS (
 ), kept AS (
     SELECT cx, cy, cls
     FROM (SELECT cx, cy, cls, row_number() OVER (ORDER BY covered DESC, cx, cy) AS rn FROM best) r
-    WHERE rn <= round((SELECT sum(a) FROM pts) / ($5::float8 * $5::float8))
+    WHERE rn <= round((SELECT sum(a) FROM pts) / (:cell::float8 * :cell::float8))
 ), u AS (
     SELECT cls,
-           ST_Simplify(ST_Union(ST_MakeEnvelope(cx * $5::float8, cy * $5::float8,
-                                                (cx + 1) * $5::float8, (cy + 1) * $5::float8, 3857)
+           ST_Simplify(ST_Union(ST_MakeEnvelope(cx * :cell::float8, cy * :cell::float8,
+                                                (cx + 1) * :cell::float8, (cy + 1) * :cell::float8, 3857)
                                 ORDER BY cx, cy),
-                       $6::float8) AS g
+                       :unit::float8) AS g
     FROM kept
     GROUP BY cls
 )
-SELECT ST_AsMVT(q, $4, 4096, 'geom' ORDER BY {{order}})
+SELECT ST_AsMVT(q, :'layer', 4096, 'geom' ORDER BY :order)
 FROM (
-    SELECT ST_AsMVTGeom(d.geom, ST_TileEnvelope($1::int, $2::int, $3::int), 4096, 64, true) AS geom{{class}}
+    SELECT ST_AsMVTGeom(d.geom, ST_TileEnvelope(:z::int, :x::int, :y::int), 4096, 64, true) AS geom:class
     FROM u, LATERAL ST_Dump(u.g) d
-    WHERE u.g IS NOT NULL AND ST_Area(d.geom) >= 4 * $6::float8 * $6::float8
-) q
+    WHERE u.g IS NOT NULL AND ST_Area(d.geom) >= 4 * :unit::float8 * :unit::float8
+) q;

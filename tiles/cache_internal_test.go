@@ -22,6 +22,7 @@ func tileEntry(key string, n int, seed uint64) *entry {
 }
 
 func TestTheMemoryCacheKeepsToItsByteBudget(t *testing.T) {
+	t.Parallel()
 	one := tileEntry("k0", 1000, 0).size()
 	c := newMemCache(100*one, true)
 	for i := range 500 {
@@ -56,6 +57,7 @@ func TestTheMemoryCacheKeepsToItsByteBudget(t *testing.T) {
 // (a crawler, a bulk download), where least-recently-used eviction keeps
 // nothing of it.
 func TestTheMemoryCacheKeepsAHotSetThroughScans(t *testing.T) {
+	t.Parallel()
 	one := tileEntry("x", 1000, 0).size()
 	c := newMemCache(200*one, true)
 	request := func(key string) bool {
@@ -98,6 +100,7 @@ func TestTheMemoryCacheKeepsAHotSetThroughScans(t *testing.T) {
 // part of it is served from memory every pass (with LRU: never, each tile is
 // evicted before it comes round again).
 func TestARepeatedListTwiceTheBudgetIsPartlyServedFromMemory(t *testing.T) {
+	t.Parallel()
 	one := tileEntry("x", 1000, 0).size()
 	c := newMemCache(100*one, true)
 	pass := func() (hits int) {
@@ -127,6 +130,7 @@ func TestARepeatedListTwiceTheBudgetIsPartlyServedFromMemory(t *testing.T) {
 }
 
 func TestOneEncodingIsKept(t *testing.T) {
+	t.Parallel()
 	raw := bytes.Repeat([]byte("parcel 0101 水田; "), 2000)
 	e := newEntry("k", Tile{}, nil, nil, raw)
 	if !isGzip(e.gz) || len(e.gz) >= len(raw)/4 || e.rawLen != len(raw) {
@@ -151,6 +155,7 @@ func TestOneEncodingIsKept(t *testing.T) {
 }
 
 func TestTheDiskCacheKeepsToItsLimitDroppingTheLeastRecentlyUsed(t *testing.T) {
+	t.Parallel()
 	d := &diskCache{dir: t.TempDir(), max: 20 * (1000 + diskOverhead)}
 	gz := bytes.Repeat([]byte{7}, 1000)
 	full := false
@@ -206,6 +211,7 @@ func TestTheDiskCacheKeepsToItsLimitDroppingTheLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestDefaultBudgetsFollowTheMachine(t *testing.T) {
+	t.Parallel()
 	mem := machineMemory()
 	if mem <= 0 {
 		t.Fatal("cannot read this machine's memory")

@@ -4,19 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"tudi/land"
 	"tudi/postgis"
-	"tudi/server"
 	"tudi/tiles"
 )
 
 func TestTileJSONAndStyle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, tiles.Config{GeneraliseMin: 300})
 	e.mustCreateParcels("parcels", 20, 20)
 	e.mustCreateFarmland("farmland")
@@ -203,38 +201,10 @@ func TestTileJSONAndStyle(t *testing.T) {
 	})
 }
 
-// TestThroughTheServer checks what the real server adds: CORS for any
-// origin, and its compression middleware leaving tiles alone.
-func TestThroughTheServer(t *testing.T) {
-	e := newEnv(t, tiles.Config{})
-	e.mustCreateParcels("parcels", 10, 10)
-	srv, err := server.New(server.Config{}, e.db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	e.srv = hs
-	tile := tileAt(originLon+0.002, originLat+0.002, 15)
-	r := e.get(tilePath("parcels", tile), "Origin", "http://other.example", "Accept-Encoding", "gzip")
-	if r.status != 200 || r.header.Get("Access-Control-Allow-Origin") != "*" || r.header.Get("Content-Encoding") != "gzip" {
-		t.Fatalf("status %d, CORS %q, Content-Encoding %q", r.status, r.header.Get("Access-Control-Allow-Origin"), r.header.Get("Content-Encoding"))
-	}
-	if len(decode(t, tile, r)[0].Features) == 0 {
-		t.Fatal("no features through the server")
-	}
-	head := e.do("HEAD", tilePath("parcels", tile))
-	if head.status != 200 || head.header.Get("Content-Length") == "" {
-		t.Fatalf("HEAD through the server: %d, Content-Length %q", head.status, head.header.Get("Content-Length"))
-	}
-	if r := e.get("/tiles/parcels/99/0/0.mvt"); r.status != 400 || !strings.Contains(string(r.body), `"error"`) {
-		t.Fatalf("bad zoom through the server: %d %s", r.status, r.body)
-	}
-}
-
 // TestGDALReadsATile runs GDAL's MVT driver on a tile URL, as
 // `ogrinfo MVT:http://HOST/tiles/LAYER/z/x/y.mvt` does (HEAD first).
 func TestGDALReadsATile(t *testing.T) {
+	t.Parallel()
 	ogrinfo, err := exec.LookPath("ogrinfo")
 	if err != nil {
 		t.Fatal("ogrinfo not found: install GDAL (Debian: apt-get install gdal-bin)")

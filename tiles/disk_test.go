@@ -15,6 +15,7 @@ import (
 )
 
 func TestTheDiskCacheIsSharedAndNeverStale(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	e := newEnv(t, tiles.Config{CacheDir: dir})
@@ -81,6 +82,7 @@ func gather(t testing.TB, reg *prometheus.Registry, name string) float64 {
 }
 
 func TestAnImportInvalidatesExactlyThePreRenderedTilesOfItsExtent(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e := newEnv(t, tiles.Config{CacheBytes: -1})
@@ -153,6 +155,7 @@ func TestAnImportInvalidatesExactlyThePreRenderedTilesOfItsExtent(t *testing.T) 
 }
 
 func TestOutdatedDiskCacheFilesAreRemoved(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir := t.TempDir()

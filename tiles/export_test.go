@@ -19,6 +19,7 @@ import (
 )
 
 func TestSeedAndExport(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, tiles.Config{})
 	e.mustCreateParcels("parcels", 30, 30)

@@ -17,7 +17,7 @@ import (
 )
 
 //go:embed generalise.sql
-var generaliseSQL string
+var generaliseFile string
 
 const (
 	tileSchema = "tiles"
@@ -36,13 +36,34 @@ func bandCell(band int) float64 {
 }
 
 // genStatements returns the named statements of generalise.sql.
-func genStatements() map[string]string {
-	out := map[string]string{}
-	for _, part := range strings.Split(generaliseSQL, "-- name: ")[1:] {
+func genStatements() map[string]sqlTemplate {
+	out := map[string]sqlTemplate{}
+	for _, part := range strings.Split(generaliseFile, "-- name: ")[1:] {
 		name, body, _ := strings.Cut(part, "\n")
-		out[strings.TrimSpace(name)] = body
+		out[strings.TrimSpace(name)] = parseSQL(body)
 	}
 	return out
+}
+
+// buildVars are the variables of generalise.sql building table newName
+// (in the tiles schema) from layer of kind; the arguments are those of the
+// band statement (see dissolveVars for the dissolve statement).
+func buildVars(layer, newName string, kind land.Kind) sqlVars {
+	class := "NULL::text"
+	if f := classField(kind); f != "" {
+		class = "t." + postgis.Ident(f)
+	}
+	return sqlVars{
+		idents: []string{"layer", layer, "new", newName},
+		frags:  []string{"cls", class},
+		params: []string{"band", "cell", "block", "tolerance", "min_area"},
+	}
+}
+
+// dissolveVars are v with the arguments of the dissolve statement.
+func dissolveVars(v sqlVars) sqlVars {
+	v.params = []string{"band", "dissolve_block", "dissolve_tolerance", "dissolve_min_area"}
+	return v
 }
 
 // Rebuild rebuilds the generalised low zooms and the pre-rendered tiles of a
@@ -85,11 +106,7 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 
 	newName := layer + genSuffix + "_new"
 	newTable := pgx.Identifier{tileSchema, newName}.Sanitize()
-	class := "NULL::text"
-	if f := classField(l.Kind); f != "" {
-		class = "t." + postgis.Ident(f)
-	}
-	repl := strings.NewReplacer("{{layer}}", postgis.Table(layer), "{{new}}", newTable, "{{class}}", class)
+	vars := buildVars(layer, newName, l.Kind)
 	st := genStatements()
 	var rows int64
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
@@ -101,7 +118,7 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 			return err
 		}
 		for _, name := range []string{"create", "points"} {
-			if _, err := tx.Exec(ctx, repl.Replace(st[name])); err != nil {
+			if _, err := tx.Exec(ctx, st[name].expand(vars)); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 		}
@@ -114,9 +131,9 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 				err error
 			)
 			if band >= dissolveMinBand {
-				tag, err = tx.Exec(ctx, repl.Replace(st["dissolve"]), band, block/8, px/4, px*px)
+				tag, err = tx.Exec(ctx, st["dissolve"].expand(dissolveVars(vars)), band, block/8, px/4, px*px)
 			} else {
-				tag, err = tx.Exec(ctx, repl.Replace(st["band"]), band, cell, block, px, 4*px*px)
+				tag, err = tx.Exec(ctx, st["band"].expand(vars), band, cell, block, px, 4*px*px)
 			}
 			if err != nil {
 				return fmt.Errorf("band %d: %w", band, err)
@@ -124,7 +141,7 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 			rows += tag.RowsAffected()
 		}
 		for _, name := range []string{"index", "analyze"} {
-			if _, err := tx.Exec(ctx, repl.Replace(st[name])); err != nil {
+			if _, err := tx.Exec(ctx, st[name].expand(vars)); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 		}
@@ -152,7 +169,7 @@ func (s *Service) Rebuild(ctx context.Context, layer string) error {
 					var mvt []byte
 					var err error
 					if band, ok := s.band(l, z); ok {
-						mvt, err = renderGeneralised(ctx, conn, newTable, l, t, band)
+						mvt, err = renderGeneralised(ctx, conn, newName, l, t, band)
 					} else {
 						mvt, err = s.renderFeatures(ctx, conn, l, t, false)
 					}

@@ -1,8 +1,25 @@
 -- Generalised low-zoom geometry of a large polygon layer, built after every
--- import (see generalise.go). The statements run in order; each starts with
--- a "-- name:" line. {{layer}} is the quoted layer table, {{new}} the quoted
--- table being built (tiles."<layer>__gen_new"), {{class}} the quoted class
--- column (or NULL::text when the kind has none).
+-- import (see generalise.go). The statements run in order, each starting
+-- with a "-- name:" line; tudi runs "band" (or, from zoom 12, "dissolve")
+-- once per zoom band 6–12, then "index" and "analyze". In psql, one band
+-- into a new table, in one transaction (-1: the points table lives until
+-- commit); for a band of 12 or more, -v dissolve=on and the dissolve
+-- variables instead (for a kind without a class field: -v cls=NULL::text):
+--
+--   psql -X -1 -v layer=parcels -v new=parcels__gen_new -v cls='t."landuse_code"' -v dissolve=off -v band=8 -v cell=955.4628535647032 -v block=156543.03392804097 -v tolerance=38.21851414258813 -v min_area=5842.619293068835 -f tiles/generalise.sql
+--   psql -X -1 -v layer=parcels -v new=parcels__gen_new -v cls='t."landuse_code"' -v dissolve=on -v band=12 -v dissolve_block=1222.99245256282 -v dissolve_tolerance=0.5971642834779395 -v dissolve_min_area=5.705682903387534 -f tiles/generalise.sql
+--
+-- Variables: :"layer" the layer table (in schema layers), :"new" the table
+-- built (in schema tiles; tudi builds tiles."<layer>__gen_new" and renames
+-- it), :cls the class column (or NULL::text when the kind has none); the
+-- band's values in EPSG:3857 metres, where one unit of the band's 4096 tile
+-- grid is u = 2 × 20037508.342789244 / 2^band / 4096: cell 25 u, block one
+-- tile (4096 u), tolerance u, min_area 4 u²; dissolve_block 512 u,
+-- dissolve_tolerance u / 4, dissolve_min_area u². tudi puts the quoted
+-- table names and the class column, binds the values in the order of each
+-- statement's header ($1, $2, …; see sqlvars.go), and skips the lines
+-- starting with a backslash (psql's \if, which picks the statement of the
+-- band).
 --
 -- Why a majority ("mode") grid rather than simplifying features: at z8 a
 -- parcel covers ~2 px², so per-feature simplification plus dropping small
@@ -19,28 +36,53 @@
 -- style say.
 
 -- name: create
-CREATE TABLE {{new}} (
+CREATE TABLE tiles.:"new" (
     band smallint NOT NULL,
     cls  text,
     geom geometry(Geometry, 3857) NOT NULL
-)
+);
 
 -- name: points
 -- One point per feature with its area (in EPSG:3857 units, like the cells);
 -- computed once and shared by all bands.
 CREATE TEMP TABLE tudi_gen_points ON COMMIT DROP AS
-SELECT {{class}} AS cls, ST_Area(t.geom_3857) AS a, ST_X(p) AS x, ST_Y(p) AS y
-FROM {{layer}} t, LATERAL ST_PointOnSurface(t.geom_3857) p
-WHERE t.geom_3857 IS NOT NULL AND NOT ST_IsEmpty(t.geom_3857)
+SELECT :cls AS cls, ST_Area(t.geom_3857) AS a, ST_X(p) AS x, ST_Y(p) AS y
+FROM layers.:"layer" t, LATERAL ST_PointOnSurface(t.geom_3857) p
+WHERE t.geom_3857 IS NOT NULL AND NOT ST_IsEmpty(t.geom_3857);
 
+\if :dissolve
+-- name: dissolve
+-- Zoom 12 (dissolveMinBand and up), where a dense district's parcel (~90 m)
+-- is larger than a majority-grid cell (60 m) and one point per feature would
+-- leave most cells empty: same-class features are unioned within blocks of
+-- 512 units of the zoom's 4096 tile grid (an eighth of a tile, aligned with
+-- it; a feature goes to the block of its lower-left corner), simplified to a
+-- quarter unit (Douglas-Peucker at a whole unit shaves ~5 % off convex
+-- parcels) and parts under one square unit dropped. Class areas stay within
+-- a fraction of a percent; ST_AsMVTGeom then snaps to the unit grid.
+-- :band, :dissolve_block block size, :dissolve_tolerance simplification
+-- tolerance, :dissolve_min_area smallest part kept.
+INSERT INTO tiles.:"new" (band, cls, geom)
+SELECT :band::smallint, u.cls, d.geom
+FROM (
+    SELECT :cls AS cls,
+           ST_Simplify(ST_Union(t.geom_3857 ORDER BY t.id), :dissolve_tolerance::float8) AS g
+    FROM layers.:"layer" t
+    WHERE t.geom_3857 IS NOT NULL AND NOT ST_IsEmpty(t.geom_3857)
+    GROUP BY 1,
+             floor((ST_XMin(t.geom_3857) + 20037508.342789244) / :dissolve_block::float8),
+             floor((ST_YMin(t.geom_3857) + 20037508.342789244) / :dissolve_block::float8)
+) u, LATERAL ST_Dump(u.g) d
+WHERE u.g IS NOT NULL AND ST_Area(d.geom) >= :dissolve_min_area::float8;
+\else
 -- name: band
--- $1 band (zoom), $2 cell size, $3 block size (one tile of the band's zoom),
--- $4 simplification tolerance, $5 smallest part kept (all in 3857 metres).
+-- :band (zoom), :cell cell size, :block block size (one tile of the band's
+-- zoom), :tolerance simplification tolerance, :min_area smallest part kept.
 -- 20037508.342789244 moves the origin to the tile grid's corner, so blocks
 -- are tiles and a block's union is never cut by more than the tile buffer.
-INSERT INTO {{new}} (band, cls, geom)
+INSERT INTO tiles.:"new" (band, cls, geom)
 WITH cells AS (
-    SELECT floor(x / $2::float8)::bigint AS cx, floor(y / $2::float8)::bigint AS cy, cls, sum(a) AS a
+    SELECT floor(x / :cell::float8)::bigint AS cx, floor(y / :cell::float8)::bigint AS cy, cls, sum(a) AS a
     FROM tudi_gen_points
     GROUP BY 1, 2, 3
 ), best AS (
@@ -52,48 +94,25 @@ WITH cells AS (
     -- the best-covered cells, as many as the features' total area fills
     SELECT cx, cy, cls
     FROM (SELECT cx, cy, cls, row_number() OVER (ORDER BY covered DESC, cx, cy) AS rn FROM best) r
-    WHERE rn <= round((SELECT sum(a) FROM tudi_gen_points) / ($2::float8 * $2::float8))
+    WHERE rn <= round((SELECT sum(a) FROM tudi_gen_points) / (:cell::float8 * :cell::float8))
 )
-SELECT $1::smallint, u.cls, d.geom
+SELECT :band::smallint, u.cls, d.geom
 FROM (
     SELECT cls,
-           ST_Simplify(ST_Union(ST_MakeEnvelope(cx * $2::float8, cy * $2::float8,
-                                                (cx + 1) * $2::float8, (cy + 1) * $2::float8, 3857)
+           ST_Simplify(ST_Union(ST_MakeEnvelope(cx * :cell::float8, cy * :cell::float8,
+                                                (cx + 1) * :cell::float8, (cy + 1) * :cell::float8, 3857)
                                 ORDER BY cx, cy),
-                       $4::float8) AS g
+                       :tolerance::float8) AS g
     FROM kept
     GROUP BY cls,
-             floor((cx * $2::float8 + 20037508.342789244) / $3::float8),
-             floor((cy * $2::float8 + 20037508.342789244) / $3::float8)
+             floor((cx * :cell::float8 + 20037508.342789244) / :block::float8),
+             floor((cy * :cell::float8 + 20037508.342789244) / :block::float8)
 ) u, LATERAL ST_Dump(u.g) d
-WHERE u.g IS NOT NULL AND ST_Area(d.geom) >= $5::float8
-
--- name: dissolve
--- Zoom 12 (dissolveMinBand and up), where a dense district's parcel (~90 m)
--- is larger than a majority-grid cell (60 m) and one point per feature would
--- leave most cells empty: same-class features are unioned within blocks of
--- 512 units of the zoom's 4096 tile grid (an eighth of a tile, aligned with
--- it; a feature goes to the block of its lower-left corner), simplified to a
--- quarter unit (Douglas-Peucker at a whole unit shaves ~5 % off convex
--- parcels) and parts under one square unit dropped. Class areas stay within
--- a fraction of a percent; ST_AsMVTGeom then snaps to the unit grid.
--- $1 band, $2 block size, $3 simplification tolerance, $4 smallest part
--- kept (3857 metres).
-INSERT INTO {{new}} (band, cls, geom)
-SELECT $1::smallint, u.cls, d.geom
-FROM (
-    SELECT {{class}} AS cls,
-           ST_Simplify(ST_Union(t.geom_3857 ORDER BY t.id), $3::float8) AS g
-    FROM {{layer}} t
-    WHERE t.geom_3857 IS NOT NULL AND NOT ST_IsEmpty(t.geom_3857)
-    GROUP BY 1,
-             floor((ST_XMin(t.geom_3857) + 20037508.342789244) / $2::float8),
-             floor((ST_YMin(t.geom_3857) + 20037508.342789244) / $2::float8)
-) u, LATERAL ST_Dump(u.g) d
-WHERE u.g IS NOT NULL AND ST_Area(d.geom) >= $4::float8
+WHERE u.g IS NOT NULL AND ST_Area(d.geom) >= :min_area::float8;
+\endif
 
 -- name: index
-CREATE INDEX ON {{new}} USING gist (geom)
+CREATE INDEX ON tiles.:"new" USING gist (geom);
 
 -- name: analyze
-ANALYZE {{new}}
+ANALYZE tiles.:"new";

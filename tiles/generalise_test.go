@@ -14,6 +14,7 @@ import (
 )
 
 func TestGeneralisedLowZooms(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// 3600 parcels over ~3 km; counted as large from 1000 features.

@@ -16,6 +16,7 @@ import (
 // a second generalisation build, a seed, and both export formats give the
 // same gzip bytes and the same ETag as the server sent.
 func TestTilesAreTheSameBytesEverywhere(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, tiles.Config{GeneraliseMin: 1000})
 	e.mustCreateParcels("parcels", 60, 60)

@@ -11,6 +11,7 @@ import (
 // The legend is the catalogue's: every class is a value of the field the
 // kind's style colours by, with the value's colour.
 func TestLegendsComeFromTheCatalogue(t *testing.T) {
+	t.Parallel()
 	for _, l := range Legends() {
 		t.Run(string(l.Kind), func(t *testing.T) {
 			s := l.Kind.Spec()
@@ -41,6 +42,7 @@ func TestLegendsComeFromTheCatalogue(t *testing.T) {
 // A kind added by a catalogue directory gets its legend after the canonical
 // ones, and a replaced kind takes its new colours.
 func TestLegendsOfACatalogueDirectory(t *testing.T) {
+	t.Parallel()
 	generic := `kind: generic
 title: 图层
 title_en: Layer
@@ -74,6 +76,7 @@ style:
 // back lanes among 三改 projects), as the legend shows them; lines of a kind
 // without classes keep the outline colour.
 func TestLinesTakeTheirClassColour(t *testing.T) {
+	t.Parallel()
 	s := &Service{cfg: Config{Kinds: land.DefaultCatalog()}}
 	lineOf := func(k land.Kind) map[string]any {
 		for _, l := range styleLayers(&land.Layer{Name: "x", Kind: k, GeomType: "Geometry"}, s.legendOf(k)) {

@@ -3,6 +3,7 @@ package tiles
 import "testing"
 
 func TestPMTilesIDsFollowTheHilbertCurve(t *testing.T) {
+	t.Parallel()
 	// The examples of the PMTiles v3 spec.
 	for _, tc := range []struct {
 		z, x, y int

@@ -15,9 +15,12 @@ import (
 
 var (
 	//go:embed tile.sql
-	tileSQL string
+	tileFile string
 	//go:embed gen_tile.sql
-	genTileSQL string
+	genTileFile string
+
+	tileSQL    = parseSQL(tileFile)
+	genTileSQL = parseSQL(genTileFile)
 )
 
 // layerRef is what rendering needs of a registry entry, read per request
@@ -45,29 +48,50 @@ func attributeColumns(fields []land.Field, all bool) string {
 	return b.String()
 }
 
+// liveVars are the variables of tile.sql for a layer: its arguments are
+// the zoom, x, y and the layer name.
+func liveVars(layer string, fields []land.Field, all bool) sqlVars {
+	return sqlVars{
+		idents: []string{"layer", layer},
+		frags:  []string{"columns", attributeColumns(fields, all)},
+		params: []string{"z", "x", "y", "layer"},
+	}
+}
+
 // liveSQL returns the tile query of a layer table.
-func liveSQL(table string, fields []land.Field, all bool) string {
-	return strings.NewReplacer("{{table}}", table, "{{columns}}", attributeColumns(fields, all)).Replace(tileSQL)
+func liveSQL(layer string, fields []land.Field, all bool) string {
+	return tileSQL.expand(liveVars(layer, fields, all))
 }
 
 // genTable returns the quoted name of a layer's generalised table.
 func genTable(layer string) string { return pgx.Identifier{tileSchema, layer + genSuffix}.Sanitize() }
 
-// genSQL returns the tile query of a generalised table.
-func genSQL(table string, kind land.Kind) string {
+// genVars are the variables of gen_tile.sql for table (in the tiles
+// schema) of a layer of kind: its arguments are the zoom, x, y, the layer
+// name and the band.
+func genVars(table string, kind land.Kind) sqlVars {
 	class, order := "", "q.geom"
 	if f := classField(kind); f != "" {
 		class = ", g.cls AS " + postgis.Ident(f)
 		order += ", q." + postgis.Ident(f)
 	}
-	return strings.NewReplacer("{{table}}", table, "{{class}}", class, "{{order}}", order).Replace(genTileSQL)
+	return sqlVars{
+		idents: []string{"gen", table},
+		frags:  []string{"class", class, "order", order},
+		params: []string{"z", "x", "y", "layer", "band"},
+	}
+}
+
+// genSQL returns the tile query of a generalised table (in the tiles schema).
+func genSQL(table string, kind land.Kind) string {
+	return genTileSQL.expand(genVars(table, kind))
 }
 
 // renderLive renders one MVT layer of a tile from the layer table.
 // fields are the canonical fields of the layer's kind (postgis.DB.Spec).
 func renderLive(ctx context.Context, q postgis.Querier, fields []land.Field, l layerRef, t Tile, all bool) ([]byte, error) {
 	var b []byte
-	err := q.QueryRow(ctx, liveSQL(postgis.Table(l.Name), fields, all), t.Z, t.X, t.Y, l.Name).Scan(&b)
+	err := q.QueryRow(ctx, liveSQL(l.Name, fields, all), t.Z, t.X, t.Y, l.Name).Scan(&b)
 	if err != nil {
 		return nil, fmt.Errorf("render layer %q tile %s: %w", l.Name, t, postgis.Err(err))
 	}
@@ -75,7 +99,7 @@ func renderLive(ctx context.Context, q postgis.Querier, fields []land.Field, l l
 }
 
 // renderGeneralised renders one MVT layer of a low-zoom tile from the
-// generalised table of band.
+// generalised table of band (named within the tiles schema).
 func renderGeneralised(ctx context.Context, q postgis.Querier, table string, l layerRef, t Tile, band int) ([]byte, error) {
 	var b []byte
 	err := q.QueryRow(ctx, genSQL(table, l.Kind), t.Z, t.X, t.Y, l.Name, band).Scan(&b)
@@ -119,7 +143,7 @@ func (s *Service) renderLayer(ctx context.Context, l layerRef, t Tile, all bool)
 		err := q.QueryRow(ctx, `SELECT version FROM tiles.generalised WHERE layer = $1`, l.Name).Scan(&v)
 		switch {
 		case err == nil && v == l.Version:
-			b, err := renderGeneralised(ctx, q, genTable(l.Name), l, t, band)
+			b, err := renderGeneralised(ctx, q, l.Name+genSuffix, l, t, band)
 			return b, true, err
 		case err != nil && !errors.Is(err, pgx.ErrNoRows):
 			return nil, false, fmt.Errorf("read generalisation state of layer %q: %w", l.Name, postgis.Err(err))

@@ -25,6 +25,7 @@ func tilePath(layers string, t tiles.Tile) string {
 }
 
 func TestTilesMatchTheSource(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, tiles.Config{})
 	e.mustCreateParcels("parcels", 40, 30)
 	e.mustCreateFarmland("farmland")
@@ -106,6 +107,7 @@ func mathAbs(v float64) float64 {
 }
 
 func TestGoldenTiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, tiles.Config{})
 	e.mustCreateParcels("parcels", 12, 10)
 	e.mustCreateFarmland("farmland")
@@ -126,6 +128,7 @@ func TestGoldenTiles(t *testing.T) {
 }
 
 func TestWhatClientsNeed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, tiles.Config{})
 	e.mustCreateParcels("parcels", 20, 20)
 	tile := tileAt(originLon+0.002, originLat+0.002, 15)
@@ -269,6 +272,7 @@ func TestWhatClientsNeed(t *testing.T) {
 }
 
 func TestTheNextRequestAfterAnImportShowsTheChange(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e := newEnv(t, tiles.Config{})

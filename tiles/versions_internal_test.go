@@ -13,6 +13,7 @@ import (
 )
 
 func TestSharedRegistryReadsNeverPredateTheRequest(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := postgis.New(pgtest.NewDB(t).Pool, nil)
 	if err := db.InTx(ctx, func(tx pgx.Tx) error {

@@ -16,70 +16,76 @@ import (
 	"testing"
 )
 
-// The npm packages' browser files are committed under dist/vendor (so a
+// The npm packages' browser files are committed under vendor/ (so a
 // plain `go build` serves a working map); what the binary embeds must be
-// byte for byte what dist/vendor/SHA256SUMS lists, no file more or less,
-// and every gzip copy must hold its file.
+// byte for byte what vendor/SHA256SUMS lists, no file more or less,
+// and every gzip copy must hold its file. vendor/ stays flat: a module zip
+// (what `go install …@latest` fetches) leaves out the subdirectories of a
+// directory named vendor.
 func TestVendoredFilesMatchTheirChecksums(t *testing.T) {
-	sums, err := dist.ReadFile("dist/vendor/SHA256SUMS")
+	t.Parallel()
+	sums, err := embedded.ReadFile("vendor/SHA256SUMS")
 	if err != nil {
-		t.Fatalf("dist/vendor/SHA256SUMS: %v (regenerate dist/vendor with `make -C webmap vendor`)", err)
+		t.Fatalf("vendor/SHA256SUMS: %v (regenerate vendor with `make -C webmap vendor`)", err)
 	}
 	want := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(sums))
 	for n := 1; sc.Scan(); n++ {
 		sum, name, ok := strings.Cut(sc.Text(), "  ")
 		if !ok || len(sum) != 64 || name == "" {
-			t.Fatalf("dist/vendor/SHA256SUMS line %d: %q is not `sha256  name`", n, sc.Text())
+			t.Fatalf("vendor/SHA256SUMS line %d: %q is not `sha256  name`", n, sc.Text())
 		}
 		want[name] = sum
 	}
 	if len(want) == 0 {
-		t.Fatal("dist/vendor/SHA256SUMS lists no file")
+		t.Fatal("vendor/SHA256SUMS lists no file")
 	}
-	entries, err := fs.ReadDir(dist, "dist/vendor")
+	entries, err := fs.ReadDir(embedded, "vendor")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var have []string
 	for _, e := range entries {
+		if e.IsDir() {
+			t.Errorf("vendor/%s is a directory: module zips would leave it out", e.Name())
+		}
 		if e.Name() != "SHA256SUMS" {
 			have = append(have, e.Name())
 		}
 	}
 	for name := range want {
 		if !slices.Contains(have, name) {
-			t.Errorf("dist/vendor/%s is listed in SHA256SUMS but not embedded", name)
+			t.Errorf("vendor/%s is listed in SHA256SUMS but not embedded", name)
 		}
 	}
 	for _, name := range have {
-		b, err := dist.ReadFile("dist/vendor/" + name)
+		b, err := embedded.ReadFile("vendor/" + name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		sum := sha256.Sum256(b)
 		switch w, ok := want[name]; {
 		case !ok:
-			t.Errorf("dist/vendor/%s is embedded but not listed in SHA256SUMS", name)
+			t.Errorf("vendor/%s is embedded but not listed in SHA256SUMS", name)
 		case hex.EncodeToString(sum[:]) != w:
-			t.Errorf("dist/vendor/%s: sha256 %x, SHA256SUMS says %s", name, sum, w)
+			t.Errorf("vendor/%s: sha256 %x, SHA256SUMS says %s", name, sum, w)
 		}
 		if base, ok := strings.CutSuffix(name, ".gz"); ok {
-			orig, err := dist.ReadFile("dist/vendor/" + base)
+			orig, err := embedded.ReadFile("vendor/" + base)
 			if err != nil {
-				t.Errorf("dist/vendor/%s has no %s beside it", name, base)
+				t.Errorf("vendor/%s has no %s beside it", name, base)
 				continue
 			}
 			zr, err := gzip.NewReader(bytes.NewReader(b))
 			if err != nil {
-				t.Fatalf("dist/vendor/%s: %v", name, err)
+				t.Fatalf("vendor/%s: %v", name, err)
 			}
 			got, err := io.ReadAll(zr)
 			if err != nil {
-				t.Fatalf("dist/vendor/%s: %v", name, err)
+				t.Fatalf("vendor/%s: %v", name, err)
 			}
 			if !bytes.Equal(got, orig) || !gzipOf(b, orig) {
-				t.Errorf("dist/vendor/%s does not hold dist/vendor/%s", name, base)
+				t.Errorf("vendor/%s does not hold vendor/%s", name, base)
 			}
 		}
 	}
@@ -90,6 +96,7 @@ func TestVendoredFilesMatchTheirChecksums(t *testing.T) {
 // constant), so an upgrade of the lock without `make -C webmap vendor` (or
 // the other way round) fails here.
 func TestVendoredFilesAreTheLockedVersions(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("package-lock.json")
 	if err != nil {
 		t.Fatal(err)
@@ -114,12 +121,12 @@ func TestVendoredFilesAreTheLockedVersions(t *testing.T) {
 		if v == "" {
 			t.Fatalf("package-lock.json has no version of %s", c.pkg)
 		}
-		f, err := dist.ReadFile(path.Join("dist/vendor", c.file))
+		f, err := embedded.ReadFile(path.Join("vendor", c.file))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Contains(f, []byte(c.mark(v))) {
-			t.Errorf("dist/vendor/%s is not %s %s, the version package-lock.json pins: run `make -C webmap vendor`", c.file, c.pkg, v)
+			t.Errorf("vendor/%s is not %s %s, the version package-lock.json pins: run `make -C webmap vendor`", c.file, c.pkg, v)
 		}
 	}
 }

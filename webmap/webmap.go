@@ -1,6 +1,6 @@
-// Package webmap is the bundled web map: plain HTML/JS with MapLibre GL JS
-// from npm, built into dist/ and embedded in the binary, so the page works
-// on closed networks.
+// Package webmap is the bundled web map: the page's plain HTML/JS (src/)
+// with MapLibre GL JS and ECharts from npm (copied into vendor/), embedded
+// in the binary, so the page works on closed networks.
 package webmap
 
 import (
@@ -25,8 +25,11 @@ import (
 	"tudi/httpx"
 )
 
-//go:embed all:dist
-var dist embed.FS
+// The page's own files (src/, served from /) and the npm packages' browser
+// files (vendor/, served from /vendor/).
+//
+//go:embed all:src vendor
+var embedded embed.FS
 
 // asset is one embedded file as it is served: its bytes, its strong ETag
 // and, for text, a gzip copy made once.
@@ -41,7 +44,8 @@ type asset struct {
 // to clients that accept it.
 var compressible = map[string]bool{".html": true, ".js": true, ".mjs": true, ".css": true, ".json": true, ".svg": true, ".txt": true}
 
-// assets maps each embedded file (its path under dist/) to its asset. It is
+// assets maps each embedded file (its URL path without the leading slash)
+// to its asset. It is
 // built on first use, an immutable function of the embedded files (which
 // the embed directive forces to be a package-level variable too). Embedded
 // files carry no modification time, so without an ETag a browser would
@@ -55,17 +59,19 @@ var compressible = map[string]bool{".html": true, ".js": true, ".mjs": true, ".c
 // done makes its copy itself).
 var assets = sync.OnceValue(func() map[string]*asset {
 	files := map[string][]byte{}
-	_ = fs.WalkDir(dist, "dist", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := dist.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		files[strings.TrimPrefix(p, "dist/")] = b
-		return nil
-	})
+	for _, root := range []string{"src", "vendor"} {
+		_ = fs.WalkDir(embedded, root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := embedded.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			files[strings.TrimPrefix(p, "src/")] = b
+			return nil
+		})
+	}
 	m := map[string]*asset{}
 	for name, b := range files {
 		if base, ok := strings.CutSuffix(name, ".gz"); ok && files[base] != nil {

@@ -8,6 +8,7 @@ import (
 
 // A build's gzip copy is used only for the very file it was made from.
 func TestGzipOf(t *testing.T) {
+	t.Parallel()
 	file := bytes.Repeat([]byte("import * as maplibregl from './maplibre-gl.mjs';\n"), 100)
 	older := bytes.Repeat([]byte("import * as maplibregl from './maplibre-gl.mjz';\n"), 100)
 	zip := func(b []byte) []byte {

@@ -23,9 +23,9 @@ import (
 	"tudi/webmap"
 )
 
-var update = flag.Bool("update", false, "rewrite dist/app/fields.json from land's kinds")
+var update = flag.Bool("update", false, "rewrite src/app/fields.json from land's kinds")
 
-// fieldTitles is the shape of dist/app/fields.json: per kind, its titles and
+// fieldTitles is the shape of src/app/fields.json: per kind, its titles and
 // its canonical fields in order, with their Chinese and English titles.
 type fieldTitles map[land.Kind]struct {
 	Title   string       `json:"title"`
@@ -44,6 +44,7 @@ type fieldTitle struct {
 // The page labels attributes with the kinds' field titles; it reads them
 // from a JSON file beside it, which must say what land says.
 func TestFieldTitlesMirrorTheKinds(t *testing.T) {
+	t.Parallel()
 	want := fieldTitles{}
 	cat := land.DefaultCatalog()
 	for _, k := range cat.Kinds() { // every embedded kind, land_approvals and renewal_projects too
@@ -62,7 +63,7 @@ func TestFieldTitlesMirrorTheKinds(t *testing.T) {
 	if err := enc.Encode(want); err != nil {
 		t.Fatal(err)
 	}
-	const file = "dist/app/fields.json"
+	const file = "src/app/fields.json"
 	if *update {
 		if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -78,6 +79,7 @@ func TestFieldTitlesMirrorTheKinds(t *testing.T) {
 }
 
 func TestHandlerServesThePage(t *testing.T) {
+	t.Parallel()
 	h := webmap.Handler()
 	cases := []struct {
 		name, path string
@@ -119,8 +121,10 @@ func TestHandlerServesThePage(t *testing.T) {
 }
 
 // Every file the page refers to (in index.html, and the modules' imports)
-// is in dist/, or is one of the vendor files `make webmap` copies there.
+// is in src/, or is one of the vendor files `make webmap` copies into
+// vendor/ (served from /vendor/).
 func TestPageReferencesExist(t *testing.T) {
+	t.Parallel()
 	vendor := map[string]bool{}
 	mk, err := os.ReadFile("Makefile")
 	if err != nil {
@@ -131,7 +135,7 @@ func TestPageReferencesExist(t *testing.T) {
 	}
 	for _, name := range []string{"maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css", "echarts.mjs"} {
 		if !vendor[name] && !strings.Contains(string(mk), name) {
-			t.Errorf("Makefile does not copy %s into dist/vendor", name)
+			t.Errorf("Makefile does not copy %s into vendor", name)
 		}
 	}
 	refs := regexp.MustCompile(`(?:href|src)="([^"#:]+)"|(?:from|import)\s*\(?\s*'(\.[^']+)'`)
@@ -143,7 +147,7 @@ func TestPageReferencesExist(t *testing.T) {
 		for _, m := range refs.FindAllStringSubmatch(string(b), -1) {
 			ref := m[1] + m[2]
 			target := path.Clean(path.Join(path.Dir(file), ref))
-			if strings.HasPrefix(target, "dist/vendor/") {
+			if strings.HasPrefix(target, "src/vendor/") {
 				if !strings.Contains(string(mk), path.Base(target)) {
 					t.Errorf("%s refers to %s, which the Makefile does not make", file, ref)
 				}
@@ -154,10 +158,10 @@ func TestPageReferencesExist(t *testing.T) {
 			}
 		}
 	}
-	check("dist/index.html")
-	js, err := filepath.Glob("dist/app/*.js")
+	check("src/index.html")
+	js, err := filepath.Glob("src/app/*.js")
 	if err != nil || len(js) == 0 {
-		t.Fatalf("no modules in dist/app: %v", err)
+		t.Fatalf("no modules in src/app: %v", err)
 	}
 	for _, f := range js {
 		check(f)
@@ -169,10 +173,11 @@ func TestPageReferencesExist(t *testing.T) {
 // they are to clients that do not; the server's response compressor in front
 // passes the compressed copy through instead of compressing it again.
 func TestHandlerServesGzip(t *testing.T) {
+	t.Parallel()
 	// The page's own module is compressed by the server, MapLibre's comes
 	// with its copy from the build (when the vendor files are built).
 	files := []string{"/app/main.js"}
-	if _, err := os.Stat("dist/vendor/maplibre-gl.mjs.gz"); err == nil {
+	if _, err := os.Stat("vendor/maplibre-gl.mjs.gz"); err == nil {
 		files = append(files, "/vendor/maplibre-gl.mjs")
 	}
 	for _, file := range files {
@@ -181,7 +186,11 @@ func TestHandlerServesGzip(t *testing.T) {
 }
 
 func testGzip(t *testing.T, file string) {
-	plain, err := os.ReadFile("dist" + file)
+	disk := "src" + file // the page's own files; the npm ones are in vendor/, as served
+	if strings.HasPrefix(file, "/vendor/") {
+		disk = file[1:]
+	}
+	plain, err := os.ReadFile(disk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +274,7 @@ func testGzip(t *testing.T, file string) {
 // tests of their own in test/, for Node's built-in test runner; they run
 // here when Node.js is installed.
 func TestJavaScriptModules(t *testing.T) {
+	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node is not on PATH: the page's JavaScript tests (webmap/test) need Node.js 20 or later (apt-get install -y nodejs)")

@@ -111,6 +111,7 @@ func writeExpropriationLedger(t *testing.T, path string, edit ...func([][]any)) 
 // A kind added by --catalog is imported from a ledger, reported on and
 // served by OGC with its own fields.
 func TestImportAndReportACatalogueKind(t *testing.T) {
+	t.Parallel()
 	dataDir := tempDataDir(t)
 	defer os.RemoveAll(filepath.Dir(dataDir))
 	dir := writeCatalog(t, map[string]string{"kinds/expropriation.yaml": expropriationKind, "reports/expropriation-signed.sql": expropriationReport})
@@ -247,6 +248,7 @@ func TestImportAndReportACatalogueKind(t *testing.T) {
 // catalogue; a bad date fails it unless lenient; the page's field titles
 // come from the catalogue.
 func TestUploadACatalogueKindLedger(t *testing.T) {
+	t.Parallel()
 	dataDir := tempDataDir(t)
 	defer os.RemoveAll(filepath.Dir(dataDir))
 	dir := writeCatalog(t, map[string]string{"kinds/expropriation.yaml": expropriationKind})

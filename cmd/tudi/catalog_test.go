@@ -63,6 +63,7 @@ func writeCatalog(t *testing.T, files map[string]string) string {
 var embeddedReports = len(reports.DefaultCatalog().Reports())
 
 func TestCatalogAddsAReportToTheList(t *testing.T) {
+	t.Parallel()
 	dir := writeCatalog(t, map[string]string{"kinds/permits.yaml": catalogKind, "reports/permits-issued.sql": catalogReport})
 	check := func(t *testing.T, code int, stdout, stderr string) {
 		t.Helper()
@@ -89,6 +90,7 @@ func TestCatalogAddsAReportToTheList(t *testing.T) {
 }
 
 func TestServeRefusesAnInvalidCatalogue(t *testing.T) {
+	t.Parallel()
 	nowhere := filepath.Join(t.TempDir(), "none")
 	t.Run("a kind with an unknown type: exit 2 before listening", func(t *testing.T) {
 		dir := writeCatalog(t, map[string]string{"kinds/permits.yaml": strings.Replace(catalogKind, "type: date", "type: day", 1)})
@@ -118,6 +120,7 @@ func TestServeRefusesAnInvalidCatalogue(t *testing.T) {
 
 // Targets of a catalogue's report are checked against its columns.
 func TestTargetsOfACatalogueReport(t *testing.T) {
+	t.Parallel()
 	dir := writeCatalog(t, map[string]string{"reports/permits-issued.sql": strings.Replace(catalogReport, "unit=件", "unit=件 target", 1)})
 	file := filepath.Join(t.TempDir(), "targets.csv")
 	if err := os.WriteFile(file, []byte("year,report,measure,value,unit\n2024,permits-issued,permits,40,件\n"), 0o644); err != nil {
@@ -138,6 +141,7 @@ func TestTargetsOfACatalogueReport(t *testing.T) {
 // tudi serve --catalog serves the catalogue's kinds in the legend and its
 // reports in the list.
 func TestServeWithACatalogue(t *testing.T) {
+	t.Parallel()
 	dataDir := tempDataDir(t)
 	defer os.RemoveAll(filepath.Dir(dataDir))
 	dir := writeCatalog(t, map[string]string{"kinds/permits.yaml": catalogKind, "reports/permits-issued.sql": catalogReport})

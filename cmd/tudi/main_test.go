@@ -18,7 +18,10 @@ import (
 // The end-to-end tests share one `tudi serve` on the embedded default (a
 // private cluster in a temp data dir, loaded with the sample district), as a
 // user's `make run` would start it. Starting it takes a while, so it is
-// started once, on first use, and stopped by TestMain.
+// started once, on first use, and stopped by TestMain. The tests that use
+// it run one after another (some import or create tokens, others count
+// what it serves); the tests with their own data dir, or none, run in
+// parallel, after them.
 var shared struct {
 	once    sync.Once
 	base    string
@@ -186,6 +189,7 @@ func TestServeLoadsTheSampleDistrict(t *testing.T) {
 }
 
 func TestServeRefusesBadSetups(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -248,6 +252,7 @@ func startServe(t *testing.T, dataDir string) (base string, stop func() int) {
 }
 
 func TestServeRestartReusesTheDataDir(t *testing.T) {
+	t.Parallel()
 	dataDir := tempDataDir(t)
 	defer os.RemoveAll(filepath.Dir(dataDir))
 	type imports struct {

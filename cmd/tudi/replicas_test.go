@@ -13,6 +13,7 @@ import (
 )
 
 func TestReplicaFlags(t *testing.T) {
+	t.Parallel()
 	parse := func(env map[string]string, args ...string) (replicaConfig, error) {
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)

@@ -10,6 +10,7 @@ import (
 
 // A name given twice is refused before the database is opened.
 func TestReportStreetGivenTwice(t *testing.T) {
+	t.Parallel()
 	code, _, stderr := runTudi("report", "land-supply", "--street", "东街道, 东街道", "--data-dir", filepath.Join(t.TempDir(), "none"))
 	if code != 2 || !strings.Contains(stderr, `street "东街道" is given twice`) {
 		t.Errorf("exit %d: %s", code, stderr)

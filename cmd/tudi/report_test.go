@@ -21,6 +21,7 @@ func runTudi(args ...string) (code int, stdout, stderr string) {
 }
 
 func TestReportRefusesBadParameters(t *testing.T) {
+	t.Parallel()
 	// None of these may reach the database: --data-dir points nowhere usable.
 	nowhere := filepath.Join(t.TempDir(), "none")
 	cases := []struct {
@@ -64,6 +65,7 @@ func TestReportRefusesBadParameters(t *testing.T) {
 }
 
 func TestReportList(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"report"}, {"report", "list"}} {
 		code, stdout, stderr := runTudi(args...)
 		if code != 0 {
@@ -169,6 +171,7 @@ func TestReportOnTheSampleDistrict(t *testing.T) {
 }
 
 func TestTargetsRefusesBadFiles(t *testing.T) {
+	t.Parallel()
 	nowhere := filepath.Join(t.TempDir(), "none")
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "targets.csv")

@@ -157,6 +157,7 @@ func TestTokenAndLayerCommands(t *testing.T) {
 }
 
 func TestParseLifetime(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]time.Duration{"": 0, "90d": 90 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "12h": 12 * time.Hour, "30m": 30 * time.Minute, "1.5d": 36 * time.Hour} {
 		if got, err := parseLifetime(in); err != nil || got != want {
 			t.Errorf("%q: %v %v, want %v", in, got, err, want)

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOKEN_KEY, getToken, setToken, sameOrigin, authHeaders, transformRequest, onUnauthorized, unauthorized } from '../dist/app/auth.js';
+import { TOKEN_KEY, getToken, setToken, sameOrigin, authHeaders, transformRequest, onUnauthorized, unauthorized } from '../src/app/auth.js';
 
 class MemoryStorage {
   constructor() { this.m = new Map(); }

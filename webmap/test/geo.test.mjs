@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeHTML, bboxOf, labelPoint, unionBounds } from '../dist/app/api.js';
+import { escapeHTML, bboxOf, labelPoint, unionBounds } from '../src/app/api.js';
 
 test('escapeHTML makes text safe in HTML and attributes', () => {
   assert.equal(escapeHTML(`<a href="x" title='y'>&</a>`), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');

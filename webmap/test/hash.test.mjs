@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseHash, formatHash } from '../dist/app/hash.js';
+import { parseHash, formatHash } from '../src/app/hash.js';
 
 test('a full hash is read', () => {
   assert.deepEqual(parseHash('#map=13.50/23.10012/113.29971&hide=parcels,farmland&lang=en&tab=reports'), {

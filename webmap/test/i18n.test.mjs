@@ -7,10 +7,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import {
   STRINGS, LANDUSE_CLASSES, VALUES_EN, t, pick, value, setLang, currentLang, isEN, onLangChange, initialLang,
   fmtNum, fmtAreas, landuseClassName, setFieldTitles, kindTitle, fieldTitle, fieldsOf, kinds, learnValues,
-} from '../dist/app/i18n.js';
-import { GROUP_TITLES } from '../dist/app/reports.js';
+} from '../src/app/i18n.js';
+import { GROUP_TITLES } from '../src/app/reports.js';
 
-const app = new URL('../dist/app/', import.meta.url);
+const app = new URL('../src/app/', import.meta.url);
 const read = (name) => readFileSync(new URL(name, app), 'utf8');
 const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -48,7 +48,7 @@ test('the land-use classes, group titles and value translations are complete', (
 
 test('every key the page uses is defined', () => {
   const used = new Set();
-  const html = readFileSync(new URL('../dist/index.html', import.meta.url), 'utf8');
+  const html = readFileSync(new URL('../src/index.html', import.meta.url), 'utf8');
   for (const m of html.matchAll(/data-i18n(?:-placeholder|-title)?="([^"]+)"/g)) used.add(m[1]);
   const modules = readdirSync(app).filter((f) => f.endsWith('.js'));
   assert.ok(modules.includes('main.js'));

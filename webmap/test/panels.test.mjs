@@ -2,9 +2,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reportQuery, rowsOf, textOf } from '../dist/app/reports.js';
-import { LAYER_RE, fmtBytes, guessLayer, summaryHTML } from '../dist/app/imports.js';
-import { setLang } from '../dist/app/i18n.js';
+import { reportQuery, rowsOf, textOf } from '../src/app/reports.js';
+import { LAYER_RE, fmtBytes, guessLayer, summaryHTML } from '../src/app/imports.js';
+import { setLang } from '../src/app/i18n.js';
 
 test('a report query names the sub-districts for the table and the downloads alike', () => {
   assert.equal(reportQuery({ format: 'json' }), 'format=json');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {
   fallbackStyle, sortLayers, legendOf, legendFromServer, labelLayersFor, dataLayerOf, takeBackground,
   FALLBACK_LEGENDS, colorOfLegend,
-} from '../dist/app/style.js';
+} from '../src/app/style.js';
 
 const catalog = [
   { name: 'stations', kind: 'generic', geom_type: 'Point' },
