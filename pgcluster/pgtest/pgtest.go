@@ -10,6 +10,7 @@ package pgtest
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -80,7 +81,31 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "pgtest: migrate: %v\n", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	if code != 0 {
+		serverTrouble(os.Stderr, dir)
+	}
+	return code
+}
+
+// serverTrouble prints the lines of the cluster's log that tell of a
+// crashed or restarted server, so that a failed run shows why its
+// connections broke (the temp dir is removed afterwards).
+func serverTrouble(w io.Writer, dir string) {
+	b, err := os.ReadFile(filepath.Join(dir, "postgres.log"))
+	if err != nil {
+		return
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "terminated by signal") || strings.Contains(l, "PANIC") || strings.Contains(l, "was terminated") {
+			from := max(0, i-3)
+			fmt.Fprintln(w, "pgtest: the test cluster's log:")
+			for _, x := range lines[from:min(len(lines), i+2)] {
+				fmt.Fprintln(w, "  ", x)
+			}
+		}
+	}
 }
 
 // DB is a fresh, migrated database for one test.
@@ -132,6 +157,20 @@ func NewDB(tb testing.TB) *DB {
 			return
 		}
 		defer c.Close(ctx)
+		// DROP DATABASE … WITH (FORCE) terminates the database's sessions.
+		// A session still running a query may be inside GEOS: an import
+		// abandons an over-budget repair by closing its connection and the
+		// backend finishes its computation alone, and a termination reaching
+		// GEOS 3.11 inside an overlay can crash the server process — and with
+		// it every session of the cluster, every test running in parallel. So
+		// queries still running are waited for (bounded) before the drop.
+		for i := 0; i < 600; i++ {
+			var running int
+			if err := c.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active'`, name).Scan(&running); err != nil || running == 0 {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	})
 	return &DB{Pool: pool, URL: url, Name: name}
