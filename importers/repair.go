@@ -553,6 +553,16 @@ func (v *validator) step(ctx context.Context, wc *workerConn, t *valTarget, meth
 	for i, b := range bad {
 		keys[i], in[i] = b.key, b.ewkb
 	}
+	if method == "parts" && len(bad) == 1 && points >= bigPartPoints && ringsPolygonal(bad[0].ewkb) {
+		g, r, ok, err := stepRings(ctx, qctx, c, bad[0])
+		if err != nil {
+			return v.stepFailed(ctx, c, err)
+		}
+		if !ok {
+			return map[int64]repaired{}, nil
+		}
+		return v.write(ctx, c, t, map[int64]repaired{bad[0].key: r}, keys, [][]byte{g})
+	}
 	rows, err := c.Query(qctx, fmt.Sprintf(`SELECT k, ST_AsEWKB(r), ST_IsEmpty(r), GeometryType(r) FROM (
 			SELECT k, %[1]s AS r FROM (SELECT u.k, ST_GeomFromEWKB(u.g) AS geom FROM unnest($1::bigint[], $2::bytea[]) AS u(k, g)) s) x
 		WHERE r IS NOT NULL AND (ST_IsEmpty(r) OR %[2]s)`, repairExpr(method), check), keys, in)
@@ -582,6 +592,11 @@ func (v *validator) step(ctx context.Context, wc *workerConn, t *valTarget, meth
 	if err := rows.Err(); err != nil {
 		return v.stepFailed(ctx, c, err)
 	}
+	return v.write(ctx, c, t, res, ks, geom)
+}
+
+// write stores the repaired geometries of the features ks and returns res.
+func (v *validator) write(ctx context.Context, c *pgx.Conn, t *valTarget, res map[int64]repaired, ks []int64, geom [][]byte) (map[int64]repaired, error) {
 	if len(ks) == 0 {
 		return res, nil
 	}

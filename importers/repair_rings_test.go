@@ -89,3 +89,36 @@ func TestRepairRingByRing(t *testing.T) {
 		t.Errorf("validation %v, want both features repaired by parts", v)
 	}
 }
+
+// The ring-by-ring repair of one large feature as a sequence of statements
+// on temporary tables gives what the single statement gives, and leaves
+// no table behind.
+func TestRepairRingsTemp(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var ewkb []byte
+	if err := e.db.Pool.QueryRow(ctx, `SELECT ST_AsEWKB(ST_SetSRID(ST_GeomFromGeoJSON($1), 4490))`, lakeCountry()).Scan(&ewkb); err != nil {
+		t.Fatal(err)
+	}
+	if !ringsPolygonal(ewkb) {
+		t.Fatal("a multipolygon not taken for one")
+	}
+	pc, err := e.db.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Release()
+	g, r, ok, err := stepRings(ctx, ctx, pc.Conn(), invalid{key: 1, ewkb: ewkb})
+	if err != nil || !ok || r.empty {
+		t.Fatalf("ring repair: ok %v, empty %v, err %v", ok, r.empty, err)
+	}
+	var same, valid, left bool
+	if err := pc.Conn().QueryRow(ctx, `SELECT ST_Equals(ST_GeomFromEWKB($1), s.r) AND ST_NRings(s.r) = ST_NRings(ST_GeomFromEWKB($1)), ST_IsValid(ST_GeomFromEWKB($1)),
+		to_regclass('pg_temp.parts') IS NOT NULL OR to_regclass('pg_temp.ring_src') IS NOT NULL
+		FROM (SELECT `+ringsSQL+` AS r FROM (SELECT ST_GeomFromEWKB($2) AS geom) AS x) AS s`, g, ewkb).Scan(&same, &valid, &left); err != nil {
+		t.Fatal(err)
+	}
+	if !same || !valid || left {
+		t.Errorf("ring repair on temporary tables: same as the single statement %v, valid %v, tables left %v", same, valid, left)
+	}
+}
