@@ -68,30 +68,21 @@ func missingColumns(ctx context.Context, q Querier, table string, kind *land.Kin
 // errors of those that could not be (a layer busy past the lock timeout;
 // the others are altered all the same). A second run does nothing.
 func (db *DB) EnsureLayerColumns(ctx context.Context, names ...string) (int, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT name, kind FROM tudi.layers
-		WHERE coalesce(cardinality($1::text[]), 0) = 0 OR name = ANY($1) ORDER BY name`, names)
+	layers, err := sortedLayerStates(ctx, db.Pool, names...)
 	if err != nil {
-		return 0, fmt.Errorf("EnsureLayerColumns: %w", Err(err))
-	}
-	type layer struct{ name, kind string }
-	layers, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (layer, error) {
-		var l layer
-		return l, r.Scan(&l.name, &l.kind)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("EnsureLayerColumns: %w", Err(err))
+		return 0, fmt.Errorf("EnsureLayerColumns: %w", err)
 	}
 	altered := 0
 	var errs []error
 	for _, l := range layers {
-		spec := db.Spec(land.Kind(l.kind))
+		spec := db.Spec(l.Kind)
 		// A cheap check first: most starts have nothing to do, and a fence
 		// makes every tile server wait.
 		n := 0
-		for _, table := range []string{Table(l.name), HistoryTable(l.name)} {
+		for _, table := range []string{Table(l.Name), HistoryTable(l.Name)} {
 			missing, err := missingColumns(ctx, db.Pool, table, spec)
 			if err != nil {
-				return altered, fmt.Errorf("EnsureLayerColumns: layer %q: %w", l.name, err)
+				return altered, fmt.Errorf("EnsureLayerColumns: layer %q: %w", l.Name, err)
 			}
 			n += len(missing)
 		}
@@ -100,12 +91,12 @@ func (db *DB) EnsureLayerColumns(ctx context.Context, names ...string) (int, err
 		}
 		var added []string // "column" of the layer table, "history.column" of its history
 		var version int64
-		err := db.InFencedTx(ctx, []string{l.name}, func(tx pgx.Tx) error {
+		err := db.InFencedTx(ctx, []string{l.Name}, func(tx pgx.Tx) error {
 			added, version = nil, 0
-			if err := lockRebuilds(ctx, tx, l.name); err != nil {
+			if err := lockRebuilds(ctx, tx, l.Name); err != nil {
 				return err
 			}
-			v, err := lockedVersion(ctx, tx, l.name)
+			v, err := lockedVersion(ctx, tx, l.Name)
 			if err != nil {
 				return err
 			}
@@ -114,7 +105,7 @@ func (db *DB) EnsureLayerColumns(ctx context.Context, names ...string) (int, err
 			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '10s'`); err != nil {
 				return Err(err)
 			}
-			for _, table := range []string{Table(l.name), HistoryTable(l.name)} {
+			for _, table := range []string{Table(l.Name), HistoryTable(l.Name)} {
 				// Read again under the lock: another process may have done it.
 				missing, err := missingColumns(ctx, tx, table, spec)
 				if err != nil {
@@ -124,7 +115,7 @@ func (db *DB) EnsureLayerColumns(ctx context.Context, names ...string) (int, err
 					if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", table, Ident(f.Name), f.Type.SQLType())); err != nil {
 						return fmt.Errorf("add column %q: %w", f.Name, Err(err))
 					}
-					if table == Table(l.name) {
+					if table == Table(l.Name) {
 						added = append(added, f.Name)
 					} else {
 						added = append(added, HistorySchema+"."+f.Name)
@@ -140,11 +131,11 @@ func (db *DB) EnsureLayerColumns(ctx context.Context, names ...string) (int, err
 				`UPDATE tiles.generalised SET version = $2 WHERE layer = $1 AND version = $2 - 1`,
 				`UPDATE tiles.prerendered SET version = $2 WHERE layer = $1 AND version = $2 - 1`,
 			} {
-				if _, err := tx.Exec(ctx, q, l.name, version); err != nil {
+				if _, err := tx.Exec(ctx, q, l.Name, version); err != nil {
 					return Err(err)
 				}
 			}
-			return NotifyChange(ctx, tx, Change{Layer: l.name, Version: version})
+			return NotifyChange(ctx, tx, Change{Layer: l.Name, Version: version})
 		})
 		if land.KindOf(err) == land.NotFound {
 			continue // the layer went away meanwhile
@@ -153,12 +144,12 @@ func (db *DB) EnsureLayerColumns(ctx context.Context, names ...string) (int, err
 			if ctx.Err() != nil {
 				return altered, fmt.Errorf("EnsureLayerColumns: %w", Err(ctx.Err()))
 			}
-			errs = append(errs, fmt.Errorf("EnsureLayerColumns: layer %q: %w", l.name, err))
+			errs = append(errs, fmt.Errorf("EnsureLayerColumns: layer %q: %w", l.Name, err))
 			continue
 		}
 		if len(added) > 0 {
 			altered++
-			db.Log.Info("added the catalogue's new fields to a layer", "layer", l.name, "kind", l.kind, "columns", added, "version", version)
+			db.Log.Info("added the catalogue's new fields to a layer", "layer", l.Name, "kind", l.Kind, "columns", added, "version", version)
 		}
 	}
 	return altered, errors.Join(errs...)

@@ -34,23 +34,9 @@ func FieldIndexName(table, field string) string { return table + "_" + field + "
 // invalid by an interrupted build is dropped and built again. tudi serve
 // runs it in the background at start. Returns the number of indexes built.
 func (db *DB) EnsureLayerIndexes(ctx context.Context) (int, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT name, kind FROM tudi.layers ORDER BY name`)
+	layers, err := sortedLayerStates(ctx, db.Pool)
 	if err != nil {
-		return 0, fmt.Errorf("EnsureLayerIndexes: %w", Err(err))
-	}
-	type layer struct{ name, kind string }
-	var layers []layer
-	for rows.Next() {
-		var l layer
-		if err := rows.Scan(&l.name, &l.kind); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("EnsureLayerIndexes: %w", err)
-		}
-		layers = append(layers, l)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("EnsureLayerIndexes: %w", Err(err))
+		return 0, fmt.Errorf("EnsureLayerIndexes: %w", err)
 	}
 	// One connection, without the pool's statement timeout: building an
 	// index over a million rows may take longer, and harms nobody meanwhile.
@@ -65,16 +51,16 @@ func (db *DB) EnsureLayerIndexes(ctx context.Context) (int, error) {
 	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "RESET statement_timeout") }()
 	built := 0
 	for _, l := range layers {
-		for _, f := range IndexedFields(db.Spec(land.Kind(l.kind))) {
-			idx := FieldIndexName(l.name, f.Name)
+		for _, f := range IndexedFields(db.Spec(l.Kind)) {
+			idx := FieldIndexName(l.Name, f.Name)
 			var exists, valid, hasColumn bool
 			err := conn.QueryRow(ctx, `SELECT
 					EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = to_regclass($1)),
 					coalesce((SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)), false),
 					EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass($2) AND a.attname = $3 AND NOT a.attisdropped)`,
-				"layers."+Ident(idx), Table(l.name), f.Name).Scan(&exists, &valid, &hasColumn)
+				"layers."+Ident(idx), Table(l.Name), f.Name).Scan(&exists, &valid, &hasColumn)
 			if err != nil {
-				return built, fmt.Errorf("EnsureLayerIndexes: layer %q: %w", l.name, Err(err))
+				return built, fmt.Errorf("EnsureLayerIndexes: layer %q: %w", l.Name, Err(err))
 			}
 			if !hasColumn || (exists && valid) {
 				continue // a table of another catalogue's kind, or done
@@ -82,17 +68,17 @@ func (db *DB) EnsureLayerIndexes(ctx context.Context) (int, error) {
 			start := time.Now()
 			if exists {
 				if _, err := conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS layers."+Ident(idx)); err != nil {
-					return built, fmt.Errorf("EnsureLayerIndexes: layer %q: drop invalid index %s: %w", l.name, idx, Err(err))
+					return built, fmt.Errorf("EnsureLayerIndexes: layer %q: drop invalid index %s: %w", l.Name, idx, Err(err))
 				}
 			}
-			if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s (%s)", Ident(idx), Table(l.name), Ident(f.Name))); err != nil {
+			if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s (%s)", Ident(idx), Table(l.Name), Ident(f.Name))); err != nil {
 				if land.KindOf(Err(err)) == land.NotFound {
 					continue // the layer went away meanwhile
 				}
-				return built, fmt.Errorf("EnsureLayerIndexes: layer %q field %q: %w", l.name, f.Name, Err(err))
+				return built, fmt.Errorf("EnsureLayerIndexes: layer %q field %q: %w", l.Name, f.Name, Err(err))
 			}
 			built++
-			db.Log.Info("indexed a layer field", "layer", l.name, "field", f.Name, "index", idx, "ms", time.Since(start).Milliseconds())
+			db.Log.Info("indexed a layer field", "layer", l.Name, "field", f.Name, "index", idx, "ms", time.Since(start).Milliseconds())
 		}
 	}
 	return built, nil

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
@@ -193,6 +195,23 @@ func LayerStates(ctx context.Context, q Querier) (map[string]LayerState, error) 
 	out, err := collectStates(rows, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read layer registry: %w", err)
+	}
+	return out, nil
+}
+
+// sortedLayerStates reads the state of every layer through q (only of
+// those named, when names are given; unknown names are skipped), in name
+// order.
+func sortedLayerStates(ctx context.Context, q Querier, names ...string) ([]LayerState, error) {
+	all, err := LayerStates(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LayerState, 0, len(all))
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		if len(names) == 0 || slices.Contains(names, name) {
+			out = append(out, all[name])
+		}
 	}
 	return out, nil
 }
