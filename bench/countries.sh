@@ -26,7 +26,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${TUDI_BIN:-$ROOT/bin/tudi}
 CACHE=${CACHE:-$HOME/.cache/tudi-bench}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/tudi-bench-countries.XXXXXX)}
-chmod 755 "$WORK"
+mkdir -p "$WORK" && chmod 755 "$WORK"
 mkdir -p "$CACHE"
 export OGR_GEOJSON_MAX_OBJ_SIZE=0
 

@@ -14,7 +14,7 @@ SCALE=${SCALE:-400}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${TUDI_BIN:-$ROOT/bin/tudi}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/tudi-bench-import.XXXXXX)}
-chmod 755 "$WORK"
+mkdir -p "$WORK" && chmod 755 "$WORK"
 
 if [ ! -x /usr/bin/time ]; then
 	echo "installing GNU time (for peak RSS)…" >&2

@@ -37,7 +37,7 @@ PGTS_PORT=${PGTS_PORT:-27442}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${TUDI_BIN:-$ROOT/bin/tudi}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/tudi-bench-tiles.XXXXXX)}
-chmod 755 "$WORK"
+mkdir -p "$WORK" && chmod 755 "$WORK"
 PSQL=$(ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | tail -1)
 PSQL=${PSQL:-psql}
 
