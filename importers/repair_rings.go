@@ -41,7 +41,13 @@ const bigPartPoints = 10_000
 //     together, and taken out of (or added to) the shell's area by one
 //     overlay, which is cheap without the clean holes;
 //   - the clean holes are put back as holes of the polygon of that result
-//     they lie in (point in polygon again).
+//     they lie in (point in polygon again);
+//   - a hole drawn outside its own shell but inside another large part's
+//     shell (a lake of the mainland that the file gives to an island, as
+//     the 2 409 lakes of Quebec that a public country file gives to Baffin
+//     Island) is taken as a ring of that part before all the above: by the
+//     even-odd rule it is that part's lake, and kept with its own part it
+//     would come out as land overlapping it.
 //
 // Small parts that touch or overlap one another are repaired together
 // (ST_MakeValid on the group). The polygon so built is valid by
@@ -70,8 +76,13 @@ var ringSteps = []ringStep{
 	{"alone", `SELECT * FROM sc WHERE NOT EXISTS (SELECT FROM others AS o WHERE o.qn = sc.pn)`},
 	{"small", `SELECT v AS g FROM alone WHERE c IS NULL
 		UNION ALL SELECT ST_CollectionExtract(ST_MakeValid(ST_Collect(g)), 3) FROM alone WHERE c IS NOT NULL GROUP BY c`},
-	{"rings", `SELECT b.pn, (r).path[1] AS rn, (r).geom AS rg, (ST_IsValidDetail((r).geom)).valid AS simple FROM big AS b, ST_DumpRings(b.g) AS r WHERE (r).path[1] > 0
+	{"rings0", `SELECT b.pn, (r).path[1] AS rn, (r).geom AS rg, (ST_IsValidDetail((r).geom)).valid AS simple FROM big AS b, ST_DumpRings(b.g) AS r WHERE (r).path[1] > 0
 		UNION ALL SELECT o.pn, -1 - row_number() OVER (), (r).geom, (ST_IsValidDetail((r).geom)).valid FROM others AS o, ST_DumpRings(o.g) AS r`},
+	{"stray", `SELECT r.pn, r.rn, o.pn AS tn FROM rings0 AS r JOIN big AS b USING (pn) CROSS JOIN LATERAL (SELECT o.pn FROM big AS o
+		WHERE o.pn <> r.pn AND o.a && r.rg AND ST_Intersects(o.a, ST_PointN(ST_ExteriorRing(r.rg), 1)) ORDER BY o.pn LIMIT 1) AS o
+		WHERE r.rn > 0 AND NOT ST_Intersects(b.a, ST_PointN(ST_ExteriorRing(r.rg), 1))`},
+	{"rings", `SELECT coalesce(s.tn, r.pn) AS pn, CASE WHEN s.tn IS NULL THEN r.rn ELSE -((r.pn::bigint + 1) << 32) - r.rn END AS rn, r.rg, r.simple
+		FROM rings0 AS r LEFT JOIN stray AS s USING (pn, rn)`},
 	{"near", `SELECT pn, rn, ST_ClusterDBSCAN(g, 0, 2) OVER (PARTITION BY pn) AS c FROM (
 		SELECT pn, rn, CASE WHEN simple THEN rg ELSE ST_MakeValid(rg) END AS g FROM rings UNION ALL SELECT pn, 0, ST_Subdivide(ST_ExteriorRing(g), 256) FROM big) AS x`},
 	{"clean", `SELECT r.pn, r.rn, r.rg FROM rings AS r JOIN near AS n USING (pn, rn) JOIN big AS b USING (pn)

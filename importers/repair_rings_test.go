@@ -18,7 +18,9 @@ func squareRing(x, y, d float64) string {
 // 4 000 vertices with 2 500 small lakes, and, what makes it invalid, a lake
 // across the coast, a lake whose ring crosses itself, two overlapping
 // lakes, an island drawn on the land (a part overlapping the mainland); an
-// island in a large lake is valid and stays.
+// island in a large lake is valid and stays. A second large island has a
+// lake drawn outside its own shell, on the mainland: by the even-odd rule
+// that is a lake of the mainland.
 func lakeCountry() string {
 	var shell []string
 	for i := range 4000 {
@@ -41,7 +43,14 @@ func lakeCountry() string {
 	mainland := "[" + strings.Join(rings, ",") + "]"
 	onLand := "[" + squareRing(113.59, 22.49, 0.02) + "]"
 	inLake := "[" + squareRing(114.34, 22.49, 0.01) + "]"
-	return `{"type":"MultiPolygon","coordinates":[` + mainland + "," + onLand + "," + inLake + "]}"
+	var island []string
+	for i := range 10000 {
+		a := 2 * math.Pi * float64(i) / 10000
+		island = append(island, fmt.Sprintf("[%.9f,%.9f]", 115.3+0.2*math.Cos(a), 22.5+0.2*math.Sin(a)))
+	}
+	island = append(island, island[0])
+	strayLake := "[[" + strings.Join(island, ",") + "]," + squareRing(113.65, 22.6, 0.005) + "]"
+	return `{"type":"MultiPolygon","coordinates":[` + mainland + "," + onLand + "," + inLake + "," + strayLake + "]}"
 }
 
 func TestRepairRingByRing(t *testing.T) {
