@@ -134,9 +134,13 @@ func NewDB(tb testing.TB) *DB {
 	}
 	defer admin.Close(ctx)
 	// CREATE DATABASE … TEMPLATE fails while another session is connected to
-	// the template; nobody is after Main, but retry briefly anyway.
+	// the template; nobody is after Main, but retry briefly anyway. The
+	// template (15 MB, most of it PostGIS's spatial_ref_sys) is copied as
+	// files, not written block by block to the WAL as PostgreSQL 15 does by
+	// default: 0.16 s instead of 0.26 s a database, and the suite makes
+	// hundreds. (The checkpoint that FILE_COPY takes is cheap with fsync off.)
 	for i := 0; ; i++ {
-		_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize())
+		_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize()+" STRATEGY FILE_COPY")
 		if err == nil || i > 50 {
 			break
 		}
