@@ -338,9 +338,14 @@ func TestReadReplicas(t *testing.T) {
 
 	t.Run("without the change listener every read goes to the primary", func(t *testing.T) {
 		stopListen()
-		waitFor(t, "reads on the primary", func() bool { return !onReplica(t, db.Reader("parcels")) })
-		if r.State().Synced {
-			t.Fatal("the router says it is synced without a listener")
+		// Reads may go to the primary for another moment's reason (the
+		// replica restarted just before); what must hold is that once the
+		// router knows the listener is gone, no read goes to a replica.
+		waitFor(t, "the router to see the listener gone", func() bool { return !r.State().Synced })
+		for range 20 {
+			if onReplica(t, db.Reader("parcels")) {
+				t.Fatal("a read went to a replica without a change listener")
+			}
 		}
 	})
 }
