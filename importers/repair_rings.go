@@ -63,7 +63,8 @@ type ringStep struct{ name, sql string }
 
 // ringSteps are the steps of the ring-by-ring repair, in order.
 var ringSteps = []ringStep{
-	{"parts", `SELECT (d).path[1] AS pn, (d).geom AS g, (ST_IsValidDetail((d).geom)).valid AS ok, ST_NPoints((d).geom) AS n FROM %[2]s`},
+	// A polygon's ST_Dump path is empty: its one part is numbered 1.
+	{"parts", `SELECT coalesce((d).path[1], 1) AS pn, (d).geom AS g, (ST_IsValidDetail((d).geom)).valid AS ok, ST_NPoints((d).geom) AS n FROM %[2]s`},
 	{"big", `SELECT pn, g, CASE WHEN (ST_IsValidDetail(s)).valid THEN s ELSE ST_CollectionExtract(ST_BuildArea(ST_Node(ST_ExteriorRing(s))), 3) END AS a
 		FROM (SELECT pn, g, ST_MakePolygon(ST_ExteriorRing(g)) AS s FROM parts WHERE NOT ok AND n >= %[1]d) AS x`},
 	{"hit", `SELECT DISTINCT ON (q.pn) b.pn, q.pn AS qn FROM big AS b CROSS JOIN LATERAL (SELECT q.pn FROM parts AS q

@@ -131,3 +131,28 @@ func TestRepairRingsTemp(t *testing.T) {
 		t.Errorf("ring repair on temporary tables: same as the single statement %v, valid %v, tables left %v", same, valid, left)
 	}
 }
+
+// A large invalid feature that is one Polygon, not a MultiPolygon, is
+// repaired ring by ring too (ST_Dump gives its one part an empty path).
+func TestRepairRingByRingOnePolygon(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	poly := bigInvalidRing(12000)
+	file := writeFeatures(t, t.TempDir(), "one.geojson", poly)
+	imp := e.MustImport(t, Request{Layer: "one", Kind: "generic", Files: []string{file}})
+	var want, got float64
+	var valid bool
+	if err := e.db.Pool.QueryRow(ctx, `SELECT ST_Area(ST_CollectionExtract(ST_MakeValid(ST_GeomFromGeoJSON($1)), 3))`, poly).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Pool.QueryRow(ctx, `SELECT ST_IsValid(geom), ST_Area(geom) FROM layers.one WHERE id = 1`).Scan(&valid, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !valid || math.Abs(got-want) > 1e-9*want {
+		t.Errorf("repaired: valid %v, area %.12f; want valid with ST_MakeValid's %.12f", valid, got, want)
+	}
+	v, _ := imp.Extra["validation"].(map[string]any)
+	if m, _ := v["methods"].(map[string]int64); m["parts"] != 1 {
+		t.Errorf("validation %v, want the polygon repaired by parts", v)
+	}
+}
