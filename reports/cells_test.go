@@ -12,6 +12,7 @@ import (
 	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 )
 
 // Over boundaries kilometres wide, most features take their sub-district
@@ -102,14 +103,14 @@ func TestStreetCellsAgreeWithAPlainLookup(t *testing.T) {
 		t.Fatalf("the fixture should give 6 sub-districts, gives %v", want)
 	}
 	svc := reports.New(db, nil)
-	res := mustRun(t, svc, "land-use-summary", reports.Options{Group: []string{"street"}})
+	res := reportstest.MustRun(t, svc, "land-use-summary", reports.Options{Group: []string{"street"}})
 	if len(res.Rows) != len(want) {
 		t.Errorf("%d streets, want %d: %v", len(res.Rows), len(want), res.Rows)
 	}
 	for _, row := range res.Rows {
 		name := fmt.Sprint(row["street"])
-		n, _ := num(row["parcels"])
-		a, _ := num(row["area_m2"])
+		n, _ := reports.Figure(row["parcels"])
+		a, _ := reports.Figure(row["area_m2"])
 		if w, ok := want[name]; !ok || n != w[0] || math.Abs(a-w[1]) > 0.01 {
 			t.Errorf("%s: %v parcels, %v m²; want %v", name, n, a, w)
 		}
@@ -123,9 +124,9 @@ func TestStreetCellsAgreeWithAPlainLookup(t *testing.T) {
 			w[0] += want[name][0]
 			w[1] += want[name][1]
 		}
-		res := mustRun(t, svc, "land-use-summary", reports.Options{Street: filter})
-		n, _ := num(res.Totals["parcels"])
-		a, _ := num(res.Totals["area_m2"])
+		res := reportstest.MustRun(t, svc, "land-use-summary", reports.Options{Street: filter})
+		n, _ := reports.Figure(res.Totals["parcels"])
+		a, _ := reports.Figure(res.Totals["area_m2"])
 		if n != w[0] || math.Abs(a-w[1]) > 0.01 {
 			t.Errorf("filtered to %v: %v parcels, %v m²; want %v", filter, n, a, w)
 		}

@@ -108,7 +108,7 @@ func BenchmarkExpropriationReports(b *testing.B) {
 					b.Fatal(err)
 				}
 				if tc.report != "renovation-progress" {
-					if h, _ := num(res.Totals["households"]); int(h) != n {
+					if h, _ := reports.Figure(res.Totals["households"]); int(h) != n {
 						b.Fatalf("%v households, want %d", h, n)
 					}
 				}

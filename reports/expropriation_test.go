@@ -12,6 +12,7 @@ import (
 	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 )
 
 // The expropriation fixture, drawn like the others (fixture_test.go): the
@@ -97,7 +98,7 @@ func TestExpropriation(t *testing.T) {
 	svc, _ := expropriationFixture(t)
 	run := func(t *testing.T, opt reports.Options) *reports.Result {
 		t.Helper()
-		return mustRun(t, svc, "expropriation", opt)
+		return reportstest.MustRun(t, svc, "expropriation", opt)
 	}
 	t.Run("by project as of the end of 2023, with that year's flows", func(t *testing.T) {
 		res := run(t, reports.Options{Year: 2023})
@@ -209,7 +210,7 @@ func TestResettlement(t *testing.T) {
 	svc, _ := expropriationFixture(t)
 	run := func(t *testing.T, opt reports.Options) *reports.Result {
 		t.Helper()
-		return mustRun(t, svc, "resettlement", opt)
+		return reportstest.MustRun(t, svc, "resettlement", opt)
 	}
 	t.Run("a household signed in 2023 and delivered in 2024 is not resettled at the end of 2023", func(t *testing.T) {
 		res := run(t, reports.Options{Year: 2023})
@@ -268,7 +269,7 @@ func TestRenovationProgress(t *testing.T) {
 	svc, _ := expropriationFixture(t)
 	run := func(t *testing.T, opt reports.Options) *reports.Result {
 		t.Helper()
-		return mustRun(t, svc, "renovation-progress", opt)
+		return reportstest.MustRun(t, svc, "renovation-progress", opt)
 	}
 	t.Run("2024: the year's projects started, lanes, late resettlement housing", func(t *testing.T) {
 		res := run(t, reports.Options{Year: 2024})

@@ -8,6 +8,7 @@ import (
 	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 )
 
 // The inspection fixture: cropland parcels and permanent-farmland redlines
@@ -80,7 +81,7 @@ func TestRectification(t *testing.T) {
 	run := func(opt reports.Options) *reports.Result {
 		t.Helper()
 		opt.Layers = inspLayers
-		return mustRun(t, svc, "rectification", opt)
+		return reportstest.MustRun(t, svc, "rectification", opt)
 	}
 	// By hand: A is 40 000 m² (monitored area = its own area), cropland
 	// under it is x 100…300 (C1 ∪ C2: 20 000 m², not C1∩A + C2∩A = 30 000),

@@ -12,6 +12,7 @@ import (
 	"tudi/land"
 	"tudi/postgis"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 )
 
 // chargersLayer is a generic ledger whose fields are source attributes
@@ -41,7 +42,7 @@ func TestLayerSummary(t *testing.T) {
 	chargersLayer(t, db)
 	run := func(opt reports.Options) *reports.Result {
 		t.Helper()
-		return mustRun(t, svc, reports.LayerSummary, opt)
+		return reportstest.MustRun(t, svc, reports.LayerSummary, opt)
 	}
 	summary := func(of, sum, date string) reports.SummaryOptions {
 		return reports.SummaryOptions{Of: of, Sum: sum, Date: date}
@@ -125,16 +126,4 @@ func TestLayerSummary(t *testing.T) {
 			t.Errorf("unknown field: %d", resp2.StatusCode)
 		}
 	})
-}
-
-// withSummary gives layer-summary, in the tests that run every report, the
-// parcels layer to sum up (and a grouping when none is given).
-func withSummary(name string, opt reports.Options) reports.Options {
-	if name == reports.LayerSummary {
-		opt.Summary = reports.SummaryOptions{Of: "parcels", Sum: "price_wan"}
-		if len(opt.Group) == 0 {
-			opt.Group = []string{"supply_method"}
-		}
-	}
-	return opt
 }

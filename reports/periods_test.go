@@ -18,6 +18,7 @@ import (
 	"tudi/land"
 	"tudi/postgis"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 )
 
 // Renewal units with milestone dates (D1–D3), one without any (D4, whose
@@ -47,7 +48,7 @@ func TestMilestones(t *testing.T) {
 	run := func(t *testing.T, opt reports.Options) *reports.Result {
 		t.Helper()
 		opt.Layers = layers
-		return mustRun(t, svc, "renewal-progress", opt)
+		return reportstest.MustRun(t, svc, "renewal-progress", opt)
 	}
 	asOf2022 := reports.Options{Group: []string{"stage"}, AsOf: mustDate(t, "2022-12-31")}
 	stage := func(units, past int) map[string]float64 {
@@ -90,8 +91,8 @@ func TestMilestones(t *testing.T) {
 	})
 	t.Run("a year equals its from/to", func(t *testing.T) {
 		for _, name := range []string{"land-supply", "idle-land", "renewal-progress", "farmland-occupation", "land-use-summary"} {
-			y := mustRun(t, svc, name, reports.Options{Year: 2023})
-			p := mustRun(t, svc, name, reports.Options{From: mustDate(t, "2023-01-01"), To: mustDate(t, "2023-12-31")})
+			y := reportstest.MustRun(t, svc, name, reports.Options{Year: 2023})
+			p := reportstest.MustRun(t, svc, name, reports.Options{From: mustDate(t, "2023-01-01"), To: mustDate(t, "2023-12-31")})
 			if *y.Params.From != "2023-01-01" || *y.Params.To != "2023-12-31" || y.Params.AsOf != "2023-12-31" || p.Params.Year != nil {
 				t.Errorf("%s: params %+v and %+v", name, y.Params, p.Params)
 			}
@@ -136,7 +137,7 @@ func TestMilestones(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		res := mustRun(t, svc, "renewal-progress", reports.Options{Layers: map[string]string{"renewal_units": "renewal_old"}})
+		res := reportstest.MustRun(t, svc, "renewal-progress", reports.Options{Layers: map[string]string{"renewal_units": "renewal_old"}})
 		checkFigures(t, res, "totals", res.Totals, map[string]float64{"units": 1, "transferred_units": 1})
 	})
 }
@@ -155,16 +156,16 @@ func TestIdleLandPeriods(t *testing.T) {
 	})
 	a1, a2, a3, a4 := i1.area(), i2.area(), i3.area(), i4.area()
 	layers := map[string]string{"idle_land": "idle_dated"}
-	res := mustRun(t, svc, "idle-land", reports.Options{Year: 2023, Layers: layers})
+	res := reportstest.MustRun(t, svc, "idle-land", reports.Options{Year: 2023, Layers: layers})
 	checkRows(t, res, []want{
 		{map[string]any{"kind": "闲置"}, areas(a1+a2, map[string]float64{"items": 2, "disposed_mu": mu(a1), "identified_items": 1, "identified_mu": mu(a2), "disposed_in_mu": mu(a1)})},
 		{map[string]any{"kind": "批而未供"}, areas(a3+a4, map[string]float64{"items": 2, "disposed_mu": 0, "identified_items": 1, "identified_mu": mu(a3), "disposed_in_mu": 0})},
 	}, areas(a1+a2+a3+a4, map[string]float64{"items": 4, "disposed_mu": mu(a1), "identified_items": 2, "disposed_in_mu": mu(a1)}))
-	now := mustRun(t, svc, "idle-land", reports.Options{Layers: layers})
+	now := reportstest.MustRun(t, svc, "idle-land", reports.Options{Layers: layers})
 	checkFigures(t, now, "totals", now.Totals, map[string]float64{"items": 4, "disposed_mu": mu(a1 + a2 + a4)})
-	early := mustRun(t, svc, "idle-land", reports.Options{AsOf: mustDate(t, "2022-12-31"), Layers: layers})
+	early := reportstest.MustRun(t, svc, "idle-land", reports.Options{AsOf: mustDate(t, "2022-12-31"), Layers: layers})
 	checkFigures(t, early, "totals", early.Totals, map[string]float64{"items": 2, "disposed_mu": 0}) // I1 and I4 (no date)
-	supply := mustRun(t, svc, "land-supply", reports.Options{AsOf: mustDate(t, "2023-12-31"), Group: []string{"method"}})
+	supply := reportstest.MustRun(t, svc, "land-supply", reports.Options{AsOf: mustDate(t, "2023-12-31"), Group: []string{"method"}})
 	checkFigures(t, supply, "totals", supply.Totals, map[string]float64{"parcels": 2}) // P1 and P3, supplied in 2023
 }
 
@@ -211,7 +212,7 @@ func TestTargets(t *testing.T) {
 		t.Fatalf("import: %d, %v", n, err)
 	}
 	t.Run("a target adds the target and the completion rate after its column", func(t *testing.T) {
-		res := mustRun(t, svc, "land-supply", reports.Options{Year: 2024, Group: []string{"method"}})
+		res := reportstest.MustRun(t, svc, "land-supply", reports.Options{Year: 2024, Group: []string{"method"}})
 		var keys []string
 		for _, c := range res.Columns {
 			keys = append(keys, c.Key)
@@ -243,17 +244,17 @@ func TestTargets(t *testing.T) {
 		}
 	})
 	t.Run("a street's target applies to its row, or to the totals when filtered to it", func(t *testing.T) {
-		res := mustRun(t, svc, "land-supply", reports.Options{Year: 2024, Group: []string{"street"}})
+		res := reportstest.MustRun(t, svc, "land-supply", reports.Options{Year: 2024, Group: []string{"street"}})
 		// 东街道: P2, 2 ha of 15 亩 = 1 ha.
 		checkRows(t, res, []want{
 			{map[string]any{"street": "东街道"}, map[string]float64{"area_ha": 2, "area_ha_target": 1, "area_ha_rate": 200}},
 			{map[string]any{"street": "西街道"}, map[string]float64{"area_ha": 1}},
 		}, map[string]float64{"area_ha_target": 4, "area_ha_rate": 75})
-		one := mustRun(t, svc, "land-supply", reports.Options{Year: 2024, Street: []string{"东街道"}})
+		one := reportstest.MustRun(t, svc, "land-supply", reports.Options{Year: 2024, Street: []string{"东街道"}})
 		checkFigures(t, one, "totals", one.Totals, map[string]float64{"area_ha": 2, "area_ha_target": 1, "area_ha_rate": 200})
 	})
 	t.Run("a target filtered by kind applies to that kind's row", func(t *testing.T) {
-		res := mustRun(t, svc, "idle-land", reports.Options{Year: 2024})
+		res := reportstest.MustRun(t, svc, "idle-land", reports.Options{Year: 2024})
 		checkRows(t, res, []want{
 			{map[string]any{"kind": "批而未供"}, map[string]float64{"disposed_in_mu": 0, "disposed_in_mu_target": 10, "disposed_in_mu_rate": 0}},
 			{map[string]any{"kind": "闲置"}, map[string]float64{"items": 2}},
@@ -261,7 +262,7 @@ func TestTargets(t *testing.T) {
 	})
 	t.Run("without a target for the period there are no target columns", func(t *testing.T) {
 		for _, opt := range []reports.Options{{Year: 2023}, {}, {From: mustDate(t, "2024-01-01"), To: mustDate(t, "2024-06-30")}} {
-			res := mustRun(t, svc, "land-supply", opt)
+			res := reportstest.MustRun(t, svc, "land-supply", opt)
 			if slices.ContainsFunc(res.Columns, func(c land.Column) bool { return strings.HasSuffix(c.Key, "_target") }) {
 				t.Errorf("%+v: columns %v", opt, res.Columns)
 			}
@@ -271,7 +272,7 @@ func TestTargets(t *testing.T) {
 		if _, err := importTargets(svc, writeTargets(t, "year,report,measure,value,unit,issuer", "2024,land-supply,area_ha,6,,区定")); err != nil {
 			t.Fatal(err)
 		}
-		res := mustRun(t, svc, "land-supply", reports.Options{Year: 2024})
+		res := reportstest.MustRun(t, svc, "land-supply", reports.Options{Year: 2024})
 		checkFigures(t, res, "totals", res.Totals, map[string]float64{"area_ha_target": 6, "area_ha_rate": 50})
 		ts, err := svc.Targets(ctx, reports.TargetFilter{Year: 2024, Report: "land-supply"})
 		if err != nil || len(ts) != 4 {
@@ -293,7 +294,7 @@ func TestTargets(t *testing.T) {
 		if n, err := importTargets(svc, p); err != nil || n != 1 {
 			t.Fatalf("import: %d, %v", n, err)
 		}
-		res := mustRun(t, svc, "renewal-progress", reports.Options{Year: 2023})
+		res := reportstest.MustRun(t, svc, "renewal-progress", reports.Options{Year: 2023})
 		checkFigures(t, res, "totals", res.Totals, map[string]float64{"completed_in": 0, "completed_in_target": 3, "completed_in_rate": 0, "started_in_target": 2})
 	})
 	t.Run("a GBK csv, as Excel saves it in a Chinese locale", func(t *testing.T) {
@@ -399,21 +400,21 @@ func TestRecordsWithoutGeometry(t *testing.T) {
 		}
 	}
 	layers := map[string]string{"idle_land": "idle_ledger"}
-	res := mustRun(t, svc, "idle-land", reports.Options{Group: []string{"street"}, Layers: layers})
+	res := reportstest.MustRun(t, svc, "idle-land", reports.Options{Group: []string{"street"}, Layers: layers})
 	checkRows(t, res, []want{
 		{map[string]any{"street": "东街道"}, map[string]float64{"items": 2}},              // G1 by geometry, L2 by street
 		{map[string]any{"street": "西街道"}, map[string]float64{"items": 1}},              // L1
 		{map[string]any{"street": reports.Unassigned}, map[string]float64{"items": 2}}, // L3 (no such sub-district), L4
 	}, map[string]float64{"items": 5})
-	west := mustRun(t, svc, "idle-land", reports.Options{Street: []string{"西街道"}, Layers: layers})
+	west := reportstest.MustRun(t, svc, "idle-land", reports.Options{Street: []string{"西街道"}, Layers: layers})
 	checkFigures(t, west, "totals", west.Totals, map[string]float64{"items": 1})
-	east := mustRun(t, svc, "idle-land", reports.Options{Street: []string{"东街道"}, Layers: layers})
+	east := reportstest.MustRun(t, svc, "idle-land", reports.Options{Street: []string{"东街道"}, Layers: layers})
 	checkFigures(t, east, "totals", east.Totals, map[string]float64{"items": 2})
 	// Parcels from a ledger: supplied, by street.
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO layers.parcels (code, supply_method, supply_date, price_wan, street) VALUES ('PL', '协议', '2024-02-02', 100, '西街道')`); err != nil {
 		t.Fatal(err)
 	}
-	sup := mustRun(t, svc, "land-supply", reports.Options{Group: []string{"street"}, Year: 2024})
+	sup := reportstest.MustRun(t, svc, "land-supply", reports.Options{Group: []string{"street"}, Year: 2024})
 	checkRows(t, sup, []want{
 		{map[string]any{"street": "东街道"}, map[string]float64{"parcels": 1}},
 		{map[string]any{"street": "西街道"}, map[string]float64{"parcels": 2, "price_wan": 100}},

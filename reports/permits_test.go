@@ -9,6 +9,7 @@ import (
 	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 )
 
 // permitsLayer loads the permits fixture into db (whose boundaries are the
@@ -49,7 +50,7 @@ func TestPermits(t *testing.T) {
 	permitsLayer(t, db)
 	svc := reports.New(db, nil)
 	t.Run("a year: working days between acceptance and issue by the holiday calendar, 按时率", func(t *testing.T) {
-		res := mustRun(t, svc, "permits", reports.Options{Year: 2024})
+		res := reportstest.MustRun(t, svc, "permits", reports.Options{Year: 2024})
 		checkRows(t, res, []want{
 			{map[string]any{"type": "建设用地规划许可证"}, map[string]float64{"permits": 1, "land_ha": 2, "timed": 1, "avg_workdays": 8, "max_workdays": 8,
 				"with_limit": 1, "on_time": 1, "on_time_rate": 100}},
@@ -68,14 +69,14 @@ func TestPermits(t *testing.T) {
 		}
 	})
 	t.Run("without a period: issued on or before the as-of date", func(t *testing.T) {
-		res := mustRun(t, svc, "permits", reports.Options{AsOf: mustDate(t, "2024-03-31"), Group: []string{"year"}})
+		res := reportstest.MustRun(t, svc, "permits", reports.Options{AsOf: mustDate(t, "2024-03-31"), Group: []string{"year"}})
 		checkRows(t, res, []want{
 			{map[string]any{"year": int64(2023)}, map[string]float64{"permits": 1, "avg_workdays": 6}},
 			{map[string]any{"year": int64(2024)}, map[string]float64{"permits": 2, "avg_workdays": 2, "max_workdays": 4}},
 		}, map[string]float64{"permits": 3, "max_workdays": 6})
 	})
 	t.Run("by street and by source", func(t *testing.T) {
-		res := mustRun(t, svc, "permits", reports.Options{Year: 2024, Group: []string{"street", "source"}})
+		res := reportstest.MustRun(t, svc, "permits", reports.Options{Year: 2024, Group: []string{"street", "source"}})
 		checkRows(t, res, []want{
 			{map[string]any{"street": "东街道", "source": "城市更新"}, map[string]float64{"permits": 1}}, // P1 by its site
 			{map[string]any{"street": "东街道", "source": "一般"}, map[string]float64{"permits": 1}},   // P3 by its street
@@ -91,7 +92,7 @@ func TestPermits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := mustRun(t, reports.NewWithCatalog(db, nil, cat), "permits", reports.Options{Year: 2024, Group: []string{"category"}})
+		res := reportstest.MustRun(t, reports.NewWithCatalog(db, nil, cat), "permits", reports.Options{Year: 2024, Group: []string{"category"}})
 		checkRows(t, res, []want{
 			{map[string]any{"category": "教育"}, map[string]float64{"permits": 2, "max_workdays": 11, "on_time": 1}}, // P1 late, P3 on time
 			{map[string]any{"category": "医疗"}, map[string]float64{"permits": 1, "max_workdays": 8}},                // P2: 02-09, 02-12…16, 02-19, 02-20

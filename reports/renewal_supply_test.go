@@ -7,6 +7,7 @@ import (
 	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 )
 
 // The fixtures of renewal-pipeline, supply-plan and approvals, in the
@@ -59,7 +60,7 @@ func TestRenewalPipeline(t *testing.T) {
 	t.Parallel()
 	svc := pipelineFixture(t)
 	t.Run("stocks as of 2024-12-31: shares, contribution, industrial space, both implementation rates, coverage", func(t *testing.T) {
-		res := mustRun(t, svc, "renewal-pipeline", reports.Options{AsOf: mustDate(t, "2024-12-31")})
+		res := reportstest.MustRun(t, svc, "renewal-pipeline", reports.Options{AsOf: mustDate(t, "2024-12-31")})
 		checkRows(t, res, []want{
 			// U1 and U2: 2 of 4 units; U1's phases 2 of 3 contracted, U2's 1 of 1.
 			{map[string]any{"category": "拆除重建"}, map[string]float64{"units": 2, "share": 50, "approved_units": 2, "unapproved_units": 0,
@@ -87,20 +88,20 @@ func TestRenewalPipeline(t *testing.T) {
 		// 2023-06-30: U2 not yet approved (2023-09-01), no phase contracted
 		// (P1a on 2023-08-01), U4 contracted by its own date; only U4 has
 		// every phase's entity (U1's third phase: 2024).
-		before := mustRun(t, svc, "renewal-pipeline", reports.Options{Group: []string{"scope"}, AsOf: mustDate(t, "2023-06-30")})
+		before := reportstest.MustRun(t, svc, "renewal-pipeline", reports.Options{Group: []string{"scope"}, AsOf: mustDate(t, "2023-06-30")})
 		checkFigures(t, before, "totals", before.Totals, map[string]float64{"units": 4, "approved_units": 2, "unapproved_units": 2,
 			"phases": 4, "phases_contracted": 0, "phase_rate": 0, "units_contracted": 1, "unit_rate": 25, "units_entity": 1,
 			"contribution_rate": 100 * 6000.0 / 23000, "industrial_increase_wm2": 0.4})
-		after := mustRun(t, svc, "renewal-pipeline", reports.Options{Group: []string{"scope"}, AsOf: mustDate(t, "2023-08-31")})
+		after := reportstest.MustRun(t, svc, "renewal-pipeline", reports.Options{Group: []string{"scope"}, AsOf: mustDate(t, "2023-08-31")})
 		checkFigures(t, after, "totals", after.Totals, map[string]float64{"phases_contracted": 1, "phase_rate": 25, "units_contracted": 1, "unit_rate": 25})
 		// Before U3 was listed (2023-05-01) it is not a unit yet.
-		early := mustRun(t, svc, "renewal-pipeline", reports.Options{AsOf: mustDate(t, "2023-04-30")})
+		early := reportstest.MustRun(t, svc, "renewal-pipeline", reports.Options{AsOf: mustDate(t, "2023-04-30")})
 		checkFigures(t, early, "totals", early.Totals, map[string]float64{"units": 3, "unapproved_units": 1})
 	})
 	t.Run("flows of a period", func(t *testing.T) {
 		// Listed in 2021–2022: U1 (15000 m² to demolish, 计划单元) and U2
 		// (25000 m², 统筹单元).
-		res := mustRun(t, svc, "renewal-pipeline", reports.Options{Group: []string{"scope"}, From: mustDate(t, "2021-01-01"), To: mustDate(t, "2022-12-31")})
+		res := reportstest.MustRun(t, svc, "renewal-pipeline", reports.Options{Group: []string{"scope"}, From: mustDate(t, "2021-01-01"), To: mustDate(t, "2022-12-31")})
 		checkRows(t, res, []want{
 			{map[string]any{"scope": "计划单元"}, map[string]float64{"listed_in": 1, "listed_demolition_ha_in": 1.5, "listed_demolition_share": 37.5,
 				"listed_plan_ha_in": 2, "approved_in": 2, "approved_city_in": 1, "approved_district_in": 1}},
@@ -111,13 +112,13 @@ func TestRenewalPipeline(t *testing.T) {
 
 		// 2023: U2 approved by the district with its floor areas; U1's
 		// entity; phases P1a and P1b confirmed, P1a contracted for 5 亿元.
-		y23 := mustRun(t, svc, "renewal-pipeline", reports.Options{Year: 2023})
+		y23 := reportstest.MustRun(t, svc, "renewal-pipeline", reports.Options{Year: 2023})
 		checkFigures(t, y23, "totals", y23.Totals, map[string]float64{"listed_in": 1, "approved_in": 1, "approved_city_in": 0, "approved_district_in": 1,
 			"approved_ha_in": 2.8, "dev_ha_in": 2, "contribution_rate_in": 100 * 8000.0 / 28000, "gfa_wm2_in": 8, "gfa_industrial_wm2_in": 5,
 			"innovative_wm2_in": 1, "affordable_wm2_in": 0, "kindergartens_in": 1, "schools_in": 0,
 			"entity_units_in": 1, "entity_phases_in": 2, "contracts_in": 1, "land_price_yi_in": 5, "handover_in": 0, "handover_ha_in": 0})
 		// 2024: P1b and P2a contracted (3 + 2 亿元) and handed over (0.3 + 0.5 ha).
-		y24 := mustRun(t, svc, "renewal-pipeline", reports.Options{Year: 2024, Group: []string{"street"}})
+		y24 := reportstest.MustRun(t, svc, "renewal-pipeline", reports.Options{Year: 2024, Group: []string{"street"}})
 		checkRows(t, y24, []want{
 			{map[string]any{"street": "东街道"}, map[string]float64{"contracts_in": 1, "land_price_yi_in": 3, "handover_in": 1, "handover_ha_in": 0.3, "entity_phases_in": 1,
 				"units": 3, "phases": 3, "phases_contracted": 2, "coordinated_streets": 0, "coordinated_coverage": 0}},
@@ -126,7 +127,7 @@ func TestRenewalPipeline(t *testing.T) {
 		}, map[string]float64{"coordinated_coverage": 50, "contracts_in": 2, "land_price_yi_in": 5, "handover_in": 2, "handover_ha_in": 0.8, "entity_phases_in": 2})
 		// Filtered to 西街道 the figures are its row's; coverage is then of
 		// the one chosen sub-district.
-		west := mustRun(t, svc, "renewal-pipeline", reports.Options{Year: 2024, Street: []string{"西街道"}})
+		west := reportstest.MustRun(t, svc, "renewal-pipeline", reports.Options{Year: 2024, Street: []string{"西街道"}})
 		checkFigures(t, west, "西街道", west.Totals, map[string]float64{"units": 1, "phases": 1, "contracts_in": 1, "land_price_yi_in": 2, "coordinated_coverage": 100})
 	})
 }
@@ -154,7 +155,7 @@ func TestSupplyPlan(t *testing.T) {
 	})
 	svc := reports.New(db, nil)
 	t.Run("a year: the plan against the supply, outside the plan, reserve, price, 供而未用", func(t *testing.T) {
-		res := mustRun(t, svc, "supply-plan", reports.Options{Year: 2024, Group: []string{"source"}})
+		res := reportstest.MustRun(t, svc, "supply-plan", reports.Options{Year: 2024, Group: []string{"source"}})
 		checkRows(t, res, []want{
 			// Q1, Q2, Q5 (Q6: supplied 2022, a figure only of the cumulative renewal supply: 城市更新 row).
 			{map[string]any{"source": "储备"}, map[string]float64{"parcels": 3, "reserve_parcels": 2, "reserve_ha": 6, "planned_parcels": 3, "planned_mu": mu(80000),
@@ -172,7 +173,7 @@ func TestSupplyPlan(t *testing.T) {
 		}
 	})
 	t.Run("as of an earlier date: Q1 still in the reserve, the plan of that year", func(t *testing.T) {
-		res := mustRun(t, svc, "supply-plan", reports.Options{AsOf: mustDate(t, "2023-12-31"), Group: []string{"reserve_source"}})
+		res := reportstest.MustRun(t, svc, "supply-plan", reports.Options{AsOf: mustDate(t, "2023-12-31"), Group: []string{"reserve_source"}})
 		checkRows(t, res, []want{
 			{map[string]any{"reserve_source": "征收"}, map[string]float64{"reserve_parcels": 1, "reserve_ha": 2}},
 			{map[string]any{"reserve_source": "收回"}, map[string]float64{"reserve_parcels": 1}},
@@ -215,7 +216,7 @@ func TestApprovals(t *testing.T) {
 	})
 	svc := reports.New(db, nil)
 	t.Run("per batch as of today: overlaps once, a parcel in two batches, partly supplied, withdrawn left out", func(t *testing.T) {
-		res := mustRun(t, svc, "approvals", reports.Options{Group: []string{"batch"}})
+		res := reportstest.MustRun(t, svc, "approvals", reports.Options{Group: []string{"batch"}})
 		// A1: S1 ∪ S2 = 70000, S3's half 5000; 300000 − 75000 − 20000.
 		// A2: S3's half 5000, S4 40000; 200000 − 45000.
 		checkRows(t, res, []want{
@@ -233,7 +234,7 @@ func TestApprovals(t *testing.T) {
 		}
 	})
 	t.Run("as of an earlier date S2 and S4 are not supplied yet", func(t *testing.T) {
-		res := mustRun(t, svc, "approvals", reports.Options{Group: []string{"batch_kind"}, AsOf: mustDate(t, "2021-12-31")})
+		res := reportstest.MustRun(t, svc, "approvals", reports.Options{Group: []string{"batch_kind"}, AsOf: mustDate(t, "2021-12-31")})
 		// A1: S1 40000 + 5000; A2: 5000. A3 not submitted yet; A5 undated: not known then.
 		checkRows(t, res, []want{
 			{map[string]any{"batch_kind": "城市批次"}, map[string]float64{"recorded": 1, "supplied_mu": mu(45000), "unsupplied_mu": mu(235000)}},
@@ -242,10 +243,10 @@ func TestApprovals(t *testing.T) {
 		}, map[string]float64{"recorded": 3, "submitted": 3, "approved": 3, "pending": 0, "unsupplied_mu": mu(430000)})
 	})
 	t.Run("the period selects the batches by approval date; supply as of the as-of date", func(t *testing.T) {
-		res := mustRun(t, svc, "approvals", reports.Options{From: mustDate(t, "2019-01-01"), To: mustDate(t, "2019-12-31"), AsOf: mustDate(t, "2024-12-31")})
+		res := reportstest.MustRun(t, svc, "approvals", reports.Options{From: mustDate(t, "2019-01-01"), To: mustDate(t, "2019-12-31"), AsOf: mustDate(t, "2024-12-31")})
 		checkFigures(t, res, "totals", res.Totals, map[string]float64{"batches": 1, "approved_mu": mu(300000), "unsupplied_mu": mu(205000),
 			"submitted_in": 1, "approved_in": 1})
-		y := mustRun(t, svc, "approvals", reports.Options{Year: 2021, Group: []string{"year"}})
+		y := reportstest.MustRun(t, svc, "approvals", reports.Options{Year: 2021, Group: []string{"year"}})
 		// A2 approved in 2021, supplied by 2021-12-31: S3's half.
 		checkRows(t, y, []want{
 			{map[string]any{"year": int64(2021)}, map[string]float64{"batches": 1, "unsupplied_mu": mu(195000), "approved_in": 1}},
@@ -254,12 +255,12 @@ func TestApprovals(t *testing.T) {
 		}, map[string]float64{"batches": 1, "unsupplied_mu": mu(195000), "submitted_in": 0, "approved_in": 1})
 	})
 	t.Run("by street", func(t *testing.T) {
-		res := mustRun(t, svc, "approvals", reports.Options{Group: []string{"street"}})
+		res := reportstest.MustRun(t, svc, "approvals", reports.Options{Group: []string{"street"}})
 		checkRows(t, res, []want{
 			{map[string]any{"street": "东街道"}, map[string]float64{"recorded": 2, "batches": 2, "unsupplied_mu": mu(360000)}},
 			{map[string]any{"street": "西街道"}, map[string]float64{"recorded": 3, "batches": 0, "pending": 1}},
 		}, map[string]float64{"recorded": 5, "unsupplied_mu": mu(360000)})
-		west := mustRun(t, svc, "approvals", reports.Options{Street: []string{"西街道"}})
+		west := reportstest.MustRun(t, svc, "approvals", reports.Options{Street: []string{"西街道"}})
 		checkFigures(t, west, "西街道", west.Totals, map[string]float64{"recorded": 3, "batches": 0, "pending": 1})
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 )
 
 // want is an expected row: its key values (as the result holds them) and
@@ -24,15 +25,6 @@ type want struct {
 	figs map[string]float64
 }
 
-func mustRun(tb testing.TB, svc *reports.Service, name string, opt reports.Options) *reports.Result {
-	tb.Helper()
-	res, err := svc.Run(context.Background(), name, opt)
-	if err != nil {
-		tb.Fatalf("report %s %+v: %v", name, opt, err)
-	}
-	return res
-}
-
 func column(res *reports.Result, key string) (land.Column, bool) {
 	for _, c := range res.Columns {
 		if c.Key == key {
@@ -40,17 +32,6 @@ func column(res *reports.Result, key string) (land.Column, bool) {
 		}
 	}
 	return land.Column{}, false
-}
-
-// num returns a figure as float64 (counts come back as int64).
-func num(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
 }
 
 // checkFigures compares got's figures with w: areas within the fixture
@@ -65,7 +46,7 @@ func checkFigures(tb testing.TB, res *reports.Result, what string, got map[strin
 			tb.Errorf("%s: no column %q in %v", what, key, res.Columns)
 			continue
 		}
-		g, ok := num(got[key])
+		g, ok := reports.Figure(got[key])
 		if !ok {
 			tb.Errorf("%s: %s = %#v, want %v", what, key, got[key], exp)
 			continue
@@ -160,12 +141,12 @@ func TestLandSupply(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := mustRun(t, svc, "land-supply", tc.opt)
+			res := reportstest.MustRun(t, svc, "land-supply", tc.opt)
 			checkRows(t, res, tc.rows, tc.totals)
 		})
 	}
 	t.Run("rows come by year, then in the order 招拍挂, 协议, 划拨", func(t *testing.T) {
-		res := mustRun(t, svc, "land-supply", reports.Options{})
+		res := reportstest.MustRun(t, svc, "land-supply", reports.Options{})
 		var got []string
 		for _, r := range res.Rows {
 			got = append(got, fmt.Sprint(r["year"], r["method"]))
@@ -217,7 +198,7 @@ func TestFarmlandOccupation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkRows(t, mustRun(t, svc, "farmland-occupation", tc.opt), tc.rows, tc.totals)
+			checkRows(t, reportstest.MustRun(t, svc, "farmland-occupation", tc.opt), tc.rows, tc.totals)
 		})
 	}
 	t.Run("the total equals the area of the union of all overlaps, by a brute-force query", func(t *testing.T) {
@@ -232,8 +213,8 @@ func TestFarmlandOccupation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := mustRun(t, svc, "farmland-occupation", reports.Options{})
-		if got, _ := num(res.Totals["area_m2"]); math.Abs(got-brute) > 0.01 {
+		res := reportstest.MustRun(t, svc, "farmland-occupation", reports.Options{})
+		if got, _ := reports.Figure(res.Totals["area_m2"]); math.Abs(got-brute) > 0.01 {
 			t.Errorf("total %v m², brute force %v m²", got, brute)
 		}
 	})
@@ -296,7 +277,7 @@ func TestIdleLand(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkRows(t, mustRun(t, svc, "idle-land", tc.opt), tc.rows, tc.totals)
+			checkRows(t, reportstest.MustRun(t, svc, "idle-land", tc.opt), tc.rows, tc.totals)
 		})
 	}
 }
@@ -307,7 +288,7 @@ func TestRenewalProgress(t *testing.T) {
 	a1, a2, a3, a4, a5 := r1.area(), r2.area(), r3.area(), r4.area(), r5.area()
 	all := a1 + a2 + a3 + a4 + a5
 	t.Run("by default per stage, with the units at or past each stage", func(t *testing.T) {
-		res := mustRun(t, svc, "renewal-progress", reports.Options{})
+		res := reportstest.MustRun(t, svc, "renewal-progress", reports.Options{})
 		stage := func(units int, area float64, past int, pastArea float64) map[string]float64 {
 			return map[string]float64{"units": float64(units), "area_ha": ha(area), "area_mu": mu(area),
 				"at_or_past_units": float64(past), "at_or_past_ha": ha(pastArea)}
@@ -332,7 +313,7 @@ func TestRenewalProgress(t *testing.T) {
 		}
 	})
 	t.Run("by street, with implementation and contribution rates", func(t *testing.T) {
-		res := mustRun(t, svc, "renewal-progress", reports.Options{Group: []string{"street"}})
+		res := reportstest.MustRun(t, svc, "renewal-progress", reports.Options{Group: []string{"street"}})
 		if _, ok := column(res, "at_or_past_units"); ok {
 			t.Errorf("at-or-past columns without grouping by stage")
 		}
@@ -345,7 +326,7 @@ func TestRenewalProgress(t *testing.T) {
 		}, map[string]float64{"units": 5, "tod_units": 3})
 	})
 	t.Run("by category and direction", func(t *testing.T) {
-		res := mustRun(t, svc, "renewal-progress", reports.Options{Group: []string{"category", "direction"}})
+		res := reportstest.MustRun(t, svc, "renewal-progress", reports.Options{Group: []string{"category", "direction"}})
 		checkRows(t, res, []want{
 			{map[string]any{"category": "拆除重建", "direction": "工改商住"}, map[string]float64{"units": 1, "area_ha": ha(a1)}},
 			{map[string]any{"category": "拆除重建", "direction": "工改工"}, map[string]float64{"units": 2, "area_ha": ha(a2 + a5), "transferred_units": 1}},
@@ -354,7 +335,7 @@ func TestRenewalProgress(t *testing.T) {
 		}, map[string]float64{"units": 5})
 	})
 	t.Run("without a stations layer the TOD figures are zero and a note says why", func(t *testing.T) {
-		res := mustRun(t, svc, "renewal-progress", reports.Options{Layers: map[string]string{"stations": "no_stations"}})
+		res := reportstest.MustRun(t, svc, "renewal-progress", reports.Options{Layers: map[string]string{"stations": "no_stations"}})
 		checkFigures(t, res, "totals", res.Totals, map[string]float64{"units": 5, "tod_units": 0, "tod_ha": 0})
 		if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], `"no_stations"`) {
 			t.Errorf("notes %q", res.Notes)
@@ -401,7 +382,7 @@ func TestLandUseSummary(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkRows(t, mustRun(t, svc, "land-use-summary", tc.opt), tc.rows,
+			checkRows(t, reportstest.MustRun(t, svc, "land-use-summary", tc.opt), tc.rows,
 				areas(total, map[string]float64{"parcels": 7, "share": 100}))
 		})
 	}
@@ -409,7 +390,7 @@ func TestLandUseSummary(t *testing.T) {
 		mustLayer(t, db, "parcels_2025", land.Parcels, []feature{
 			{r: rect{10, 10, 60, 40}, vals: map[string]any{"landuse_code": "0601"}},
 		})
-		res := mustRun(t, svc, "land-use-summary", reports.Options{Layers: map[string]string{"parcels": "parcels_2025"}})
+		res := reportstest.MustRun(t, svc, "land-use-summary", reports.Options{Layers: map[string]string{"parcels": "parcels_2025"}})
 		checkRows(t, res, []want{{map[string]any{"class_code": "06"}, areas(1500, map[string]float64{"parcels": 1, "share": 100})}},
 			areas(1500, map[string]float64{"parcels": 1}))
 		if res.Params.Layers["parcels"] != "parcels_2025" {
@@ -472,8 +453,8 @@ func TestBadParameters(t *testing.T) {
 		})
 	}
 	t.Run("without boundaries a report not grouped by street still runs", func(t *testing.T) {
-		res := mustRun(t, svc, "land-use-summary", reports.Options{Layers: map[string]string{"boundaries": "streets_2030"}})
-		if n, _ := num(res.Totals["parcels"]); n != 7 {
+		res := reportstest.MustRun(t, svc, "land-use-summary", reports.Options{Layers: map[string]string{"boundaries": "streets_2030"}})
+		if n, _ := reports.Figure(res.Totals["parcels"]); n != 7 {
 			t.Errorf("totals %v", res.Totals)
 		}
 	})
@@ -505,9 +486,9 @@ func TestViewsDoNotOutliveTheReport(t *testing.T) {
 		if len(r.Groups) > 0 {
 			opt.Group = []string{r.Groups[0].Key}
 		}
-		mustRun(t, svc, r.Name, withSummary(r.Name, opt))
+		reportstest.MustRun(t, svc, r.Name, reportstest.WithSummary(r.Name, opt))
 	}
-	mustRun(t, svc, "expropriation", reports.Options{Params: map[string]string{"overlay": "sugar"}})
+	reportstest.MustRun(t, svc, "expropriation", reports.Options{Params: map[string]string{"overlay": "sugar"}})
 	var n int
 	if err := pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()`).Scan(&n); err != nil {
@@ -521,7 +502,7 @@ func TestViewsDoNotOutliveTheReport(t *testing.T) {
 // withFig returns m with more figures, given as key, value pairs.
 func withFig(m map[string]float64, kv ...any) map[string]float64 {
 	for i := 0; i < len(kv); i += 2 {
-		v, _ := num(kv[i+1])
+		v, _ := reports.Figure(kv[i+1])
 		if f, ok := kv[i+1].(int); ok {
 			v = float64(f)
 		}

@@ -9,23 +9,8 @@ import (
 
 	"tudi/land"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 )
-
-// sameFigures checks that got has exactly the figures of want: every
-// figure of res (the keys of its totals) but those in skip.
-func sameFigures(tb testing.TB, res *reports.Result, what string, got, want map[string]any, skip ...string) {
-	tb.Helper()
-	for key := range res.Totals {
-		if slices.Contains(skip, key) {
-			continue
-		}
-		g, gok := num(got[key])
-		w, wok := num(want[key])
-		if gok != wok || g != w || (!gok && got[key] != want[key]) {
-			tb.Errorf("%s: %s = %v, want %v", what, key, got[key], want[key])
-		}
-	}
-}
 
 // addsUp checks that the rows of res add up to its totals: counts and areas
 // within the rounding of each row; a farmland patch may count in two rows
@@ -34,13 +19,13 @@ func sameFigures(tb testing.TB, res *reports.Result, what string, got, want map[
 func addsUp(tb testing.TB, res *reports.Result) {
 	tb.Helper()
 	for _, c := range res.Columns {
-		total, ok := num(res.Totals[c.Key])
+		total, ok := reports.Figure(res.Totals[c.Key])
 		if !ok || c.Type == land.ColumnPercent || strings.HasPrefix(c.Key, "at_or_past_") || strings.HasPrefix(c.Key, "avg_") || strings.HasPrefix(c.Key, "max_") {
 			continue
 		}
 		var sum float64
 		for _, row := range res.Rows {
-			v, _ := num(row[c.Key])
+			v, _ := reports.Figure(row[c.Key])
 			sum += v
 		}
 		if c.Key == "patches" || distinctCount(res.Report, c.Key) {
@@ -67,24 +52,24 @@ func TestStreetFilterEqualsTheStreetRow(t *testing.T) {
 	permitsLayer(t, db)
 	expropriationLayers(t, db)
 	for _, r := range svc.Reports() {
-		byStreet := mustRun(t, svc, r.Name, withSummary(r.Name, reports.Options{Group: []string{"street"}}))
+		byStreet := reportstest.MustRun(t, svc, r.Name, reportstest.WithSummary(r.Name, reports.Options{Group: []string{"street"}}))
 		if len(byStreet.Rows) < 2 {
 			t.Fatalf("%s: the fixture should give two sub-districts or more: %v", r.Name, byStreet.Rows)
 		}
 		for _, row := range byStreet.Rows {
 			name := row["street"].(string)
 			t.Run(r.Name+" filtered to "+name, func(t *testing.T) {
-				one := mustRun(t, svc, r.Name, withSummary(r.Name, reports.Options{Group: []string{"street"}, Street: []string{name}}))
+				one := reportstest.MustRun(t, svc, r.Name, reportstest.WithSummary(r.Name, reports.Options{Group: []string{"street"}, Street: []string{name}}))
 				if len(one.Rows) != 1 || one.Rows[0]["street"] != name {
 					t.Fatalf("rows %v, want the one of %s", one.Rows, name)
 				}
-				sameFigures(t, one, "row", one.Rows[0], row, "share")
-				sameFigures(t, one, "totals", one.Totals, row, "share")
-				def := mustRun(t, svc, r.Name, withSummary(r.Name, reports.Options{Street: []string{name}}))
-				sameFigures(t, def, "totals in the default grouping", def.Totals, row, "share")
+				reportstest.SameFigures(t, one, "row", one.Rows[0], row, "share")
+				reportstest.SameFigures(t, one, "totals", one.Totals, row, "share")
+				def := reportstest.MustRun(t, svc, r.Name, reportstest.WithSummary(r.Name, reports.Options{Street: []string{name}}))
+				reportstest.SameFigures(t, def, "totals in the default grouping", def.Totals, row, "share")
 				addsUp(t, def)
 				if _, ok := column(def, "share"); ok {
-					if s, _ := num(def.Totals["share"]); s != 100 {
+					if s, _ := reports.Figure(def.Totals["share"]); s != 100 {
 						t.Errorf("share of the total %v, want 100", def.Totals["share"])
 					}
 				}
@@ -100,7 +85,7 @@ func TestStreetFilter(t *testing.T) {
 	t.Parallel()
 	svc, db := fixture(t)
 	t.Run("two streets: totals and rates over both and nothing else", func(t *testing.T) {
-		res := mustRun(t, svc, "renewal-progress", reports.Options{Street: []string{"东街道", "西街道"}})
+		res := reportstest.MustRun(t, svc, "renewal-progress", reports.Options{Street: []string{"东街道", "西街道"}})
 		a1, a2, a3, a4 := r1.area(), r2.area(), r3.area(), r4.area()
 		stage := func(units int, area float64, past int) map[string]float64 {
 			return map[string]float64{"units": float64(units), "area_ha": ha(area), "at_or_past_units": float64(past)}
@@ -118,7 +103,7 @@ func TestStreetFilter(t *testing.T) {
 		addsUp(t, res)
 	})
 	t.Run("two streets of land use: shares of their own total", func(t *testing.T) {
-		res := mustRun(t, svc, "land-use-summary", reports.Options{Street: []string{"西街道", "东街道"}})
+		res := reportstest.MustRun(t, svc, "land-use-summary", reports.Options{Street: []string{"西街道", "东街道"}})
 		total := p1.area() + p2.area() + p3.area() + p4.area() + p6.area() + p7.area()
 		share := func(n int, m2 float64) map[string]float64 {
 			return areas(m2, map[string]float64{"parcels": float64(n), "share": math.Round(10000*m2/total) / 100})
@@ -135,12 +120,12 @@ func TestStreetFilter(t *testing.T) {
 		}
 	})
 	t.Run("未划分 selects the features outside every boundary", func(t *testing.T) {
-		res := mustRun(t, svc, "land-use-summary", reports.Options{Street: []string{"未划分"}})
+		res := reportstest.MustRun(t, svc, "land-use-summary", reports.Options{Street: []string{"未划分"}})
 		checkRows(t, res, []want{{map[string]any{"class_code": "01"}, areas(p5.area(), map[string]float64{"parcels": 1, "share": 100})}},
 			areas(p5.area(), map[string]float64{"parcels": 1, "share": 100}))
-		res = mustRun(t, svc, "idle-land", reports.Options{Street: []string{"未划分"}})
+		res = reportstest.MustRun(t, svc, "idle-land", reports.Options{Street: []string{"未划分"}})
 		checkRows(t, res, nil, map[string]float64{"items": 0, "area_m2": 0})
-		res = mustRun(t, svc, "renewal-progress", reports.Options{Group: []string{"category"}, Street: []string{"未划分", "西街道"}})
+		res = reportstest.MustRun(t, svc, "renewal-progress", reports.Options{Group: []string{"category"}, Street: []string{"未划分", "西街道"}})
 		checkRows(t, res, []want{
 			{map[string]any{"category": "拆除重建"}, map[string]float64{"units": 1, "area_ha": ha(r5.area())}},
 			{map[string]any{"category": "综合整治"}, map[string]float64{"units": 1, "area_ha": ha(r3.area())}},
@@ -148,7 +133,7 @@ func TestStreetFilter(t *testing.T) {
 		}, map[string]float64{"units": 3, "confirmed_units": 1, "transferred_units": 0, "tod_units": 1})
 	})
 	t.Run("with a year and another grouping", func(t *testing.T) {
-		res := mustRun(t, svc, "land-supply", reports.Options{Group: []string{"method"}, Year: 2024, Street: []string{"西街道"}})
+		res := reportstest.MustRun(t, svc, "land-supply", reports.Options{Group: []string{"method"}, Year: 2024, Street: []string{"西街道"}})
 		checkRows(t, res, []want{
 			{map[string]any{"method": "划拨"}, areas(p4.area(), map[string]float64{"parcels": 1, "price_wan": 0})},
 		}, areas(p4.area(), map[string]float64{"parcels": 1, "price_wan": 0}))
@@ -157,12 +142,12 @@ func TestStreetFilter(t *testing.T) {
 		occ := func(parcels, patches int, m2 float64) map[string]float64 {
 			return areas(m2, map[string]float64{"parcels": float64(parcels), "patches": float64(patches)})
 		}
-		res = mustRun(t, svc, "farmland-occupation", reports.Options{Group: []string{"class"}, Street: []string{"东街道"}})
+		res = reportstest.MustRun(t, svc, "farmland-occupation", reports.Options{Group: []string{"class"}, Street: []string{"东街道"}})
 		checkRows(t, res, []want{
 			{map[string]any{"class_code": "06"}, occ(1, 2, o1)},
 			{map[string]any{"class_code": "10"}, occ(1, 1, o6)},
 		}, occ(2, 3, o1+o6))
-		res = mustRun(t, svc, "idle-land", reports.Options{Group: []string{"year"}, Year: 2023, Street: []string{"东街道"}})
+		res = reportstest.MustRun(t, svc, "idle-land", reports.Options{Group: []string{"year"}, Year: 2023, Street: []string{"东街道"}})
 		// The land of 东街道 as of 2023-12-31: i1 (2022) and i2 (2023), whose
 		// disposal has no date (unknown as of a past date).
 		checkRows(t, res, []want{
@@ -173,7 +158,7 @@ func TestStreetFilter(t *testing.T) {
 	t.Run("the names are those of the chosen boundaries layer", func(t *testing.T) {
 		mustLayer(t, db, "boundaries_2030", land.Boundaries, []feature{{r: west, vals: map[string]any{"name": "西区"}}})
 		layers := map[string]string{"boundaries": "boundaries_2030"}
-		res := mustRun(t, svc, "land-use-summary", reports.Options{Street: []string{"西区"}, Layers: layers})
+		res := reportstest.MustRun(t, svc, "land-use-summary", reports.Options{Street: []string{"西区"}, Layers: layers})
 		checkFigures(t, res, "totals", res.Totals, areas(p3.area()+p4.area(), map[string]float64{"parcels": 2}))
 		_, err := svc.Run(context.Background(), "land-use-summary", reports.Options{Street: []string{"东街道"}, Layers: layers})
 		if land.KindOf(err) != land.Invalid || !strings.Contains(land.MessageOf(err), "(allowed: 西区, 未划分, comma-separated)") {
@@ -215,8 +200,8 @@ func TestStreetFilterRefuses(t *testing.T) {
 		})
 	}
 	t.Run("over an empty boundaries layer every feature is 未划分", func(t *testing.T) {
-		res := mustRun(t, svc, "land-use-summary", reports.Options{Street: []string{"未划分"}, Layers: map[string]string{"boundaries": "no_streets"}})
-		if n, _ := num(res.Totals["parcels"]); n != 7 || len(res.Notes) != 1 {
+		res := reportstest.MustRun(t, svc, "land-use-summary", reports.Options{Street: []string{"未划分"}, Layers: map[string]string{"boundaries": "no_streets"}})
+		if n, _ := reports.Figure(res.Totals["parcels"]); n != 7 || len(res.Notes) != 1 {
 			t.Errorf("totals %v, notes %q", res.Totals, res.Notes)
 		}
 	})

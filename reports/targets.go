@@ -435,7 +435,7 @@ func (s *Service) applyTargets(ctx context.Context, q querier, sp *spec, res *Re
 				}
 				v, _ := convert(t.Value, t.Unit, c.Unit)
 				target = roundTo(v, c.Decimals)
-				if done, ok := num(r[c.Key]); ok && v > 0 {
+				if done, ok := Figure(r[c.Key]); ok && v > 0 {
 					rate = roundTo(100*done/v, 2)
 				}
 				used = true
@@ -481,8 +481,9 @@ func roundTo(v float64, d int) float64 {
 	return math.Round(v*p) / p
 }
 
-// num returns a figure as float64 (counts come back as int64).
-func num(v any) (float64, bool) {
+// Figure returns a figure of a Result's rows or totals as float64 (counts
+// come back as int64); false when v is not a number.
+func Figure(v any) (float64, bool) {
 	switch x := v.(type) {
 	case int64:
 		return float64(x), true

@@ -23,6 +23,7 @@ import (
 	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 )
 
 // sample is a small hand-made result with Chinese and ASCII keys.
@@ -213,7 +214,7 @@ func TestEveryReportInEveryFormat(t *testing.T) {
 		if r.Name == reports.LayerSummary {
 			opt = reports.Options{Group: []string{"supply_method", "code"}, Summary: reports.SummaryOptions{Of: "parcels", Sum: "price_wan"}}
 		}
-		res := mustRun(t, svc, r.Name, opt)
+		res := reportstest.MustRun(t, svc, r.Name, opt)
 		for _, format := range reports.Formats() {
 			t.Run(r.Name+" as "+format, func(t *testing.T) {
 				var b bytes.Buffer
@@ -394,7 +395,7 @@ func TestHTTP(t *testing.T) {
 			}
 		}
 		var rows []string
-		for _, row := range mustRun(t, svc, "land-use-summary", reports.Options{Group: []string{"street"}}).Rows {
+		for _, row := range reportstest.MustRun(t, svc, "land-use-summary", reports.Options{Group: []string{"street"}}).Rows {
 			rows = append(rows, row["street"].(string))
 		}
 		listed := slices.DeleteFunc(slices.Clone(list.Streets), func(s string) bool { return !slices.Contains(rows, s) })

@@ -17,6 +17,7 @@ import (
 	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 	"tudi/reports"
+	"tudi/reports/reportstest"
 	"tudi/sampledata"
 )
 
@@ -55,7 +56,7 @@ func TestSampleDistrict(t *testing.T) {
 	for _, r := range svc.Reports() {
 		for _, g := range r.Groups {
 			t.Run(r.Name+" grouped by "+g.Key+" is non-trivial and adds up", func(t *testing.T) {
-				res := mustRun(t, svc, r.Name, reports.Options{Group: []string{g.Key}})
+				res := reportstest.MustRun(t, svc, r.Name, reports.Options{Group: []string{g.Key}})
 				if len(res.Rows) < 2 {
 					t.Fatalf("%d rows: %v", len(res.Rows), res.Rows)
 				}
@@ -65,10 +66,10 @@ func TestSampleDistrict(t *testing.T) {
 					}
 					var sum float64
 					for _, row := range res.Rows {
-						v, _ := num(row[c.Key])
+						v, _ := reports.Figure(row[c.Key])
 						sum += v
 					}
-					total, ok := num(res.Totals[c.Key])
+					total, ok := reports.Figure(res.Totals[c.Key])
 					switch {
 					case c.Key == "patches":
 						// A patch touched by parcels of two groups counts in
@@ -104,12 +105,12 @@ func TestSampleDistrict(t *testing.T) {
 					}
 				}
 				for _, row := range res.Rows {
-					if n, _ := num(row[first]); n < 1 {
+					if n, _ := reports.Figure(row[first]); n < 1 {
 						t.Errorf("empty group %v", row)
 					}
 				}
 				if r.Name == "land-use-summary" {
-					if got, _ := num(res.Totals["area_m2"]); math.Abs(got-layerArea) > 0.01 {
+					if got, _ := reports.Figure(res.Totals["area_m2"]); math.Abs(got-layerArea) > 0.01 {
 						t.Errorf("total %v m², layer %v m²", got, layerArea)
 					}
 				}
@@ -121,10 +122,10 @@ func TestSampleDistrict(t *testing.T) {
 	// filtered to a sub-district gives the figures of its street row.
 	for _, r := range svc.Reports() {
 		t.Run(r.Name+" filtered to each sub-district gives its street row", func(t *testing.T) {
-			byStreet := mustRun(t, svc, r.Name, withSummary(r.Name, reports.Options{Group: []string{"street"}}))
+			byStreet := reportstest.MustRun(t, svc, r.Name, reportstest.WithSummary(r.Name, reports.Options{Group: []string{"street"}}))
 			for _, row := range byStreet.Rows {
-				res := mustRun(t, svc, r.Name, withSummary(r.Name, reports.Options{Street: []string{row["street"].(string)}}))
-				sameFigures(t, res, fmt.Sprint(row["street"]), res.Totals, row, "share")
+				res := reportstest.MustRun(t, svc, r.Name, reportstest.WithSummary(r.Name, reports.Options{Street: []string{row["street"].(string)}}))
+				reportstest.SameFigures(t, res, fmt.Sprint(row["street"]), res.Totals, row, "share")
 			}
 		})
 	}
@@ -139,25 +140,25 @@ func TestSampleDistrict(t *testing.T) {
 		}
 	})
 	t.Run("the figures a work report quotes are there", func(t *testing.T) {
-		problems := mustRun(t, svc, "rectification", reports.Options{Year: 2024, Layers: map[string]string{"inspection_patches": "inspection_problems"}})
-		patches := mustRun(t, svc, "rectification", reports.Options{Year: 2024})
-		permits := mustRun(t, svc, "permits", reports.Options{Year: 2024})
+		problems := reportstest.MustRun(t, svc, "rectification", reports.Options{Year: 2024, Layers: map[string]string{"inspection_patches": "inspection_problems"}})
+		patches := reportstest.MustRun(t, svc, "rectification", reports.Options{Year: 2024})
+		permits := reportstest.MustRun(t, svc, "permits", reports.Options{Year: 2024})
 		for what, v := range map[string]any{
 			"problems (ledger, no geometry)": problems.Totals["needs_items"], "problems carried over": problems.Totals["carried_over"],
 			"patches' 整改率": patches.Totals["rectification_rate"], "patches' farmland computed": patches.Totals["farmland_computed"],
 			"permits' 按时率": permits.Totals["on_time_rate"], "permits' average working days": permits.Totals["avg_workdays"],
 		} {
-			if n, ok := num(v); !ok || n <= 0 {
+			if n, ok := reports.Figure(v); !ok || n <= 0 {
 				t.Errorf("%s = %v", what, v)
 			}
 		}
-		idle := mustRun(t, svc, "idle-land", reports.Options{})
-		occ := mustRun(t, svc, "farmland-occupation", reports.Options{})
-		ren := mustRun(t, svc, "renewal-progress", reports.Options{})
-		pipe := mustRun(t, svc, "renewal-pipeline", reports.Options{})
-		pipe19 := mustRun(t, svc, "renewal-pipeline", reports.Options{Year: 2019})
-		plan := mustRun(t, svc, "supply-plan", reports.Options{Year: 2024})
-		appr := mustRun(t, svc, "approvals", reports.Options{})
+		idle := reportstest.MustRun(t, svc, "idle-land", reports.Options{})
+		occ := reportstest.MustRun(t, svc, "farmland-occupation", reports.Options{})
+		ren := reportstest.MustRun(t, svc, "renewal-progress", reports.Options{})
+		pipe := reportstest.MustRun(t, svc, "renewal-pipeline", reports.Options{})
+		pipe19 := reportstest.MustRun(t, svc, "renewal-pipeline", reports.Options{Year: 2019})
+		plan := reportstest.MustRun(t, svc, "supply-plan", reports.Options{Year: 2024})
+		appr := reportstest.MustRun(t, svc, "approvals", reports.Options{})
 		for what, v := range map[string]any{
 			"disposal rate": idle.Totals["disposal_rate"], "occupied area": occ.Totals["area_ha"],
 			"implementation rate": ren.Totals["implementation_rate"], "TOD units": ren.Totals["tod_units"],
@@ -168,7 +169,7 @@ func TestSampleDistrict(t *testing.T) {
 			"renewal supply": plan.Totals["renewal_supplied_ha"], "price paid": plan.Totals["paid_in_yi"], "supplied but not started": plan.Totals["unstarted_parcels"],
 			"batches pending": appr.Totals["pending"], "批而未供": appr.Totals["unsupplied_mu"], "offset rate": appr.Totals["offset_rate"], "supply rate": appr.Totals["supply_rate"],
 		} {
-			if n, ok := num(v); !ok || n <= 0 {
+			if n, ok := reports.Figure(v); !ok || n <= 0 {
 				t.Errorf("%s = %v", what, v)
 			}
 		}
