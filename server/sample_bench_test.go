@@ -9,17 +9,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
-	"tudi/importers"
-	"tudi/pgcluster/pgtest"
-	"tudi/postgis"
-	"tudi/sampledata"
+	"tudi/sampledata/sampletest"
 	"tudi/server"
 )
 
@@ -29,28 +23,10 @@ import (
 // random points across every layer and items?limit=1000 at bboxes sized to
 // hold about 1 000 parcels, through the whole HTTP stack.
 func BenchmarkSample(b *testing.B) {
-	scale := 1
-	if s := os.Getenv("TUDI_BENCH_SCALE"); s != "" {
-		var err error
-		if scale, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
+	scale := sampletest.BenchScale(b, 1)
 	ctx := context.Background()
 	start := time.Now()
-	db := postgis.New(pgtest.NewDB(b).Pool, nil)
-	dir := b.TempDir()
-	m, err := sampledata.Write(ctx, dir, sampledata.Options{Scale: scale}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	im := importers.New(db, nil)
-	for _, l := range m.Layers {
-		if _, err := im.Import(ctx, importers.Request{Layer: l.Name, Kind: l.Kind, Encoding: l.Encoding, SRID: l.SRID,
-			Files: []string{filepath.Join(dir, l.Files[0])}, User: "bench"}); err != nil {
-			b.Fatalf("import %s: %v", l.Name, err)
-		}
-	}
+	db := sampletest.Load(b, scale, "bench")
 	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil {
 		b.Fatal(err)
 	}

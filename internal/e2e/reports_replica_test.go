@@ -19,7 +19,7 @@ import (
 	"tudi/pgcluster"
 	"tudi/postgis"
 	"tudi/reports"
-	"tudi/sampledata"
+	"tudi/sampledata/sampletest"
 )
 
 // Reports only read, so they run on a hot standby; through --read-db they
@@ -53,18 +53,7 @@ func TestReportsOnReplica(t *testing.T) {
 	if _, err := migrations.Up(ctx, pdb.Pool, nil); err != nil {
 		t.Fatal(err)
 	}
-	sample := t.TempDir()
-	m, err := sampledata.Write(ctx, sample, sampledata.Options{Scale: 1}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im := importers.New(pdb, nil)
-	for _, l := range m.Layers {
-		if _, err := im.Import(ctx, importers.Request{Layer: l.Name, Kind: l.Kind, Encoding: l.Encoding, SRID: l.SRID,
-			Files: []string{filepath.Join(sample, l.Files[0])}, User: "test"}); err != nil {
-			t.Fatalf("import %s: %v", l.Name, err)
-		}
-	}
+	sampletest.Import(t, pdb, 1, "test")
 	standby, err := primary.Standby(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "r"), Database: "tudi", Settings: settings, Log: quiet})
 	if err != nil {
 		t.Fatalf("standby: %v", err)

@@ -4,49 +4,21 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"tudi/importers"
 	"tudi/land"
-	"tudi/pgcluster/pgtest"
-	"tudi/postgis"
 	"tudi/reports"
 	"tudi/reports/reportstest"
-	"tudi/sampledata"
+	"tudi/sampledata/sampletest"
 )
-
-// loadSample writes the sample district at the given scale and imports
-// every layer of it as a user would.
-func loadSample(tb testing.TB, scale int) *postgis.DB {
-	tb.Helper()
-	ctx := context.Background()
-	db := postgis.New(pgtest.NewDB(tb).Pool, nil)
-	dir := tb.TempDir()
-	m, err := sampledata.Write(ctx, dir, sampledata.Options{Scale: scale}, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	im := importers.New(db, nil)
-	for _, l := range m.Layers {
-		if _, err := im.Import(ctx, importers.Request{Layer: l.Name, Kind: l.Kind, Encoding: l.Encoding, SRID: l.SRID,
-			Files: []string{filepath.Join(dir, l.Files[0])}, User: "test"}); err != nil {
-			tb.Fatalf("import %s: %v", l.Name, err)
-		}
-	}
-	return db
-}
 
 // On the sample district every report has rows in every grouping, no group
 // is empty, and the groups add up to the totals.
 func TestSampleDistrict(t *testing.T) {
 	t.Parallel()
-	db := loadSample(t, 1)
+	db := sampletest.Load(t, 1, "test")
 	svc := reports.New(db, nil)
 	ctx := context.Background()
 	var layerArea float64
@@ -187,15 +159,9 @@ func distinctCount(report, key string) bool {
 // in TUDI_BENCH_SCALE (default 1; 400 is about a million parcels, and its
 // loading takes minutes before the timing starts).
 func BenchmarkReports(b *testing.B) {
-	scale := 1
-	if s := os.Getenv("TUDI_BENCH_SCALE"); s != "" {
-		var err error
-		if scale, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
+	scale := sampletest.BenchScale(b, 1)
 	start := time.Now()
-	db := loadSample(b, scale)
+	db := sampletest.Load(b, scale, "test")
 	var parcels int64
 	_ = db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM layers.parcels`).Scan(&parcels)
 	b.Logf("scale %d: %d parcels loaded in %v", scale, parcels, time.Since(start).Round(time.Second))
@@ -246,32 +212,10 @@ func BenchmarkReports(b *testing.B) {
 // the layers they read (and farmland, the overlay, and the renewal units
 // of the yardstick: renewal-progress by street, in the same run).
 func BenchmarkExpropriationSample(b *testing.B) {
-	scale := 1
-	if s := os.Getenv("TUDI_BENCH_SCALE"); s != "" {
-		var err error
-		if scale, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
+	scale := sampletest.BenchScale(b, 1)
 	ctx := context.Background()
 	start := time.Now()
-	db := postgis.New(pgtest.NewDB(b).Pool, nil)
-	dir := b.TempDir()
-	m, err := sampledata.Write(ctx, dir, sampledata.Options{Scale: scale}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	im := importers.New(db, nil)
-	for _, l := range m.Layers {
-		if !slices.Contains([]string{"boundaries", "farmland", "renewal_units", "acquisition", "households", "renovation"}, l.Name) {
-			continue
-		}
-		imp, err := im.Import(ctx, importers.Request{Layer: l.Name, Kind: l.Kind, Files: []string{filepath.Join(dir, l.Files[0])}, User: "bench"})
-		if err != nil {
-			b.Fatalf("import %s: %v", l.Name, err)
-		}
-		b.Logf("%s: %d features", l.Name, imp.Summary.Loaded)
-	}
+	db := sampletest.Load(b, scale, "bench", "boundaries", "farmland", "renewal_units", "acquisition", "households", "renovation")
 	b.Logf("scale %d loaded in %v", scale, time.Since(start).Round(time.Second))
 	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil {
 		b.Fatal(err)
