@@ -3,7 +3,6 @@ package postgis_test
 import (
 	"context"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"tudi/migrations"
 	"tudi/pgcluster"
+	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 )
 
@@ -28,18 +28,7 @@ type replicaPair struct {
 func newReplicaPair(t *testing.T) *replicaPair {
 	t.Helper()
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "tudi-replica-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chmod(dir, 0o755) // the clusters run as postgres when the tests run as root
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	settings := map[string]string{"fsync": "off", "shared_buffers": "32MB", "max_wal_size": "256MB"}
-	p, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "p"), Database: "tudi", Settings: settings, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("primary: %v", err)
-	}
-	t.Cleanup(func() { _ = p.Stop(ctx) })
+	p, dir := pgtest.OwnCluster(t, map[string]string{"fsync": "off", "shared_buffers": "32MB", "max_wal_size": "256MB"})
 	db, err := postgis.Open(ctx, p.URL(), postgis.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"tudi/land"
 	"tudi/migrations"
 	"tudi/pgcluster"
+	"tudi/pgcluster/pgtest"
 	"tudi/postgis"
 	"tudi/reports"
 	"tudi/sampledata/sampletest"
@@ -30,19 +31,9 @@ func TestReportsOnReplica(t *testing.T) {
 		t.Skip("starts two clusters")
 	}
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "tudi-reports-replica-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chmod(dir, 0o755) // the clusters run as postgres when the tests run as root
-	t.Cleanup(func() { os.RemoveAll(dir) })
 	settings := map[string]string{"fsync": "off", "shared_buffers": "64MB", "max_wal_size": "512MB"}
 	quiet := slog.New(slog.DiscardHandler)
-	primary, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "p"), Database: "tudi", Settings: settings, Log: quiet})
-	if err != nil {
-		t.Fatalf("primary: %v", err)
-	}
-	t.Cleanup(func() { _ = primary.Stop(ctx) })
+	primary, dir := pgtest.OwnCluster(t, settings)
 
 	// The sample district, imported on the primary as a user would.
 	pdb, err := postgis.Open(ctx, primary.URL(), postgis.Options{}, nil)

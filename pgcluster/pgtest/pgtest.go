@@ -195,3 +195,24 @@ func sanitize(s string) string {
 	}
 	return filepath.Base(b.String())
 }
+
+// OwnCluster starts a private cluster apart from the package's shared one
+// (database "tudi", in <dir>/p, with the given settings), for a test that
+// also needs a standby of it, which it may put in <dir>/r. The cluster is
+// stopped and dir removed when the test ends.
+func OwnCluster(tb testing.TB, settings map[string]string) (c *pgcluster.Cluster, dir string) {
+	tb.Helper()
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "tudi-cluster-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_ = os.Chmod(dir, 0o755) // the clusters run as postgres when the tests run as root
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	c, err = pgcluster.Open(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "p"), Database: "tudi", Settings: settings, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatalf("pgtest: own cluster: %v", err)
+	}
+	tb.Cleanup(func() { _ = c.Stop(ctx) })
+	return c, dir
+}
