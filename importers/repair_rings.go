@@ -77,17 +77,18 @@ var ringSteps = []ringStep{
 	{"alone", `SELECT * FROM sc WHERE NOT EXISTS (SELECT FROM others AS o WHERE o.qn = sc.pn)`},
 	{"small", `SELECT v AS g FROM alone WHERE c IS NULL
 		UNION ALL SELECT ST_CollectionExtract(ST_MakeValid(ST_Collect(g)), 3) FROM alone WHERE c IS NOT NULL GROUP BY c`},
-	{"rings0", `SELECT b.pn, (r).path[1] AS rn, (r).geom AS rg, (ST_IsValidDetail((r).geom)).valid AS simple FROM big AS b, ST_DumpRings(b.g) AS r WHERE (r).path[1] > 0
-		UNION ALL SELECT o.pn, -1 - row_number() OVER (), (r).geom, (ST_IsValidDetail((r).geom)).valid FROM others AS o, ST_DumpRings(o.g) AS r`},
-	{"stray", `SELECT r.pn, r.rn, o.pn AS tn FROM rings0 AS r JOIN big AS b USING (pn) CROSS JOIN LATERAL (SELECT o.pn FROM big AS o
+	// inside: the ring begins in its large part's repaired shell.
+	{"rings0", `SELECT x.pn, x.rn, x.rg, x.simple, ST_Intersects(b.a, ST_PointN(ST_ExteriorRing(x.rg), 1)) AS inside FROM (
+		SELECT b.pn, (r).path[1] AS rn, (r).geom AS rg, (ST_IsValidDetail((r).geom)).valid AS simple FROM big AS b, ST_DumpRings(b.g) AS r WHERE (r).path[1] > 0
+		UNION ALL SELECT o.pn, -1 - row_number() OVER (), (r).geom, (ST_IsValidDetail((r).geom)).valid FROM others AS o, ST_DumpRings(o.g) AS r) AS x JOIN big AS b USING (pn)`},
+	{"stray", `SELECT r.pn, r.rn, o.pn AS tn FROM rings0 AS r CROSS JOIN LATERAL (SELECT o.pn FROM big AS o
 		WHERE o.pn <> r.pn AND o.a && r.rg AND ST_Intersects(o.a, ST_PointN(ST_ExteriorRing(r.rg), 1)) ORDER BY o.pn LIMIT 1) AS o
-		WHERE r.rn > 0 AND NOT ST_Intersects(b.a, ST_PointN(ST_ExteriorRing(r.rg), 1))`},
-	{"rings", `SELECT coalesce(s.tn, r.pn) AS pn, CASE WHEN s.tn IS NULL THEN r.rn ELSE -((r.pn::bigint + 1) << 32) - r.rn END AS rn, r.rg, r.simple
-		FROM rings0 AS r LEFT JOIN stray AS s USING (pn, rn)`},
+		WHERE r.rn > 0 AND NOT r.inside`},
+	{"rings", `SELECT coalesce(s.tn, r.pn) AS pn, CASE WHEN s.tn IS NULL THEN r.rn ELSE -((r.pn::bigint + 1) << 32) - r.rn END AS rn, r.rg, r.simple,
+		r.inside OR s.tn IS NOT NULL AS inside FROM rings0 AS r LEFT JOIN stray AS s USING (pn, rn)`},
 	{"near", `SELECT pn, rn, ST_ClusterDBSCAN(g, 0, 2) OVER (PARTITION BY pn) AS c FROM (
 		SELECT pn, rn, CASE WHEN simple THEN rg ELSE ST_MakeValid(rg) END AS g FROM rings UNION ALL SELECT pn, 0, ST_Subdivide(ST_ExteriorRing(g), 256) FROM big) AS x`},
-	{"clean", `SELECT r.pn, r.rn, r.rg FROM rings AS r JOIN near AS n USING (pn, rn) JOIN big AS b USING (pn)
-		WHERE n.c IS NULL AND r.simple AND ST_Intersects(b.a, ST_PointN(ST_ExteriorRing(r.rg), 1))`},
+	{"clean", `SELECT r.pn, r.rn, r.rg FROM rings AS r JOIN near AS n USING (pn, rn) WHERE n.c IS NULL AND r.simple AND r.inside`},
 	{"touching", `SELECT r.pn, r.rg, ST_ClusterDBSCAN(r.rg, 0, 1) OVER (PARTITION BY r.pn) AS c FROM rings AS r
 		WHERE NOT EXISTS (SELECT FROM clean AS c WHERE c.pn = r.pn AND c.rn = r.rn)`},
 	{"rest", `SELECT pn, ST_Collect((d).geom) AS g FROM (SELECT pn, ST_Dump(ST_CollectionExtract(ST_MakeValid(ST_Collect(rg)), 3)) AS d
