@@ -63,21 +63,27 @@ func wholeGrid(n int) map[string]any {
 	return map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{112.9995, 22.9995}, {e, 22.9995}, {e, f}, {112.9995, f}, {112.9995, 22.9995}}}}
 }
 
-// activeQueries counts the other sessions of the database that are running
-// a statement. It asks on a connection of its own: the server under test
-// shares tdb.Pool, and a check queued behind the very queries it waits for
-// would only see them once they had ended.
-func activeQueries(t *testing.T, tdb *pgtest.DB) int {
+// watchDB opens the connection that activeQueries asks on, one of its
+// own: the server under test shares tdb.Pool, and a check queued behind
+// the very queries it waits for would only see them once they had ended.
+func watchDB(t *testing.T, tdb *pgtest.DB) *pgx.Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, tdb.URL)
+	conn, err := pgx.Connect(context.Background(), tdb.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// activeQueries counts the other sessions of the watched database that are
+// running a statement.
+func activeQueries(t *testing.T, watch *pgx.Conn) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	var n int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+	if err := watch.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
@@ -85,11 +91,11 @@ func activeQueries(t *testing.T, tdb *pgtest.DB) int {
 }
 
 // waitIdle fails unless the database has no running statement within d.
-func waitIdle(t *testing.T, tdb *pgtest.DB, d time.Duration) {
+func waitIdle(t *testing.T, watch *pgx.Conn, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		n := activeQueries(t, tdb)
+		n := activeQueries(t, watch)
 		if n == 0 {
 			return
 		}
@@ -119,6 +125,7 @@ func postCtx(ctx context.Context, u string, body any) (int, error) {
 func TestHeavyQueryCancelled(t *testing.T) {
 	const n = 200
 	ts, tdb := newGridServer(t, n, server.Config{RequestTimeout: 400 * time.Millisecond})
+	watch := watchDB(t, tdb)
 	body := map[string]any{"geometry": wholeGrid(n), "layers": []string{"grid"}}
 	t.Run("the request's deadline stops the query in the database", func(t *testing.T) {
 		t0 := time.Now()
@@ -129,9 +136,10 @@ func TestHeavyQueryCancelled(t *testing.T) {
 		if code != http.StatusGatewayTimeout {
 			t.Fatalf("status %d after %s, want 504", code, time.Since(t0))
 		}
-		waitIdle(t, tdb, 10*time.Second)
+		waitIdle(t, watch, 10*time.Second)
 	})
 	ts2, tdb2 := newGridServer(t, n, server.Config{RequestTimeout: time.Minute})
+	watch2 := watchDB(t, tdb2)
 	var full time.Duration
 	t.Run("the whole district answers within the statement timeout", func(t *testing.T) {
 		t0 := time.Now()
@@ -147,7 +155,7 @@ func TestHeavyQueryCancelled(t *testing.T) {
 			t.Fatalf("total %v, union %v", a.Layers[0].Total.M2, a.Layers[0].Union.M2)
 		}
 	})
-	waitIdle(t, tdb2, 10*time.Second)
+	waitIdle(t, watch2, 10*time.Second)
 	// Before the fix, the intersections were interruptible row by row, but
 	// the union of all of them was one GEOS call that no cancel reached:
 	// a client leaving during it left the backend running to the end. The
@@ -161,7 +169,7 @@ func TestHeavyQueryCancelled(t *testing.T) {
 			if code, err := postCtx(ctx, ts2.URL+"/api/query", body); err == nil {
 				t.Logf("the query answered %d within %s", code, d)
 			}
-			waitIdle(t, tdb2, 10*time.Second)
+			waitIdle(t, watch2, 10*time.Second)
 		})
 	}
 }
@@ -173,6 +181,7 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 	conns := max(4, runtime.NumCPU()) // pgxpool's default pool size
 	ts, tdb := newGridServer(t, n, server.Config{RequestTimeout: time.Minute,
 		Limits: server.Limits{MaxConcurrentPerClient: conns, MaxConcurrent: conns + 10}})
+	watch := watchDB(t, tdb)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	body, _ := json.Marshal(map[string]any{"geometry": wholeGrid(n), "layers": []string{"grid"}})
@@ -205,9 +214,9 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 	}
 	// Wait until the admitted requests run their queries (at least all but
 	// one: the server's pool may lend a connection to something else).
-	for deadline := time.Now().Add(30 * time.Second); activeQueries(t, tdb) < conns-1; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); activeQueries(t, watch) < conns-1; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d connections running queries", activeQueries(t, tdb), conns)
+			t.Fatalf("only %d of %d connections running queries", activeQueries(t, watch), conns)
 		}
 	}
 	// Take whatever connection is still free, so none is left for /healthz.
@@ -247,7 +256,7 @@ func TestConcurrencyLimitAndHealth(t *testing.T) {
 	for range conns {
 		<-results
 	}
-	waitIdle(t, tdb, 10*time.Second)
+	waitIdle(t, watch, 10*time.Second)
 }
 
 // ringArea is the shoelace area of a ring: positive when counter-clockwise.
