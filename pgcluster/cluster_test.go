@@ -10,18 +10,24 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"tudi/pgcluster"
+	"tudi/pgcluster/pgtest"
 )
 
+// tempDataDir returns an empty data dir that the postgres user can reach:
+// Open runs initdb in it.
 func tempDataDir(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	// The server runs as the postgres user under root: let it enter.
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return filepath.Join(dir, "data")
+	return filepath.Join(pgtest.TempDir(t), "data")
+}
+
+// seededDataDir returns a data dir holding a stopped cluster made by initdb
+// (a copy of the test run's seed), for the tests of what Open does to an
+// existing cluster.
+func seededDataDir(t *testing.T) string {
+	t.Helper()
+	dir := tempDataDir(t)
+	pgtest.SeedDataDir(t, dir)
+	return dir
 }
 
 func TestClusterStartsAttachesAndRestarts(t *testing.T) {
@@ -71,7 +77,7 @@ func TestClusterStartsAttachesAndRestarts(t *testing.T) {
 
 func TestClusterStalePidFile(t *testing.T) {
 	ctx := context.Background()
-	dir := tempDataDir(t)
+	dir := seededDataDir(t)
 	c, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func TestClusterServerMallocTunables(t *testing.T) {
 		t.Skip("no /proc: the environment of another process cannot be read here")
 	}
 	ctx := context.Background()
-	dir := tempDataDir(t)
+	dir := seededDataDir(t)
 	c, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: dir})
 	if err != nil {
 		t.Fatalf("open: %v", err)

@@ -138,7 +138,7 @@ func mustListenOnSocketOnly(t *testing.T, ctx context.Context, url, pg string) {
 
 func TestClusterStaysPrivateWhenStartedByHand(t *testing.T) {
 	ctx := context.Background()
-	dir := tempDataDir(t)
+	dir := seededDataDir(t)
 	c, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tudi/pgcluster/pgtest"
 )
 
 // The end-to-end tests share one `tudi serve` on the embedded default (a
@@ -61,18 +63,15 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// tempDataDir returns a data dir the postgres user can reach when tests run
-// as root.
+// tempDataDir returns a data dir holding a copy of the test run's seed
+// cluster (see pgtest.SeedDataDir: `tudi serve` starts it instead of
+// running initdb), removed when the test ends. The shared server's data dir
+// is made by initdb, as a user's first start.
 func tempDataDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "tudi-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "data")
+	dir := filepath.Join(pgtest.TempDir(t), "data")
+	pgtest.SeedDataDir(t, dir)
+	return dir
 }
 
 // sharedServer returns the base URL (http://127.0.0.1:PORT) of the shared
@@ -80,7 +79,15 @@ func tempDataDir(t testing.TB) string {
 func sharedServer(t testing.TB) string {
 	t.Helper()
 	shared.once.Do(func() {
-		shared.dataDir = tempDataDir(t)
+		dir, err := os.MkdirTemp(pgtest.Root(), "tudi-e2e-")
+		if err == nil {
+			err = os.Chmod(dir, 0o755) // the cluster runs as postgres when the tests run as root
+		}
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.dataDir = filepath.Join(dir, "data")
 		shared.logs = &syncBuffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		shared.stop = cancel
@@ -254,7 +261,6 @@ func startServe(t *testing.T, dataDir string) (base string, stop func() int) {
 func TestServeRestartReusesTheDataDir(t *testing.T) {
 	t.Parallel()
 	dataDir := tempDataDir(t)
-	defer os.RemoveAll(filepath.Dir(dataDir))
 	type imports struct {
 		Imports []struct {
 			ID int64 `json:"id"`

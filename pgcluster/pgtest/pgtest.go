@@ -1,7 +1,8 @@
 // Package pgtest gives tests a real PostGIS database: Main starts one private
-// cluster per test binary (the same pgcluster code as the embedded default),
-// migrates a template database once, and NewDB clones that template for each
-// test, so tests run in parallel without truncating anything.
+// cluster per test binary (the same pgcluster code as the embedded default,
+// from a copy of the run's migrated seed cluster: see seed.go), and NewDB
+// clones its template database for each test, so tests run in parallel
+// without truncating anything.
 //
 // Missing PostgreSQL or PostGIS fails the tests with an install hint; they
 // are never skipped.
@@ -43,26 +44,21 @@ func Main(m *testing.M) {
 
 func run(m *testing.M) int {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "tudi-pgtest-")
+	dir, err := mkdirTemp("tudi-pgtest-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	// The cluster runs as the postgres user when tests run as root: it must
-	// be able to enter the temp dir.
-	_ = os.Chmod(dir, 0o755)
 	defer os.RemoveAll(dir)
+	if err := seedDataDir(ctx, dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	c, err := pgcluster.Open(ctx, pgcluster.Options{
 		DataDir:  dir,
 		Database: template,
-		Settings: map[string]string{
-			// Durability is pointless for a throwaway test cluster.
-			"fsync":              "off",
-			"synchronous_commit": "off",
-			"full_page_writes":   "off",
-			"shared_buffers":     "128MB",
-		},
-		Log: slog.New(slog.DiscardHandler),
+		Settings: testSettings,
+		Log:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "pgtest: cannot start PostgreSQL: %v\n", err)
@@ -203,13 +199,9 @@ func sanitize(s string) string {
 func OwnCluster(tb testing.TB, settings map[string]string) (c *pgcluster.Cluster, dir string) {
 	tb.Helper()
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "tudi-cluster-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	_ = os.Chmod(dir, 0o755) // the clusters run as postgres when the tests run as root
-	tb.Cleanup(func() { os.RemoveAll(dir) })
-	c, err = pgcluster.Open(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "p"), Database: "tudi", Settings: settings, Log: slog.New(slog.DiscardHandler)})
+	dir = TempDir(tb)
+	SeedDataDir(tb, filepath.Join(dir, "p"))
+	c, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "p"), Database: "tudi", Settings: settings, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatalf("pgtest: own cluster: %v", err)
 	}

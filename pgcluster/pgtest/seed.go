@@ -1,0 +1,202 @@
+package pgtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"tudi/migrations"
+	"tudi/pgcluster"
+)
+
+// Where test clusters live, and the seed they start from.
+//
+// A test cluster creates and drops a database of some 350 files for nearly
+// every test; on ext4 that file churn alone took a quarter of the suite's
+// CPU, so clusters go to a tmpfs (/dev/shm) when it has room. And initdb
+// plus the migration of the template database (CREATE EXTENSION postgis)
+// cost some 2.5 s of CPU per cluster, repeated by every test package and by
+// every test that needs a data dir of its own: the first test binary of a
+// `go test` run builds one stopped, migrated cluster (the seed), and every
+// other cluster of the run starts from a copy of it. pgcluster.Open finds
+// PG_VERSION in the copy and skips initdb; the rest of Open (the private
+// configuration, the start, the database) runs as it does for a user.
+// Tests of initdb itself (pgcluster's own, the shared server of cmd/tudi)
+// do not use a seed.
+
+// seedVersion changes when what a seed holds changes other than by the
+// migrations (which are hashed into the seed's name).
+const seedVersion = "1"
+
+// testSettings are the server settings of the test clusters: durability is
+// pointless for a throwaway cluster.
+var testSettings = map[string]string{
+	"fsync":              "off",
+	"synchronous_commit": "off",
+	"full_page_writes":   "off",
+	"shared_buffers":     "128MB",
+}
+
+// Root returns the directory that test clusters are made in:
+// $TUDI_TEST_TMPDIR when set, else /dev/shm when it is a tmpfs with at least
+// 4 GiB free (the whole suite's clusters take under 1 GiB at once), else
+// os.TempDir().
+func Root() string {
+	if d := os.Getenv("TUDI_TEST_TMPDIR"); d != "" {
+		return d
+	}
+	if roomyTmpfs("/dev/shm", 4<<30) {
+		return "/dev/shm"
+	}
+	return os.TempDir()
+}
+
+// TempDir creates a directory under Root that the postgres user can enter
+// (the clusters run as postgres when the tests run as root), removed when
+// the test ends.
+func TempDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := mkdirTemp("tudi-test-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
+func mkdirTemp(prefix string) (string, error) {
+	dir, err := os.MkdirTemp(Root(), prefix)
+	if err != nil {
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
+	return dir, nil
+}
+
+// SeedDataDir puts a copy of this run's seed cluster (stopped, with the
+// migrated database tudi_template) into dataDir/pg, so that pgcluster.Open
+// on dataDir starts it instead of running initdb. dataDir must not hold a
+// cluster yet.
+func SeedDataDir(tb testing.TB, dataDir string) {
+	tb.Helper()
+	if err := seedDataDir(context.Background(), dataDir); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func seedDataDir(ctx context.Context, dataDir string) error {
+	seed, err := seedCluster(ctx)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+	// Open makes the copy the postgres user's and its top directory 0700.
+	if err := os.CopyFS(filepath.Join(dataDir, "pg"), os.DirFS(filepath.Join(seed, "pg"))); err != nil {
+		return fmt.Errorf("pgtest: copy the seed cluster %s: %w", seed, err)
+	}
+	return nil
+}
+
+// seedCluster returns the data dir of this run's seed, building it when
+// missing. A run is the parent process (`go test`, which starts the test
+// binaries of all packages) together with the migrations; test binaries of
+// one run build the seed once, under a file lock, and the first builder of
+// a run removes the seeds of runs that have ended.
+func seedCluster(ctx context.Context) (string, error) {
+	ms, err := migrations.All()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write([]byte(seedVersion))
+	for _, m := range ms {
+		fmt.Fprintf(h, "%d %s %d\n%s", m.Version, m.Name, len(m.SQL), m.SQL)
+	}
+	root := Root()
+	parent := os.Getppid()
+	final := filepath.Join(root, fmt.Sprintf("tudi-pgtest-seed-%d-%s", parent, hex.EncodeToString(h.Sum(nil))[:12]))
+	if _, err := os.Stat(filepath.Join(final, "pg", "PG_VERSION")); err == nil {
+		return final, nil
+	}
+	lock, err := os.OpenFile(filepath.Join(root, "tudi-pgtest-seed.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return "", fmt.Errorf("pgtest: seed lock: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("pgtest: seed lock: %w", err)
+	}
+	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
+	if _, err := os.Stat(filepath.Join(final, "pg", "PG_VERSION")); err == nil {
+		return final, nil // built by another package while this one waited
+	}
+	removeEndedSeeds(root)
+	build, err := mkdirTemp("tudi-pgtest-seedbuild-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(build) // gone after the rename; left by a failure
+	c, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: build, Database: template, Settings: testSettings, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return "", fmt.Errorf("pgtest: cannot start PostgreSQL: %w", err)
+	}
+	pool, err := pgxpool.New(ctx, c.URL())
+	if err == nil {
+		_, err = migrations.Up(ctx, pool, nil)
+		pool.Close()
+	}
+	if stopErr := c.Stop(ctx); err == nil {
+		err = stopErr
+	}
+	if err != nil {
+		return "", fmt.Errorf("pgtest: build the seed cluster: %w", err)
+	}
+	if err := os.Rename(build, final); err != nil {
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
+	return final, nil
+}
+
+// removeEndedSeeds removes the seeds whose run's parent process is gone,
+// and builds left by a killed test binary (called under the lock, so no
+// build is under way).
+func removeEndedSeeds(root string) {
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if strings.HasPrefix(e.Name(), "tudi-pgtest-seedbuild-") {
+			_ = os.RemoveAll(filepath.Join(root, e.Name()))
+			continue
+		}
+		rest, ok := strings.CutPrefix(e.Name(), "tudi-pgtest-seed-")
+		if !ok {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.SplitN(rest, "-", 2)[0])
+		if err != nil || processGone(pid) {
+			_ = os.RemoveAll(filepath.Join(root, e.Name()))
+		}
+	}
+}
+
+func processGone(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return errors.Is(err, syscall.ESRCH)
+}
