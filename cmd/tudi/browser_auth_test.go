@@ -46,7 +46,7 @@ func TestWebMapAsksForAToken(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	b := newBrowser(t, 640, 400) // small: SwiftShader draws on the CPU, and only the token flow is checked here
-	b.refusing.Store(true) // the 401s before a token is given are the point of this test
+	b.refusing.Store(true)       // the 401s before a token is given are the point of this test
 
 	// 1. No token: the page asks for one.
 	b.do("opening the page", chromedp.Navigate(base+"/"))
