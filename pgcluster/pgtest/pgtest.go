@@ -33,6 +33,10 @@ const template = "tudi_template"
 // state from TestMain to tests; it is set once before any test runs.
 var (
 	cluster *pgcluster.Cluster
+	// admin creates and drops the test databases: a backend costs some
+	// 30 ms of CPU to start on a virtual machine, and a connection of its
+	// own for each create and drop made two per test.
+	admin   *pgxpool.Pool
 	counter atomic.Int64
 )
 
@@ -77,6 +81,11 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "pgtest: migrate: %v\n", err)
 		return 1
 	}
+	if admin, err = pgxpool.New(ctx, c.DatabaseURL("postgres")+"&pool_max_conns=4"); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
+	defer admin.Close()
 	code := m.Run()
 	if code != 0 {
 		serverTrouble(os.Stderr, dir)
@@ -124,17 +133,13 @@ func NewDB(tb testing.TB) *DB {
 		name = name[len(name)-60:]
 		name = "t" + name[1:]
 	}
-	admin, err := pgx.Connect(ctx, cluster.DatabaseURL("postgres"))
-	if err != nil {
-		tb.Fatalf("pgtest: connect: %v", err)
-	}
-	defer admin.Close(ctx)
 	// CREATE DATABASE … TEMPLATE fails while another session is connected to
 	// the template; nobody is after Main, but retry briefly anyway. The
 	// template (15 MB, most of it PostGIS's spatial_ref_sys) is copied as
 	// files, not written block by block to the WAL as PostgreSQL 15 does by
 	// default: 0.16 s instead of 0.26 s a database, and the suite makes
 	// hundreds. (The checkpoint that FILE_COPY takes is cheap with fsync off.)
+	var err error
 	for i := 0; ; i++ {
 		_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize()+" STRATEGY FILE_COPY")
 		if err == nil || i > 50 {
@@ -152,11 +157,6 @@ func NewDB(tb testing.TB) *DB {
 	}
 	tb.Cleanup(func() {
 		pool.Close()
-		c, err := pgx.Connect(ctx, cluster.DatabaseURL("postgres"))
-		if err != nil {
-			return
-		}
-		defer c.Close(ctx)
 		// DROP DATABASE … WITH (FORCE) terminates the database's sessions.
 		// A session still running a query may be inside GEOS: an import
 		// abandons an over-budget repair by closing its connection and the
@@ -166,12 +166,12 @@ func NewDB(tb testing.TB) *DB {
 		// queries still running are waited for (bounded) before the drop.
 		for i := 0; i < 600; i++ {
 			var running int
-			if err := c.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active'`, name).Scan(&running); err != nil || running == 0 {
+			if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active'`, name).Scan(&running); err != nil || running == 0 {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	})
 	return &DB{Pool: pool, URL: url, Name: name}
 }
