@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"tudi/land"
@@ -326,39 +327,57 @@ type invalid struct {
 
 // workerConn is a validation worker's connection, replaced when a repair
 // over its budget had to be abandoned with it.
+//
+// It is a connection of its own, not one of the pool's, because it must
+// never send a cancel request: pgx, on giving up a query at its context's
+// deadline, closes the connection and sends the backend a cancel request
+// first, and a cancel (SIGINT) that reaches GEOS 3.11 inside an overlay or
+// ST_MakeValid can crash the server process — every session of the
+// cluster with it. The connection's dialer works only until it is
+// connected, so the cancel request cannot be dialled; the abandoned
+// backend finishes its computation, then reads the Terminate that pgx
+// sends and exits.
 type workerConn struct {
 	im *Importer
-	pc *pgxpool.Conn
+	c  *pgx.Conn
 }
 
+// errNoCancel refuses the dial of a cancel request on a repair connection.
+var errNoCancel = errors.New("a repair connection sends no cancel request (GEOS may crash on one)")
+
 func (wc *workerConn) conn(ctx context.Context) (*pgx.Conn, error) {
-	if wc.pc != nil && wc.pc.Conn().IsClosed() {
-		wc.pc.Release()
-		wc.pc = nil
+	if wc.c != nil && wc.c.IsClosed() {
+		wc.c = nil
 	}
-	if wc.pc == nil {
-		pc, err := wc.im.db.Pool.Acquire(ctx)
+	if wc.c == nil {
+		cfg := wc.im.db.Pool.Config().ConnConfig.Copy()
+		dial := cfg.DialFunc
+		var connected atomic.Bool
+		cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if connected.Load() {
+				return nil, errNoCancel
+			}
+			return dial(ctx, network, addr)
+		}
+		c, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
+			return nil, postgis.Err(err)
+		}
+		connected.Store(true)
+		if err := importSettings(ctx, c); err != nil {
+			c.Close(context.WithoutCancel(ctx))
 			return nil, err
 		}
-		if err := importSettings(ctx, pc.Conn()); err != nil {
-			pc.Release()
-			return nil, err
-		}
-		wc.pc = pc
+		wc.c = c
 	}
-	return wc.pc.Conn(), nil
+	return wc.c, nil
 }
 
 func (wc *workerConn) release(ctx context.Context) {
-	if wc.pc == nil {
-		return
+	if wc.c != nil {
+		wc.c.Close(context.WithoutCancel(ctx))
+		wc.c = nil
 	}
-	if !wc.pc.Conn().IsClosed() {
-		resetSettings(ctx, wc.pc.Conn())
-	}
-	wc.pc.Release()
-	wc.pc = nil
 }
 
 // chunk checks one unit and repairs what is invalid in it.
@@ -522,11 +541,11 @@ type repaired struct {
 // leaves the features out; err is for anything else.
 //
 // A repair over budget is abandoned with its connection: the client stops
-// waiting and closes it, and another connection goes on. Nothing is sent
-// to the backend: GEOS cannot be interrupted safely (a statement timeout
-// or a cancel request reaching it inside an overlay can crash the server
-// process, and with it every session of the cluster), so it finishes its
-// computation and then finds its client gone. The repair works on the
+// waiting and closes it, and another connection goes on. No cancel request
+// is sent (see workerConn): GEOS cannot be interrupted safely (a statement
+// timeout or a cancel request reaching it inside an overlay can crash the
+// server process, and with it every session of the cluster), so it
+// finishes its computation and then finds its client gone. The repair works on the
 // geometries sent as parameters, not on the table, so that the abandoned
 // backend holds no lock on the import's tables and can write nothing.
 func (v *validator) step(ctx context.Context, wc *workerConn, t *valTarget, method string, bad []invalid) (map[int64]repaired, error) {

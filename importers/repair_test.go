@@ -2,6 +2,7 @@ package importers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -219,5 +220,43 @@ func TestRepairBudget(t *testing.T) {
 	}
 	if v, _ := imp.Extra["validation"].(map[string]any); v["repaired"] != int64(1) {
 		t.Fatalf("validation %v", v)
+	}
+}
+
+// A repair connection cannot send a cancel request (one reaching GEOS can
+// crash the server): a query given up at its deadline leaves its backend
+// running to the end, as an over-budget repair's is left.
+func TestRepairConnectionSendsNoCancel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	wc := &workerConn{im: e.im}
+	defer wc.release(ctx)
+	c, err := wc.conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PgConn().CancelRequest(ctx); !errors.Is(err, errNoCancel) {
+		t.Fatalf("a cancel request on a repair connection: %v, want it refused", err)
+	}
+	var pid int
+	if err := c.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	qctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, err = c.Exec(qctx, `SELECT pg_sleep(60)`)
+	cancel()
+	if err == nil {
+		t.Fatal("the query outlived its deadline")
+	}
+	// A cancel request would end the sleep within milliseconds.
+	time.Sleep(300 * time.Millisecond)
+	var state string
+	if err := e.db.Pool.QueryRow(ctx, `SELECT coalesce(state, '') FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&state); err != nil || state != "active" {
+		t.Errorf("the abandoned backend is %q (%v), want still active", state, err)
+	}
+	// pg_sleep, unlike GEOS, ends safely when terminated.
+	if _, err := e.db.Pool.Exec(ctx, `SELECT pg_terminate_backend($1, 5000)`, pid); err != nil {
+		t.Fatal(err)
 	}
 }
