@@ -129,11 +129,14 @@ func seedCluster(ctx context.Context) (string, error) {
 	}
 	root := Root()
 	parent := os.Getppid()
-	final := filepath.Join(root, fmt.Sprintf("tudi-pgtest-seed-%d-%s", parent, hex.EncodeToString(h.Sum(nil))[:12]))
+	// Seeds, builds and the lock are the user's own (a machine's root and
+	// its other users may run tests at once, in the same /dev/shm).
+	prefix := fmt.Sprintf("tudi-pgtest-%d-", os.Geteuid())
+	final := filepath.Join(root, fmt.Sprintf("%sseed-%d-%s", prefix, parent, hex.EncodeToString(h.Sum(nil))[:12]))
 	if _, err := os.Stat(filepath.Join(final, "pg", "PG_VERSION")); err == nil {
 		return final, nil
 	}
-	lock, err := os.OpenFile(filepath.Join(root, "tudi-pgtest-seed.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	lock, err := os.OpenFile(filepath.Join(root, prefix+"seed.lock"), os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
 		return "", fmt.Errorf("pgtest: seed lock: %w", err)
 	}
@@ -145,8 +148,8 @@ func seedCluster(ctx context.Context) (string, error) {
 	if _, err := os.Stat(filepath.Join(final, "pg", "PG_VERSION")); err == nil {
 		return final, nil // built by another package while this one waited
 	}
-	removeEndedSeeds(root)
-	build, err := mkdirTemp("tudi-pgtest-seedbuild-")
+	removeEndedSeeds(root, prefix)
+	build, err := mkdirTemp(prefix + "seedbuild-")
 	if err != nil {
 		return "", err
 	}
@@ -175,17 +178,17 @@ func seedCluster(ctx context.Context) (string, error) {
 // removeEndedSeeds removes the seeds whose run's parent process is gone,
 // and builds left by a killed test binary (called under the lock, so no
 // build is under way).
-func removeEndedSeeds(root string) {
+func removeEndedSeeds(root, prefix string) {
 	entries, _ := os.ReadDir(root)
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
-		if strings.HasPrefix(e.Name(), "tudi-pgtest-seedbuild-") {
+		if strings.HasPrefix(e.Name(), prefix+"seedbuild-") {
 			_ = os.RemoveAll(filepath.Join(root, e.Name()))
 			continue
 		}
-		rest, ok := strings.CutPrefix(e.Name(), "tudi-pgtest-seed-")
+		rest, ok := strings.CutPrefix(e.Name(), prefix+"seed-")
 		if !ok {
 			continue
 		}
