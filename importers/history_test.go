@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,7 +131,8 @@ func TestHistoryThreeEffectiveDates(t *testing.T) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready := make(chan struct{})
-	go e.db.Listen(lctx, postgis.Listener{Changed: func(c postgis.Change) { heard <- c }, Synced: func(postgis.Querier, map[string][]string) { close(ready) }})
+	readyOnce := sync.OnceFunc(func() { close(ready) }) // Synced comes again after a reconnect
+	go e.db.Listen(lctx, postgis.Listener{Changed: func(c postgis.Change) { heard <- c }, Synced: func(postgis.Querier, map[string][]string) { readyOnce() }})
 	<-ready
 	lastChange := func(t *testing.T) postgis.Change {
 		t.Helper()

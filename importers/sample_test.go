@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +25,8 @@ func TestSampleDistrictImportsAsTheManifestSays(t *testing.T) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready := make(chan struct{})
-	go e.db.Listen(lctx, postgis.Listener{Changed: func(c postgis.Change) { heard <- c }, Synced: func(postgis.Querier, map[string][]string) { close(ready) }})
+	readyOnce := sync.OnceFunc(func() { close(ready) }) // Synced comes again after a reconnect
+	go e.db.Listen(lctx, postgis.Listener{Changed: func(c postgis.Change) { heard <- c }, Synced: func(postgis.Querier, map[string][]string) { readyOnce() }})
 	<-ready
 
 	for _, l := range m.Layers {

@@ -3,6 +3,7 @@ package postgis_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,7 +96,8 @@ func TestChangesAreHeardAfterCommit(t *testing.T) {
 	db := postgis.New(tdb.Pool, nil)
 	got := make(chan postgis.Change, 1)
 	ready := make(chan struct{})
-	go db.Listen(ctx, postgis.Listener{Changed: func(c postgis.Change) { got <- c }, Synced: func(postgis.Querier, map[string][]string) { close(ready) }})
+	readyOnce := sync.OnceFunc(func() { close(ready) }) // Synced comes again after a reconnect
+	go db.Listen(ctx, postgis.Listener{Changed: func(c postgis.Change) { got <- c }, Synced: func(postgis.Querier, map[string][]string) { readyOnce() }})
 	<-ready
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := postgis.NotifyChange(ctx, tx, postgis.Change{Layer: "parcels", Version: 7, BBox: []float64{1, 2, 3, 4}}); err != nil {

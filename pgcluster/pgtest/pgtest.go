@@ -48,7 +48,7 @@ func Main(m *testing.M) {
 
 func run(m *testing.M) int {
 	ctx := context.Background()
-	dir, err := mkdirTemp("tudi-pgtest-")
+	dir, err := mkdirTemp("run")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

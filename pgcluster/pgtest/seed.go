@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -67,7 +68,7 @@ func Root() string {
 // the test ends.
 func TempDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := mkdirTemp("tudi-test-")
+	dir, err := mkdirTemp("test")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -75,8 +76,16 @@ func TempDir(tb testing.TB) string {
 	return dir
 }
 
-func mkdirTemp(prefix string) (string, error) {
-	dir, err := os.MkdirTemp(Root(), prefix)
+// userPrefix begins the names of everything pgtest makes under Root: it is
+// the user's own (a machine's root and its other users may run tests at
+// once, in the same /dev/shm).
+func userPrefix() string { return fmt.Sprintf("tudi-pgtest-%d-", os.Geteuid()) }
+
+// mkdirTemp creates <Root>/<userPrefix><kind>-<pid>-<random>, which the
+// postgres user can enter. The pid lets the next run remove what a test
+// binary that panicked or was killed left (removeEnded).
+func mkdirTemp(kind string) (string, error) {
+	dir, err := os.MkdirTemp(Root(), fmt.Sprintf("%s%s-%d-", userPrefix(), kind, os.Getpid()))
 	if err != nil {
 		return "", fmt.Errorf("pgtest: %w", err)
 	}
@@ -129,9 +138,7 @@ func seedCluster(ctx context.Context) (string, error) {
 	}
 	root := Root()
 	parent := os.Getppid()
-	// Seeds, builds and the lock are the user's own (a machine's root and
-	// its other users may run tests at once, in the same /dev/shm).
-	prefix := fmt.Sprintf("tudi-pgtest-%d-", os.Geteuid())
+	prefix := userPrefix()
 	final := filepath.Join(root, fmt.Sprintf("%sseed-%d-%s", prefix, parent, hex.EncodeToString(h.Sum(nil))[:12]))
 	if _, err := os.Stat(filepath.Join(final, "pg", "PG_VERSION")); err == nil {
 		return final, nil
@@ -148,8 +155,8 @@ func seedCluster(ctx context.Context) (string, error) {
 	if _, err := os.Stat(filepath.Join(final, "pg", "PG_VERSION")); err == nil {
 		return final, nil // built by another package while this one waited
 	}
-	removeEndedSeeds(root, prefix)
-	build, err := mkdirTemp(prefix + "seedbuild-")
+	removeEnded(root, prefix)
+	build, err := mkdirTemp("seedbuild")
 	if err != nil {
 		return "", err
 	}
@@ -175,25 +182,22 @@ func seedCluster(ctx context.Context) (string, error) {
 	return final, nil
 }
 
-// removeEndedSeeds removes the seeds whose run's parent process is gone,
-// and builds left by a killed test binary (called under the lock, so no
-// build is under way).
-func removeEndedSeeds(root, prefix string) {
+// removeEnded removes what the user's ended test processes left under
+// root: the seeds of runs whose parent (`go test`) is gone, and the
+// clusters, data dirs and seed builds of test binaries that are gone
+// (a panic in a test ends its binary without its deferred clean-up).
+func removeEnded(root, prefix string) {
 	entries, _ := os.ReadDir(root)
 	for _, e := range entries {
-		if !e.IsDir() {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.IsDir() {
 			continue
 		}
-		if strings.HasPrefix(e.Name(), prefix+"seedbuild-") {
-			_ = os.RemoveAll(filepath.Join(root, e.Name()))
+		parts := strings.SplitN(rest, "-", 3)
+		if len(parts) < 3 || !slices.Contains([]string{"seed", "seedbuild", "run", "test"}, parts[0]) {
 			continue
 		}
-		rest, ok := strings.CutPrefix(e.Name(), prefix+"seed-")
-		if !ok {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.SplitN(rest, "-", 2)[0])
-		if err != nil || processGone(pid) {
+		if pid, err := strconv.Atoi(parts[1]); err == nil && processGone(pid) {
 			_ = os.RemoveAll(filepath.Join(root, e.Name()))
 		}
 	}
