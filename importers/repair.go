@@ -545,9 +545,10 @@ type repaired struct {
 // is sent (see workerConn): GEOS cannot be interrupted safely (a statement
 // timeout or a cancel request reaching it inside an overlay can crash the
 // server process, and with it every session of the cluster), so it
-// finishes its computation and then finds its client gone. The repair works on the
-// geometries sent as parameters, not on the table, so that the abandoned
-// backend holds no lock on the import's tables and can write nothing.
+// finishes its computation and then finds its client gone. The repair
+// works on the geometries sent as parameters, not on the table, so that
+// the abandoned backend holds no lock on the import's tables and can write
+// nothing.
 func (v *validator) step(ctx context.Context, wc *workerConn, t *valTarget, method string, bad []invalid) (map[int64]repaired, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -20,16 +20,6 @@ func tempDataDir(t *testing.T) string {
 	return filepath.Join(pgtest.TempDir(t), "data")
 }
 
-// seededDataDir returns a data dir holding a stopped cluster made by initdb
-// (a copy of the test run's seed), for the tests of what Open does to an
-// existing cluster.
-func seededDataDir(t *testing.T) string {
-	t.Helper()
-	dir := tempDataDir(t)
-	pgtest.SeedDataDir(t, dir)
-	return dir
-}
-
 func TestClusterStartsAttachesAndRestarts(t *testing.T) {
 	ctx := context.Background()
 	dir := tempDataDir(t)
@@ -77,7 +67,7 @@ func TestClusterStartsAttachesAndRestarts(t *testing.T) {
 
 func TestClusterStalePidFile(t *testing.T) {
 	ctx := context.Background()
-	dir := seededDataDir(t)
+	dir := pgtest.DataDir(t) // an existing, stopped cluster (a copy of the seed)
 	c, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"tudi/pgcluster"
+	"tudi/pgcluster/pgtest"
 )
 
 // The private server runs with the malloc settings that keep a backend's
@@ -21,7 +22,7 @@ func TestClusterServerMallocTunables(t *testing.T) {
 		t.Skip("no /proc: the environment of another process cannot be read here")
 	}
 	ctx := context.Background()
-	dir := seededDataDir(t)
+	dir := pgtest.DataDir(t) // an existing, stopped cluster (a copy of the seed)
 	c, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: dir})
 	if err != nil {
 		t.Fatalf("open: %v", err)

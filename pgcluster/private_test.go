@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"tudi/pgcluster"
+	"tudi/pgcluster/pgtest"
 )
 
 // serverCred is the user the server runs as: postgres under root, else nil
@@ -138,7 +139,7 @@ func mustListenOnSocketOnly(t *testing.T, ctx context.Context, url, pg string) {
 
 func TestClusterStaysPrivateWhenStartedByHand(t *testing.T) {
 	ctx := context.Background()
-	dir := seededDataDir(t)
+	dir := pgtest.DataDir(t) // an existing, stopped cluster (a copy of the seed)
 	c, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"tudi/land"
+	"tudi/pgcluster/pgtest"
 )
 
 // A bureau's own ledger kind, added with --catalog.
@@ -112,7 +113,7 @@ func writeExpropriationLedger(t *testing.T, path string, edit ...func([][]any)) 
 // served by OGC with its own fields.
 func TestImportAndReportACatalogueKind(t *testing.T) {
 	t.Parallel()
-	dataDir := tempDataDir(t)
+	dataDir := pgtest.DataDir(t)
 	dir := writeCatalog(t, map[string]string{"kinds/expropriation.yaml": expropriationKind, "reports/expropriation-signed.sql": expropriationReport})
 	ledger := filepath.Join(t.TempDir(), "征收台账.xlsx")
 	writeExpropriationLedger(t, ledger)
@@ -248,7 +249,7 @@ func TestImportAndReportACatalogueKind(t *testing.T) {
 // come from the catalogue.
 func TestUploadACatalogueKindLedger(t *testing.T) {
 	t.Parallel()
-	dataDir := tempDataDir(t)
+	dataDir := pgtest.DataDir(t)
 	dir := writeCatalog(t, map[string]string{"kinds/expropriation.yaml": expropriationKind})
 	csv := filepath.Join(t.TempDir(), "ledger.csv")
 	if err := os.WriteFile(csv, []byte("征收台账,,,,,,,\n户号,被征收人,街道,是否签约,签约日期,房屋面积,经度,纬度\nH1,甲,甲街道,是,2023-05-01,\"1,234.5 平方米\",113.95,22.53\nH2,乙,乙街道,是,2023-13-45,50,113.96,22.54\n"), 0o644); err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"tudi/pgcluster/pgtest"
 	"tudi/reports"
 )
 
@@ -108,7 +109,7 @@ func TestServeRefusesAnInvalidCatalogue(t *testing.T) {
 		}
 	})
 	t.Run("a report column the SQL does not return: exit 2 once the database is open", func(t *testing.T) {
-		dataDir := tempDataDir(t)
+		dataDir := pgtest.DataDir(t)
 		dir := writeCatalog(t, map[string]string{"reports/p.sql": strings.Replace(catalogReport, "AS permits", "AS n", 1)})
 		code, _, stderr := runTudi("serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--sample=false", "--catalog", dir)
 		if want := dir + `/reports/p.sql:10: column "permits": the SQL returns no such column`; code != 2 || !strings.Contains(stderr, want) {
@@ -125,7 +126,7 @@ func TestTargetsOfACatalogueReport(t *testing.T) {
 	if err := os.WriteFile(file, []byte("year,report,measure,value,unit\n2024,permits-issued,permits,40,件\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dataDir := tempDataDir(t)
+	dataDir := pgtest.DataDir(t)
 	code, _, stderr := runTudi("targets", "import", file, "--data-dir", dataDir)
 	if code != 2 || !strings.Contains(stderr, `"permits-issued"`) {
 		t.Fatalf("without the catalogue: exit %d: %s", code, stderr)
@@ -140,7 +141,7 @@ func TestTargetsOfACatalogueReport(t *testing.T) {
 // reports in the list.
 func TestServeWithACatalogue(t *testing.T) {
 	t.Parallel()
-	dataDir := tempDataDir(t)
+	dataDir := pgtest.DataDir(t)
 	dir := writeCatalog(t, map[string]string{"kinds/permits.yaml": catalogKind, "reports/permits-issued.sql": catalogReport})
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}

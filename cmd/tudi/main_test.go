@@ -63,26 +63,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// tempDataDir returns a data dir holding a copy of the test run's seed
-// cluster (see pgtest.SeedDataDir: `tudi serve` starts it instead of
-// running initdb), removed when the test ends. The shared server's data dir
-// is made by initdb, as a user's first start.
-func tempDataDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join(pgtest.TempDir(t), "data")
-	pgtest.SeedDataDir(t, dir)
-	return dir
-}
-
 // sharedServer returns the base URL (http://127.0.0.1:PORT) of the shared
 // server, starting it on first use.
 func sharedServer(t testing.TB) string {
 	t.Helper()
 	shared.once.Do(func() {
-		dir, err := os.MkdirTemp(pgtest.Root(), "tudi-e2e-")
-		if err == nil {
-			err = os.Chmod(dir, 0o755) // the cluster runs as postgres when the tests run as root
-		}
+		// Made by initdb, as a user's first start; the other tests' data
+		// dirs (pgtest.DataDir) are copies of the run's seed cluster.
+		dir, err := pgtest.MkdirTemp("e2e")
 		if err != nil {
 			shared.err = err
 			return
@@ -260,7 +248,7 @@ func startServe(t *testing.T, dataDir string) (base string, stop func() int) {
 
 func TestServeRestartReusesTheDataDir(t *testing.T) {
 	t.Parallel()
-	dataDir := tempDataDir(t)
+	dataDir := pgtest.DataDir(t)
 	type imports struct {
 		Imports []struct {
 			ID int64 `json:"id"`

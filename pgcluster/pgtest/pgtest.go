@@ -23,7 +23,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"tudi/migrations"
 	"tudi/pgcluster"
 )
 
@@ -40,15 +39,15 @@ var (
 	counter atomic.Int64
 )
 
-// Main starts the cluster, migrates the template database, runs the tests and
-// stops the cluster. Call it from TestMain: `func TestMain(m *testing.M) { pgtest.Main(m) }`.
+// Main starts the cluster (a copy of the run's seed, whose template database
+// is migrated), runs the tests and stops the cluster. Call it from TestMain: `func TestMain(m *testing.M) { pgtest.Main(m) }`.
 func Main(m *testing.M) {
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
 	ctx := context.Background()
-	dir, err := mkdirTemp("run")
+	dir, err := MkdirTemp("run")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -70,17 +69,8 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = c.Stop(ctx) }()
 	cluster = c
-	pool, err := pgxpool.New(ctx, c.URL())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
-		return 1
-	}
-	_, err = migrations.Up(ctx, pool, nil)
-	pool.Close()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "pgtest: migrate: %v\n", err)
-		return 1
-	}
+	// The template is migrated: the seed was, in this run, with these
+	// migrations (their hash names the seed).
 	if admin, err = pgxpool.New(ctx, c.DatabaseURL("postgres")+"&pool_max_conns=4"); err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 		return 1
@@ -193,15 +183,16 @@ func sanitize(s string) string {
 }
 
 // OwnCluster starts a private cluster apart from the package's shared one
-// (database "tudi", in <dir>/p, with the given settings), for a test that
-// also needs a standby of it, which it may put in <dir>/r. The cluster is
+// (database "tudi", from a copy of the seed in <dir>/data, with the given
+// settings), for a test that also needs a standby of it, which it may put
+// in <dir>/r. The cluster is
 // stopped and dir removed when the test ends.
 func OwnCluster(tb testing.TB, settings map[string]string) (c *pgcluster.Cluster, dir string) {
 	tb.Helper()
 	ctx := context.Background()
-	dir = TempDir(tb)
-	SeedDataDir(tb, filepath.Join(dir, "p"))
-	c, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "p"), Database: "tudi", Settings: settings, Log: slog.New(slog.DiscardHandler)})
+	p := DataDir(tb)
+	dir = filepath.Dir(p)
+	c, err := pgcluster.Open(ctx, pgcluster.Options{DataDir: p, Database: "tudi", Settings: settings, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatalf("pgtest: own cluster: %v", err)
 	}

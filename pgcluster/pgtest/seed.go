@@ -68,11 +68,23 @@ func Root() string {
 // the test ends.
 func TempDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := mkdirTemp("test")
+	dir, err := MkdirTemp("test")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
+// DataDir returns <TempDir>/data holding a copy of this run's seed cluster
+// (stopped, with the migrated database tudi_template), so that
+// pgcluster.Open on it starts the cluster instead of running initdb.
+func DataDir(tb testing.TB) string {
+	tb.Helper()
+	dir := filepath.Join(TempDir(tb), "data")
+	if err := seedDataDir(context.Background(), dir); err != nil {
+		tb.Fatal(err)
+	}
 	return dir
 }
 
@@ -81,10 +93,11 @@ func TempDir(tb testing.TB) string {
 // once, in the same /dev/shm).
 func userPrefix() string { return fmt.Sprintf("tudi-pgtest-%d-", os.Geteuid()) }
 
-// mkdirTemp creates <Root>/<userPrefix><kind>-<pid>-<random>, which the
-// postgres user can enter. The pid lets the next run remove what a test
-// binary that panicked or was killed left (removeEnded).
-func mkdirTemp(kind string) (string, error) {
+// MkdirTemp creates <Root>/<userPrefix><kind>-<pid>-<random>, which the
+// postgres user can enter; the caller removes it. The pid lets the next
+// run remove what a test binary that panicked or was killed left
+// (removeEnded).
+func MkdirTemp(kind string) (string, error) {
 	dir, err := os.MkdirTemp(Root(), fmt.Sprintf("%s%s-%d-", userPrefix(), kind, os.Getpid()))
 	if err != nil {
 		return "", fmt.Errorf("pgtest: %w", err)
@@ -95,17 +108,7 @@ func mkdirTemp(kind string) (string, error) {
 	return dir, nil
 }
 
-// SeedDataDir puts a copy of this run's seed cluster (stopped, with the
-// migrated database tudi_template) into dataDir/pg, so that pgcluster.Open
-// on dataDir starts it instead of running initdb. dataDir must not hold a
-// cluster yet.
-func SeedDataDir(tb testing.TB, dataDir string) {
-	tb.Helper()
-	if err := seedDataDir(context.Background(), dataDir); err != nil {
-		tb.Fatal(err)
-	}
-}
-
+// seedDataDir puts a copy of this run's seed cluster into dataDir/pg.
 func seedDataDir(ctx context.Context, dataDir string) error {
 	seed, err := seedCluster(ctx)
 	if err != nil {
@@ -156,7 +159,7 @@ func seedCluster(ctx context.Context) (string, error) {
 		return final, nil // built by another package while this one waited
 	}
 	removeEnded(root, prefix)
-	build, err := mkdirTemp("seedbuild")
+	build, err := MkdirTemp("seedbuild")
 	if err != nil {
 		return "", err
 	}
